@@ -1,0 +1,151 @@
+"""`create_app(settings)`: the FastAPI application of the CSAPI facade."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, Response
+
+from bridge.api.media import JSON, OPENAPI
+from bridge.api.params import reject_unknown
+from bridge.api.responses import json_response
+from bridge.api.routes import (
+    collections,
+    deployments,
+    landing,
+    procedures,
+    properties,
+    sampling_features,
+    systems,
+)
+from bridge.errors import BridgeError
+from bridge.settings import Settings
+from bridge.store.base import Store
+
+log = logging.getLogger("bridge.api")
+
+ROUTERS = [
+    landing.router,
+    collections.router,
+    systems.router,
+    deployments.router,
+    procedures.router,
+    sampling_features.router,
+    properties.router,
+]
+
+
+def create_app(settings: Settings, store: Store | None = None, demo_dir: str | None = None) -> FastAPI:
+    """Build the app; the store is opened at startup from `settings.store` unless one is given.
+
+    `demo_dir`: a directory with a demo `manifest.yaml` loaded once the app has started.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        if own:
+            from bridge.store.factory import open_store
+
+            app.state.store = await open_store(settings)
+        else:
+            app.state.store = store
+        if demo_dir:
+            from bridge.demo import load_demo
+
+            await load_demo(app, demo_dir)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.store.close()
+
+    app = FastAPI(
+        title=settings.title,
+        description=settings.description,
+        version="1.0",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        default_response_class=Response,
+    )
+    app.state.settings = settings
+    if store is not None:
+        app.state.store = store
+    for router in ROUTERS:
+        app.include_router(router, dependencies=[Depends(reject_unknown)])
+    _install_error_handlers(app)
+    _install_openapi(app)
+    return app
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """`/api` serves the OpenAPI document (service-desc), `/api.html` an interactive view (service-doc)."""
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default_openapi()
+            for path in schema.get("paths", {}).values():
+                for op in path.values():
+                    responses = op.setdefault("responses", {})
+                    responses.pop("422", None)
+                    responses.setdefault("400", {"description": "Invalid parameter or body"})
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/api", include_in_schema=False)
+    async def api_definition() -> Response:
+        return json_response(app.openapi(), OPENAPI)
+
+    @app.get("/api.html", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api", title=f"{app.title} - API")
+
+
+def _error(status: int, code: str, description: str, details: Any = None) -> Response:
+    body: dict[str, Any] = {"code": code, "description": description}
+    if details is not None:
+        body["details"] = details
+    return json_response(body, JSON, status=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BridgeError)
+    async def bridge_error(request: Request, exc: BridgeError) -> Response:
+        if exc.status >= 500:
+            log.warning("%s %s failed: %s", request.method, request.url.path, exc.description)
+        return json_response(exc.to_json(), JSON, status=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(p) for p in first.get("loc", ())]
+        where = loc[0] if loc else "request"
+        name = loc[-1] if len(loc) > 1 else where
+        message = first.get("msg", "invalid value")
+        if where == "query":
+            return _error(400, "InvalidParameterValue", f"parameter '{name}': {message}", {"parameter": name})
+        if where == "path":
+            return _error(404, "NotFound", f"invalid path segment '{name}': {message}")
+        return _error(400, "InvalidRequest", f"{'.'.join(loc)}: {message}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable"}
+        return _error(exc.status_code, codes.get(exc.status_code, "HTTPError"), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "ServerError", "internal error; see the server log")

@@ -1,0 +1,43 @@
+"""The conformance classes this server declares on `/conformance` — only classes whose tests pass."""
+
+from __future__ import annotations
+
+CS1 = "http://www.opengis.net/spec/ogcapi-connectedsystems-1/1.0/conf/"
+CS2 = "http://www.opengis.net/spec/ogcapi-connectedsystems-2/1.0/conf/"
+
+COMMON = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+]
+
+PART1 = [
+    CS1 + name
+    for name in (
+        "api-common",
+        "system",
+        "subsystem",
+        "deployment",
+        "subdeployment",
+        "procedure",
+        "sf",
+        "property",
+        "advanced-filtering",
+        "create-replace-delete",
+        "update",
+        "geojson",
+        "sensorml",
+    )
+]
+
+
+def conformance_classes() -> list[str]:
+    """Every class declared by this server."""
+    return [*COMMON, *PART1]

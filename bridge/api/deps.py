@@ -1,0 +1,50 @@
+"""Request-scoped dependencies: the store, the settings, link context, request bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+
+from bridge.api.links import LinkContext
+from bridge.errors import InvalidBody
+from bridge.settings import Settings
+from bridge.store.base import Store
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def link_context(request: Request) -> LinkContext:
+    """Public API root (settings.base_url, else from the request) and the request's path/query."""
+    settings = get_settings(request)
+    root_path = request.scope.get("root_path", "")
+    root = settings.base_url or (str(request.base_url).rstrip("/"))
+    path = request.url.path
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    return LinkContext(root=root, path=path, query=tuple(request.query_params.multi_items()))
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+LinksDep = Annotated[LinkContext, Depends(link_context)]
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON, whatever its declared Content-Type (real clients mislabel it)."""
+    raw = await request.body()
+    if not raw.strip():
+        raise InvalidBody("the request body is empty; a JSON document is expected")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidBody(f"the request body is not valid JSON: {exc}") from None

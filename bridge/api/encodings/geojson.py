@@ -1,0 +1,122 @@
+"""GeoJSON encoding of Part 1 resources (Req 77-88, Tables 39-47) in both directions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.api.encodings.common import (
+    check_uid,
+    decode_link,
+    decode_period,
+    drop_none,
+    encode_period,
+    validate_body,
+)
+from bridge.errors import InvalidBody
+from bridge.model.csapi import (
+    FEATURE_CLASSES,
+    DeployedSystem,
+    Deployment,
+    Feature,
+    JsonDict,
+    Kind,
+    SamplingFeature,
+    System,
+)
+from bridge.validation import PART1
+
+SCHEMAS = {
+    Kind.SYSTEM: PART1 + "geojson/system.json",
+    Kind.DEPLOYMENT: PART1 + "geojson/deployment.json",
+    Kind.PROCEDURE: PART1 + "geojson/procedure.json",
+    Kind.SAMPLING_FEATURE: PART1 + "geojson/samplingFeature.json",
+}
+_CORE = {"uid", "name", "description", "featureType", "validTime"}
+_KIND_PROPS = {
+    Kind.SYSTEM: {"assetType", "systemKind@link"},
+    Kind.DEPLOYMENT: {"platform@link", "deployedSystems@link"},
+    Kind.PROCEDURE: set(),
+    Kind.SAMPLING_FEATURE: {"sampledFeature@link", "sampleOf@link"},
+}
+
+
+def encode(feature: Feature, links: list[dict[str, str]]) -> JsonDict:
+    """The GeoJSON Feature of a resource (procedures always have `geometry: null`, Req 24)."""
+    props: JsonDict = drop_none(
+        {
+            "uid": feature.uid,
+            "name": feature.name,
+            "description": feature.description,
+            "featureType": feature.feature_type,
+            "validTime": encode_period(feature.valid_time),
+        }
+    )
+    if isinstance(feature, System):
+        props.update(drop_none({"assetType": feature.asset_type}))
+        if feature.system_kind:
+            props["systemKind@link"] = feature.system_kind.to_json()
+    elif isinstance(feature, Deployment):
+        if feature.platform:
+            props["platform@link"] = feature.platform.to_json()
+        if feature.deployed_systems:
+            props["deployedSystems@link"] = [_deployed_link(d) for d in feature.deployed_systems]
+    elif isinstance(feature, SamplingFeature):
+        if feature.sampled_feature:
+            props["sampledFeature@link"] = feature.sampled_feature.to_json()
+        if feature.sample_of:
+            props["sampleOf@link"] = [lnk.to_json() for lnk in feature.sample_of]
+    props.update({k: v for k, v in feature.properties.items() if k not in props})
+    geometry = None if feature.kind is Kind.PROCEDURE else feature.geometry
+    return {"type": "Feature", "id": feature.id, "geometry": geometry, "properties": props, "links": links}
+
+
+def _deployed_link(deployed: DeployedSystem) -> JsonDict:
+    out = deployed.system.to_json()
+    if deployed.name and "title" not in out:
+        out["title"] = deployed.name
+    return out
+
+
+def decode(kind: Kind, body: Any) -> Feature:
+    """A resource from a GeoJSON request body (validated against the official schema)."""
+    if kind not in SCHEMAS:
+        raise InvalidBody(f"{kind.value} cannot be written as GeoJSON; use application/sml+json")
+    if not isinstance(body, dict):
+        raise InvalidBody("the body must be a GeoJSON Feature object")
+    validate_body(SCHEMAS[kind], body, f"GeoJSON {kind.value} feature")
+    props: JsonDict = dict(body.get("properties") or {})
+    feature = FEATURE_CLASSES[kind](
+        uid=check_uid(props.get("uid"), "$.properties.uid"),
+        name=str(props["name"]),
+        description=props.get("description"),
+        feature_type=props.get("featureType"),
+        valid_time=decode_period(props.get("validTime"), "$.properties.validTime"),
+        geometry=None if kind is Kind.PROCEDURE else body.get("geometry"),
+        properties={k: v for k, v in props.items() if k not in _CORE | _KIND_PROPS[kind]},
+    )
+    if isinstance(feature, System):
+        feature.asset_type = props.get("assetType")
+        if "systemKind@link" in props:
+            feature.system_kind = decode_link(props["systemKind@link"], "$.properties['systemKind@link']")
+    elif isinstance(feature, Deployment):
+        if "platform@link" in props:
+            feature.platform = decode_link(props["platform@link"], "$.properties['platform@link']")
+        deployed = props.get("deployedSystems@link") or []
+        if not isinstance(deployed, list):
+            raise InvalidBody("$.properties['deployedSystems@link']: must be an array of links")
+        feature.deployed_systems = [
+            DeployedSystem(
+                system=decode_link(d, f"$.properties['deployedSystems@link'][{i}]"), name=d.get("title")
+            )
+            for i, d in enumerate(deployed)
+        ]
+    elif isinstance(feature, SamplingFeature):
+        feature.sampled_feature = decode_link(
+            props["sampledFeature@link"], "$.properties['sampledFeature@link']"
+        )
+        sample_of = props.get("sampleOf@link") or []
+        sample_of = sample_of if isinstance(sample_of, list) else [sample_of]
+        feature.sample_of = [
+            decode_link(v, f"$.properties['sampleOf@link'][{i}]") for i, v in enumerate(sample_of)
+        ]
+    return feature

@@ -1,0 +1,192 @@
+"""OGC query parameters as reusable typed dependencies.
+
+Each parser takes the raw string FastAPI declared (so the OpenAPI document lists it) and
+raises `InvalidParameter` naming the parameter and the reason; nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated
+
+from fastapi import Query, Request
+from shapely import wkt
+from shapely.errors import ShapelyError
+from shapely.geometry.base import BaseGeometry
+
+from bridge.errors import InvalidParameter
+from bridge.model.query import BBox, IdList, TimeFilter
+from bridge.model.time import parse_datetime, to_us, utcnow
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+MAX_KEYWORD = 50
+
+
+def reject_unknown(request: Request) -> None:
+    """Router dependency: a query parameter the endpoint does not declare is a 400 (Feat-1 query-param-unknown)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = {p.alias for p in _all_query_params(dependant)}
+    for name in request.query_params:
+        if name not in declared:
+            allowed = ", ".join(sorted(declared)) or "none"
+            raise InvalidParameter(name, f"unknown parameter for this endpoint (allowed: {allowed})")
+
+
+def _all_query_params(dependant: object) -> list[object]:
+    params = list(getattr(dependant, "query_params", []))
+    for sub in getattr(dependant, "dependencies", []):
+        params += _all_query_params(sub)
+    return params
+
+
+def parse_id_list(name: str, raw: str | None) -> IdList | None:
+    """ID_List (Req 38): comma-separated local ids *or* UIDs, never mixed (checklist D5)."""
+    if raw is None:
+        return None
+    items = [item.strip() for item in raw.split(",")]
+    if not items or any(not item for item in items):
+        raise InvalidParameter(name, "empty identifier in the list")
+    uids = [i for i in items if _SCHEME.match(i)]
+    if uids and len(uids) != len(items):
+        raise InvalidParameter(name, "a list mixes local ids and UIDs (URIs); send one kind only")
+    return IdList(uids=tuple(uids)) if uids else IdList(local=tuple(items))
+
+
+def parse_keywords(raw: str | None) -> tuple[str, ...]:
+    """`q`: comma-separated keywords of 1-50 characters."""
+    if raw is None:
+        return ()
+    words = tuple(w.strip() for w in raw.split(","))
+    for word in words:
+        if not word or len(word) > MAX_KEYWORD:
+            raise InvalidParameter("q", f"keywords must have 1 to {MAX_KEYWORD} characters")
+    return words
+
+
+def parse_bbox(raw: str | None) -> BBox | None:
+    """`bbox`: 4 or 6 numbers in CRS84(h); minx > maxx crosses the antimeridian."""
+    if raw is None:
+        return None
+    try:
+        values = [float(v) for v in raw.split(",")]
+    except ValueError:
+        raise InvalidParameter("bbox", "must be 4 or 6 comma-separated numbers") from None
+    if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
+        raise InvalidParameter("bbox", "must be 4 or 6 comma-separated numbers")
+    minx, miny, maxx, maxy = (
+        (values[0], values[1], values[2], values[3])
+        if len(values) == 4
+        else (
+            values[0],
+            values[1],
+            values[3],
+            values[4],
+        )
+    )
+    if len(values) == 6 and values[2] > values[5]:
+        raise InvalidParameter("bbox", "minimum height is above maximum height")
+    if miny > maxy:
+        raise InvalidParameter("bbox", "minimum latitude is above maximum latitude")
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise InvalidParameter(
+            "bbox", "coordinates are outside CRS84 (longitude -180..180, latitude -90..90)"
+        )
+    return BBox(minx, miny, maxx, maxy)
+
+
+def parse_geom(raw: str | None) -> BaseGeometry | None:
+    """`geom`: OGC WKT (POINT, LINESTRING, POLYGON, MULTI*, with optional Z) in CRS84 (Req 41)."""
+    if raw is None:
+        return None
+    try:
+        geometry = wkt.loads(raw)
+    except (ShapelyError, ValueError, TypeError) as exc:
+        raise InvalidParameter("geom", f"not valid WKT: {exc}") from None
+    if geometry.is_empty:
+        raise InvalidParameter("geom", "empty geometry")
+    minx, miny, maxx, maxy = geometry.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise InvalidParameter(
+            "geom", "coordinates are outside the CRS84 extent (lon -180..180, lat -90..90)"
+        )
+    if not geometry.is_valid:
+        geometry = geometry.buffer(0) if geometry.geom_type in ("Polygon", "MultiPolygon") else geometry
+    return geometry
+
+
+def _instant(name: str, text: str) -> int:
+    if text == "now":
+        return to_us(utcnow())
+    try:
+        return to_us(parse_datetime(text))
+    except ValueError as exc:
+        raise InvalidParameter(name, str(exc)) from None
+
+
+def parse_time(name: str, raw: str | None, allow_latest: bool = False) -> TimeFilter | None:
+    """`datetime` and the Part 2 time parameters: instant, `start/end`, open `..` ends, `now`.
+
+    A comma is tolerated as the interval separator (Part 2 checklist §2.3); `latest` only where allowed.
+    """
+    if raw is None:
+        return None
+    text = raw.strip()
+    if text == "latest":
+        if not allow_latest:
+            raise InvalidParameter(name, "'latest' is not supported by this parameter")
+        return TimeFilter(None, None, latest=True)
+    sep = "/" if "/" in text else ("," if "," in text else None)
+    if sep is None:
+        if text in ("..", ""):
+            raise InvalidParameter(name, "an instant cannot be open")
+        value = _instant(name, text)
+        return TimeFilter(value, value)
+    parts = text.split(sep)
+    if len(parts) != 2:
+        raise InvalidParameter(name, "an interval has exactly one '/' between start and end")
+    start = None if parts[0].strip() in ("..", "") else _instant(name, parts[0].strip())
+    end = None if parts[1].strip() in ("..", "") else _instant(name, parts[1].strip())
+    if start is None and end is None:
+        raise InvalidParameter(name, "both ends of the interval are open")
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter(name, "the interval ends before it starts")
+    return TimeFilter(start, end)
+
+
+def clamp_limit(limit: int, maximum: int) -> int:
+    """A limit above the server maximum is not an error: the maximum is used (Feat-1)."""
+    return min(limit, maximum)
+
+
+# Reusable declared parameters (the OpenAPI document lists them with these descriptions).
+LimitParam = Annotated[
+    int | None, Query(ge=1, description="Maximum number of items per page (default 10, max 10000)")
+]
+CursorParam = Annotated[
+    str | None, Query(alias="cursor", description="Opaque paging token from a next/prev link")
+]
+FParam = Annotated[str | None, Query(description="Response format: json, geojson, sml, or a media type")]
+IdParam = Annotated[
+    str | None, Query(description="Comma-separated local ids, or UIDs (a UID ending in * is a prefix)")
+]
+QParam = Annotated[str | None, Query(description="Comma-separated keywords searched in name and description")]
+BboxParam = Annotated[
+    str | None, Query(description="minLon,minLat,maxLon,maxLat[,...] in CRS84 (6 numbers with heights)")
+]
+DatetimeParam = Annotated[
+    str | None, Query(description="Instant or interval (RFC 3339, '..' for open ends, 'now'), on validTime")
+]
+GeomParam = Annotated[
+    str | None, Query(description="WKT geometry in CRS84; features whose geometry intersects it")
+]
+RecursiveParam = Annotated[bool, Query(description="Include nested subsystems/subdeployments at all levels")]
+CascadeParam = Annotated[bool, Query(description="Also delete dependent resources")]
+
+
+def id_list_param(description: str) -> object:
+    """Declare an ID_List query parameter with a description."""
+    return Query(description=description)

@@ -1,0 +1,211 @@
+"""`/collections`, `/collections/{cid}`, `/collections/{cid}/items[/{id}]` (Req 8/18/28/33/37, 68-71)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.dependencies.utils import get_dependant
+from starlette.responses import Response
+
+from bridge.api.deps import LinksDep, SettingsDep, StoreDep, json_body
+from bridge.api.encodings.assoc import F_NAME, FORMATS
+from bridge.api.links import LinkContext, link
+from bridge.api.media import JSON, URI_LIST, canonical, negotiate
+from bridge.api.params import CascadeParam, FParam, _all_query_params
+from bridge.api.queries import QUERY_DEPENDENCIES, _public, build_query
+from bridge.api.responses import json_response
+from bridge.api.routes import features as handlers
+from bridge.errors import InvalidBody, InvalidParameter, NotFound
+from bridge.model.csapi import Kind
+from bridge.store.base import Collection, Store
+from bridge.store.sql.rows import ref_target
+
+router = APIRouter(tags=["Collections"])
+CidPath = Annotated[str, Path(description="Collection identifier")]
+IdPath = Annotated[str, Path(description="Local identifier of the resource")]
+Raw = Annotated[str | None, Query()]
+
+FEATURE_TYPES = {
+    Kind.SYSTEM: "sosa:System",
+    Kind.DEPLOYMENT: "sosa:Deployment",
+    Kind.PROCEDURE: "sosa:Procedure",
+    Kind.SAMPLING_FEATURE: "sosa:Sample",
+}
+
+
+def _accepted(kind: Kind) -> set[str]:
+    dependant = get_dependant(path="", call=QUERY_DEPENDENCIES[kind])
+    return {p.alias for p in _all_query_params(dependant)}  # type: ignore[attr-defined]
+
+
+ACCEPTED = {kind: _accepted(kind) | {"f"} for kind in QUERY_DEPENDENCIES}
+
+
+def describe(coll: Collection, ctx: LinkContext) -> dict[str, Any]:
+    """Collection metadata: `itemType` and `featureType` (checklist D11), one `items` link per format."""
+    doc: dict[str, Any] = {"id": coll.id, "title": coll.title}
+    if coll.description:
+        doc["description"] = coll.description
+    if coll.kind in FEATURE_TYPES:
+        doc["itemType"] = "feature"
+        doc["featureType"] = FEATURE_TYPES[coll.kind]
+    else:
+        doc["itemType"] = "sosa:Property"
+    items = ctx.href(f"/collections/{coll.id}/items")
+    doc["links"] = [link(ctx.href(f"/collections/{coll.id}"), "self", JSON, "this collection")] + [
+        link(f"{items}?f={F_NAME[m]}", "items", m, f"items as {m}") for m in FORMATS[coll.kind]
+    ]
+    return doc
+
+
+@router.get("/collections", summary="Collections", response_class=Response)
+async def list_collections(request: Request, store: StoreDep, ctx: LinksDep, f: FParam = None) -> Response:
+    media_type = negotiate(request, [JSON], f)
+    colls = [describe(c, ctx) for c in await store.list_collections()]
+    body = {"links": [link(ctx.href("/collections"), "self", JSON, "this document")], "collections": colls}
+    return json_response(body, media_type)
+
+
+@router.get("/collections/{cid}", summary="One collection", response_class=Response)
+async def get_collection(
+    request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, f: FParam = None
+) -> Response:
+    media_type = negotiate(request, [JSON], f)
+    return json_response(describe(await store.get_collection(cid), ctx), media_type)
+
+
+@router.get(
+    "/collections/{cid}/items", summary="Items of a collection (same parameters as the resource type)"
+)
+async def collection_items(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    ctx: LinksDep,
+    cid: CidPath,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Raw = None,
+    id: Raw = None,
+    q: Raw = None,
+    bbox: Raw = None,
+    datetime: Raw = None,
+    geom: Raw = None,
+    parent: Raw = None,
+    procedure: Raw = None,
+    system: Raw = None,
+    foi: Raw = None,
+    observed_property: Annotated[str | None, Query(alias="observedProperty")] = None,
+    controlled_property: Annotated[str | None, Query(alias="controlledProperty")] = None,
+    base_property: Annotated[str | None, Query(alias="baseProperty")] = None,
+    object_type: Annotated[str | None, Query(alias="objectType")] = None,
+    recursive: Annotated[bool, Query()] = False,
+    f: FParam = None,
+) -> Response:
+    values = {k: v for k, v in locals().items() if k not in ("request", "store", "settings", "ctx", "cid")}
+    coll = await store.get_collection(cid)
+    unknown = sorted(set(request.query_params) - ACCEPTED[coll.kind])
+    if unknown:
+        allowed = ", ".join(sorted(ACCEPTED[coll.kind]))
+        raise InvalidParameter(unknown[0], f"not accepted for {coll.kind.value} items (allowed: {allowed})")
+    query = build_query(coll.kind, settings, _public(values))
+    query.collection = None if coll.builtin else coll.id
+    query.top_level_only = coll.builtin and coll.kind in (Kind.SYSTEM, Kind.DEPLOYMENT)
+    return await handlers.list_features(store, request, ctx, query, f)
+
+
+async def _member(store: Store, coll: Collection, rid: str) -> None:
+    """404 unless the resource is in the collection (built-in collections hold every resource)."""
+    await store.get_feature(coll.kind, rid)
+    if coll.builtin:
+        return
+    from bridge.model.query import FeatureQuery, IdList
+
+    page = await store.list_features(
+        FeatureQuery(kind=coll.kind, ids=IdList(local=(rid,)), collection=coll.id, limit=1)
+    )
+    if not page.items:
+        raise NotFound(f"resource '{rid}' is not in collection '{coll.id}'")
+
+
+@router.post(
+    "/collections/{cid}/items", summary="Create a resource in, or add resources to, a collection (Req 68, 71)"
+)
+async def post_items(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath) -> Response:
+    coll = await store.get_collection(cid)
+    declared = canonical(request.headers.get("content-type", ""))
+    if declared == URI_LIST or (declared == JSON and (await request.body()).lstrip().startswith(b"[")):
+        if coll.builtin:
+            raise InvalidBody(f"'{cid}' holds every {coll.kind.value} resource already; nothing to add")
+        refs = await _uri_list(request, declared)
+        ids = [await _resolve_ref(store, coll.kind, r) for r in refs]
+        await store.add_to_collection(cid, coll.kind, ids)
+        return Response(status_code=204)
+    if coll.kind is Kind.SAMPLING_FEATURE:
+        raise InvalidBody(
+            "sampling features are created under their system: POST /systems/{id}/samplingFeatures"
+        )
+    return await handlers.create_feature(
+        store, request, ctx, coll.kind, collection=None if coll.builtin else cid
+    )
+
+
+async def _uri_list(request: Request, declared: str) -> list[str]:
+    if declared == URI_LIST:
+        lines = (await request.body()).decode("utf-8", "replace").splitlines()
+        refs = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    else:
+        refs = await json_body(request)
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            raise InvalidBody("expected a JSON array of URIs")
+    if not refs:
+        raise InvalidBody("the list of resources to add is empty")
+    return refs
+
+
+async def _resolve_ref(store: Store, kind: Kind, ref: str) -> str:
+    """A canonical URL or a UID (Req 71) → local id of a resource of `kind` on this server."""
+    local = await store.find_feature_uid(kind, ref)
+    if local is not None:
+        return local
+    if f"/{kind.value}/" in ref:
+        return ref_target(ref)
+    raise InvalidBody(
+        f"'{ref}' is neither a canonical URL nor a UID of a {kind.value} resource on this server"
+    )
+
+
+@router.get("/collections/{cid}/items/{id}", summary="One item of a collection (with a canonical link)")
+async def get_item(
+    request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, id: IdPath, f: FParam = None
+) -> Response:
+    coll = await store.get_collection(cid)
+    await _member(store, coll, id)
+    return await handlers.get_feature(store, request, ctx, coll.kind, id, f, canonical_view=False)
+
+
+@router.put("/collections/{cid}/items/{id}", summary="Replace an item (Req 69)", status_code=204)
+async def put_item(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, id: IdPath) -> Response:
+    coll = await store.get_collection(cid)
+    await _member(store, coll, id)
+    return await handlers.replace_feature(store, request, ctx, coll.kind, id)
+
+
+@router.patch("/collections/{cid}/items/{id}", summary="Update an item (JSON merge patch)", status_code=204)
+async def patch_item(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, id: IdPath) -> Response:
+    coll = await store.get_collection(cid)
+    await _member(store, coll, id)
+    return await handlers.patch_feature(store, request, ctx, coll.kind, id)
+
+
+@router.delete(
+    "/collections/{cid}/items/{id}",
+    summary="Delete (root) or remove from collection (Req 70)",
+    status_code=204,
+)
+async def delete_item(store: StoreDep, cid: CidPath, id: IdPath, cascade: CascadeParam = False) -> Response:
+    coll = await store.get_collection(cid)
+    if coll.builtin:
+        return await handlers.delete_feature(store, coll.kind, id, cascade)
+    await store.remove_from_collection(cid, id)
+    return Response(status_code=204)

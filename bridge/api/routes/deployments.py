@@ -1,0 +1,77 @@
+"""`/deployments`, `/deployments/{id}/subdeployments`, `/systems/{id}/deployments` (Req 14-23, 63-64, 73)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.encodings.assoc import FORMATS
+from bridge.api.params import FParam
+from bridge.api.queries import deployment_query, system_deployment_query
+from bridge.api.responses import openapi_content
+from bridge.api.routes import features as handlers
+from bridge.api.routes.resources import DeploymentIdPath, SystemIdPath, canonical_router
+from bridge.model.csapi import Kind
+from bridge.model.query import FeatureQuery
+
+router = canonical_router(
+    Kind.DEPLOYMENT, deployment_query, can_create=True, title="Deployments", top_level=True
+)
+DeploymentQuery = Annotated[FeatureQuery, Depends(deployment_query)]
+SystemDeploymentQuery = Annotated[FeatureQuery, Depends(system_deployment_query)]
+READ = {200: {"content": openapi_content(*FORMATS[Kind.DEPLOYMENT])}}
+
+
+@router.get(
+    "/deployments/{deploymentId}/subdeployments",
+    summary="Subdeployments of a deployment (Req 19-22)",
+    responses=READ,
+    response_class=Response,
+)
+async def subdeployments(
+    request: Request,
+    store: StoreDep,
+    ctx: LinksDep,
+    deployment_id: DeploymentIdPath,
+    query: DeploymentQuery,
+    f: FParam = None,
+) -> Response:
+    await store.get_feature(Kind.DEPLOYMENT, deployment_id)
+    query.children_of = deployment_id
+    return await handlers.list_features(store, request, ctx, query, f)
+
+
+@router.post(
+    "/deployments/{deploymentId}/subdeployments",
+    summary="Create a subdeployment (Req 64)",
+    status_code=201,
+    response_class=Response,
+    openapi_extra=handlers.feature_openapi(Kind.DEPLOYMENT),
+)
+async def create_subdeployment(
+    request: Request, store: StoreDep, ctx: LinksDep, deployment_id: DeploymentIdPath
+) -> Response:
+    await store.get_feature(Kind.DEPLOYMENT, deployment_id)
+    return await handlers.create_feature(store, request, ctx, Kind.DEPLOYMENT, parent_id=deployment_id)
+
+
+@router.get(
+    "/systems/{systemId}/deployments",
+    summary="Deployments in which a system was deployed (Req 17)",
+    responses=READ,
+    response_class=Response,
+)
+async def system_deployments(
+    request: Request,
+    store: StoreDep,
+    ctx: LinksDep,
+    system_id: SystemIdPath,
+    query: SystemDeploymentQuery,
+    f: FParam = None,
+) -> Response:
+    await store.get_feature(Kind.SYSTEM, system_id)
+    query.of_system = system_id
+    return await handlers.list_features(store, request, ctx, query, f)

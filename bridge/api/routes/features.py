@@ -1,0 +1,211 @@
+"""Handlers shared by the Part 1 resource families: parse → store → encode.
+
+Route modules (systems.py, deployments.py, ...) declare paths and parameters and call these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bridge.api.deps import json_body
+from bridge.api.encodings import geojson, sensorml
+from bridge.api.encodings.assoc import F_NAME, FORMATS, resource_links
+from bridge.api.links import LinkContext, paging_links
+from bridge.api.media import GEOJSON, JSON, SML_JSON, canonical, negotiate
+from bridge.api.responses import json_response
+from bridge.errors import Conflict, InvalidBody, UnsupportedMediaType
+from bridge.model.csapi import Deployment, Feature, JsonDict, Kind
+from bridge.model.query import FeatureQuery
+from bridge.model.time import format_datetime, utcnow
+from bridge.store.base import Store
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def encode_feature(feature: Feature, media_type: str, ctx: LinkContext, canonical_view: bool) -> JsonDict:
+    """One resource in `media_type` with its links."""
+    links = resource_links(feature, ctx, media_type, canonical_view)
+    if media_type == GEOJSON:
+        return geojson.encode(feature, links)
+    parent = (
+        ctx.canonical(Kind.SYSTEM, feature.parent_id)
+        if feature.kind is Kind.SYSTEM and feature.parent_id
+        else None
+    )
+    return sensorml.encode(feature, links, parent)
+
+
+def _collection_body(
+    kind: Kind, media_type: str, items: list[JsonDict], links: list[dict[str, str]], matched: int | None
+) -> JsonDict:
+    if media_type == GEOJSON:
+        body: JsonDict = {"type": "FeatureCollection", "features": items}
+        if matched is not None:
+            body["numberMatched"] = matched
+        body["numberReturned"] = len(items)
+        body["timeStamp"] = format_datetime(utcnow())
+        body["links"] = links
+        return body
+    return {"items": items, "links": links}
+
+
+async def list_features(
+    store: Store, request: Request, ctx: LinkContext, query: FeatureQuery, f: str | None
+) -> Response:
+    """A resources endpoint page; every item carries a `canonical` link (checklist D18)."""
+    offered = FORMATS[query.kind]
+    media_type = negotiate(request, offered, f)
+    page = await store.list_features(query)
+    items = [encode_feature(item, media_type, ctx, canonical_view=False) for item in page.items]
+    alternates = {m: F_NAME[m] for m in offered}
+    links = paging_links(ctx, page.next_token, page.prev_token, media_type, alternates)
+    return json_response(_collection_body(query.kind, media_type, items, links, page.matched), media_type)
+
+
+async def get_feature(
+    store: Store,
+    request: Request,
+    ctx: LinkContext,
+    kind: Kind,
+    rid: str,
+    f: str | None,
+    canonical_view: bool,
+) -> Response:
+    """One resource; off its canonical URL a `canonical` link (and `Link` header) points home (Req 5B)."""
+    media_type = negotiate(request, FORMATS[kind], f)
+    feature = await store.get_feature(kind, rid)
+    headers = None if canonical_view else {"Link": f'<{ctx.canonical(kind, rid)}>; rel="canonical"'}
+    return json_response(
+        encode_feature(feature, media_type, ctx, canonical_view), media_type, headers=headers
+    )
+
+
+def body_format(kind: Kind, request: Request, body: Any) -> str:
+    """Which encoding a request body is in: from Content-Type, else sniffed (mislabelled JSON is accepted)."""
+    declared = canonical(request.headers.get("content-type", ""))
+    offered = FORMATS[kind]
+    if declared in (GEOJSON, SML_JSON):
+        if declared not in offered:
+            raise UnsupportedMediaType(f"{kind.value} accept {', '.join(offered)}, not {declared}")
+        return declared
+    if len(offered) == 1:
+        return offered[0]
+    return GEOJSON if isinstance(body, dict) and body.get("type") == "Feature" else SML_JSON
+
+
+async def decode_feature(kind: Kind, request: Request, body: Any | None = None) -> Feature:
+    """The resource in a POST/PUT body."""
+    if body is None:
+        body = await json_body(request)
+    fmt = body_format(kind, request, body)
+    return geojson.decode(kind, body) if fmt == GEOJSON else sensorml.decode(kind, body)
+
+
+async def create_feature(
+    store: Store,
+    request: Request,
+    ctx: LinkContext,
+    kind: Kind,
+    parent_id: str | None = None,
+    collection: str | None = None,
+) -> Response:
+    """`POST`: 201 with `Location` = canonical URL (Feat-4 CREATE)."""
+    feature = await decode_feature(kind, request)
+    feature.parent_id = parent_id
+    await resolve_links(store, ctx, feature)
+    created = await store.create_feature(feature, collection)
+    location = ctx.canonical(kind, created.id)
+    return Response(status_code=201, headers={"Location": location})
+
+
+async def resolve_links(store: Store, ctx: LinkContext, feature: Feature) -> None:
+    """Links to local systems given by UID (Table 43 footnote, checklist D25) become URL + uid."""
+    if not isinstance(feature, Deployment):
+        return
+    links = [d.system for d in feature.deployed_systems] + ([feature.platform] if feature.platform else [])
+    for lnk in links:
+        local = await store.find_feature_uid(Kind.SYSTEM, lnk.href)
+        if local is not None:
+            lnk.uid = lnk.uid or lnk.href
+            lnk.href = ctx.canonical(Kind.SYSTEM, local)
+
+
+async def replace_feature(store: Store, request: Request, ctx: LinkContext, kind: Kind, rid: str) -> Response:
+    """`PUT`: replace the resource (an `id` in the body is ignored, Feat-4 put-rid); 204."""
+    current = await store.get_feature(kind, rid)
+    feature = await decode_feature(kind, request)
+    feature.id = rid
+    feature.parent_id = current.parent_id
+    feature.provenance = current.provenance
+    await resolve_links(store, ctx, feature)
+    await store.replace_feature(feature)
+    return Response(status_code=204)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+async def patch_feature(store: Store, request: Request, ctx: LinkContext, kind: Kind, rid: str) -> Response:
+    """`PATCH` with a JSON merge patch applied to the resource's representation (checklist D22); 204."""
+    patch = await json_body(request)
+    if not isinstance(patch, dict):
+        raise InvalidBody("a merge patch must be a JSON object")
+    current = await store.get_feature(kind, rid)
+    fmt = _patch_format(kind, request, patch)
+    document = encode_feature(current, fmt, ctx, canonical_view=True)
+    document.pop("links", None)
+    if "id" in patch and patch["id"] != rid:
+        raise Conflict("the id of a resource cannot be changed")
+    patched = merge_patch(document, patch)
+    feature = geojson.decode(kind, patched) if fmt == GEOJSON else sensorml.decode(kind, patched)
+    feature.id, feature.parent_id, feature.provenance = rid, current.parent_id, current.provenance
+    feature.links = current.links
+    await store.replace_feature(feature)
+    return Response(status_code=204)
+
+
+def _patch_format(kind: Kind, request: Request, patch: JsonDict) -> str:
+    declared = canonical(request.headers.get("content-type", ""))
+    offered = FORMATS[kind]
+    if declared in (GEOJSON, SML_JSON) and declared in offered:
+        return declared
+    if len(offered) == 1:
+        return offered[0]
+    if "properties" in patch or "geometry" in patch or patch.get("type") == "Feature":
+        return GEOJSON
+    if declared in (MERGE_PATCH, JSON, "") and not (set(patch) & {"label", "uniqueId", "definition"}):
+        return GEOJSON
+    return SML_JSON
+
+
+async def delete_feature(store: Store, kind: Kind, rid: str, cascade: bool) -> Response:
+    """`DELETE` (409 with dependents unless cascade=true); 204."""
+    await store.delete_feature(kind, rid, cascade)
+    return Response(status_code=204)
+
+
+def feature_openapi(kind: Kind) -> dict[str, Any]:
+    """OpenAPI request-body description for writes of this kind (media types accepted)."""
+    content = {m: {"schema": {"type": "object"}} for m in FORMATS[kind]}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+PATCH_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {MERGE_PATCH: {"schema": {"type": "object"}}, JSON: {"schema": {"type": "object"}}},
+    }
+}

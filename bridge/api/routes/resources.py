@@ -1,0 +1,91 @@
+"""Router factory for a Part 1 canonical endpoint: `/{kind}` and `/{kind}/{id}` (tipg-style)."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.responses import Response
+
+from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.encodings.assoc import FORMATS
+from bridge.api.params import CascadeParam, FParam
+from bridge.api.responses import openapi_content
+from bridge.api.routes import features as handlers
+from bridge.model.csapi import Kind
+from bridge.model.query import FeatureQuery
+
+IdPath = Annotated[str, Path(description="Local identifier of the resource")]
+SystemIdPath = Annotated[str, Path(alias="systemId", description="Local identifier of the system")]
+DeploymentIdPath = Annotated[
+    str, Path(alias="deploymentId", description="Local identifier of the deployment")
+]
+
+
+def canonical_router(
+    kind: Kind, query_dep: Callable[..., FeatureQuery], can_create: bool, title: str, top_level: bool = False
+) -> APIRouter:
+    """GET (+POST) on `/{kind}`; GET/PUT/PATCH/DELETE on `/{kind}/{id}`.
+
+    `top_level`: the list shows only resources without a parent unless `recursive`, `parent` or `id`
+    is given (Req 11B/21B, checklist D2).
+    """
+    router = APIRouter(tags=[title])
+    base = f"/{kind.value}"
+    QueryDep = Annotated[FeatureQuery, Depends(query_dep)]
+    read: dict[int | str, dict[str, Any]] = {200: {"content": openapi_content(*FORMATS[kind])}}
+
+    @router.get(base, summary=f"List {title.lower()}", responses=read, response_class=Response)
+    async def list_items(
+        request: Request, store: StoreDep, ctx: LinksDep, query: QueryDep, f: FParam = None
+    ) -> Response:
+        query.top_level_only = top_level
+        return await handlers.list_features(store, request, ctx, query, f)
+
+    if can_create:
+
+        @router.post(
+            base,
+            summary=f"Create a {title.lower()[:-1]} resource",
+            status_code=201,
+            response_class=Response,
+            openapi_extra=handlers.feature_openapi(kind),
+        )
+        async def create_item(request: Request, store: StoreDep, ctx: LinksDep) -> Response:
+            return await handlers.create_feature(store, request, ctx, kind)
+
+    @router.get(
+        base + "/{id}",
+        summary=f"Get one {title.lower()[:-1]} resource",
+        responses=read,
+        response_class=Response,
+    )
+    async def get_item(
+        request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None
+    ) -> Response:
+        return await handlers.get_feature(store, request, ctx, kind, id, f, canonical_view=True)
+
+    @router.put(
+        base + "/{id}",
+        summary="Replace a resource",
+        status_code=204,
+        response_class=Response,
+        openapi_extra=handlers.feature_openapi(kind),
+    )
+    async def replace_item(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+        return await handlers.replace_feature(store, request, ctx, kind, id)
+
+    @router.patch(
+        base + "/{id}",
+        summary="Update a resource (JSON merge patch)",
+        status_code=204,
+        response_class=Response,
+        openapi_extra=handlers.PATCH_OPENAPI,
+    )
+    async def patch_item(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+        return await handlers.patch_feature(store, request, ctx, kind, id)
+
+    @router.delete(base + "/{id}", summary="Delete a resource", status_code=204, response_class=Response)
+    async def delete_item(store: StoreDep, id: IdPath, cascade: CascadeParam = False) -> Response:
+        return await handlers.delete_feature(store, kind, id, cascade)
+
+    return router

@@ -1,0 +1,54 @@
+"""`/systems`, `/systems/{systemId}/subsystems` (Req 4-13, 60-62, 72)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.encodings.assoc import FORMATS
+from bridge.api.params import FParam
+from bridge.api.queries import system_query
+from bridge.api.responses import openapi_content
+from bridge.api.routes import features as handlers
+from bridge.api.routes.resources import SystemIdPath, canonical_router
+from bridge.model.csapi import Kind
+from bridge.model.query import FeatureQuery
+
+router = canonical_router(Kind.SYSTEM, system_query, can_create=True, title="Systems", top_level=True)
+SystemQuery = Annotated[FeatureQuery, Depends(system_query)]
+
+
+@router.get(
+    "/systems/{systemId}/subsystems",
+    summary="Subsystems of a system (Req 9-12)",
+    responses={200: {"content": openapi_content(*FORMATS[Kind.SYSTEM])}},
+    response_class=Response,
+)
+async def subsystems(
+    request: Request,
+    store: StoreDep,
+    ctx: LinksDep,
+    system_id: SystemIdPath,
+    query: SystemQuery,
+    f: FParam = None,
+) -> Response:
+    await store.get_feature(Kind.SYSTEM, system_id)
+    query.children_of = system_id
+    return await handlers.list_features(store, request, ctx, query, f)
+
+
+@router.post(
+    "/systems/{systemId}/subsystems",
+    summary="Create a subsystem (Req 62)",
+    status_code=201,
+    response_class=Response,
+    openapi_extra=handlers.feature_openapi(Kind.SYSTEM),
+)
+async def create_subsystem(
+    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath
+) -> Response:
+    await store.get_feature(Kind.SYSTEM, system_id)
+    return await handlers.create_feature(store, request, ctx, Kind.SYSTEM, parent_id=system_id)

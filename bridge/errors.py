@@ -1,0 +1,82 @@
+"""Errors raised anywhere in the bridge; the API renders them as OGC exception JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BridgeError(Exception):
+    """Base error: carries an HTTP status and an OGC exception code."""
+
+    status: int = 500
+    code: str = "NoApplicableCode"
+
+    def __init__(self, description: str, *, details: Any = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.details = details
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON body sent to clients (`code`, `description`, optional `details`)."""
+        body: dict[str, Any] = {"code": self.code, "description": self.description}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class InvalidParameter(BridgeError):
+    """A query parameter is unknown or its value cannot be used (400)."""
+
+    status = 400
+    code = "InvalidParameterValue"
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"parameter '{name}': {reason}", details={"parameter": name})
+        self.parameter = name
+
+
+class InvalidBody(BridgeError):
+    """A request body is not valid JSON or not a valid resource (400)."""
+
+    status = 400
+    code = "InvalidRequestBody"
+
+
+class NotFound(BridgeError):
+    status = 404
+    code = "NotFound"
+
+
+class NotAcceptable(BridgeError):
+    status = 406
+    code = "NotAcceptable"
+
+
+class UnsupportedMediaType(BridgeError):
+    status = 415
+    code = "UnsupportedMediaType"
+
+
+class Conflict(BridgeError):
+    """A write conflicts with stored state: duplicate UID, dependents, illegal transition (409)."""
+
+    status = 409
+    code = "Conflict"
+
+
+class MethodNotAllowed(BridgeError):
+    status = 405
+    code = "MethodNotAllowed"
+
+
+class UpstreamError(BridgeError):
+    """A legacy service failed or answered something unusable (502)."""
+
+    status = 502
+    code = "UpstreamError"
+
+
+class ConfigError(BridgeError):
+    """Settings, mapping tables or source definitions are invalid."""
+
+    code = "ConfigurationError"

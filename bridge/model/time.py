@@ -1,0 +1,71 @@
+"""Time values: RFC 3339 parsing, formatting, and the integer microsecond form used in the store."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FRACTION = re.compile(r"\.(\d+)")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}Z?$")
+_US_MIN = -62135596800 * 1_000_000  # 0001-01-01
+_US_MAX = 253402300799 * 1_000_000  # 9999-12-31T23:59:59
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse an RFC 3339 date-time (or a date, taken as 00:00Z) into an aware UTC datetime.
+
+    Raises ValueError with a readable message.
+    """
+    text = value.strip()
+    if not text:
+        raise ValueError("empty time value")
+    if _DATE_ONLY.match(text):
+        return datetime.combine(date.fromisoformat(text.rstrip("Z")), datetime.min.time(), UTC)
+    normalized = text.replace("z", "Z").replace("t", "T")
+    normalized = normalized[:-1] + "+00:00" if normalized.endswith("Z") else normalized
+    # Python accepts at most 6 fractional digits; legacy servers send more.
+    normalized = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), normalized, count=1)
+    try:
+        parsed = datetime.fromisoformat(normalized)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an RFC 3339 date-time") from None
+    if "T" not in normalized:
+        raise ValueError(f"'{value}' is not an RFC 3339 date-time")
+    if parsed.tzinfo is None:
+        raise ValueError(f"'{value}' has no time zone (RFC 3339 requires 'Z' or an offset)")
+    return parsed.astimezone(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """RFC 3339 in UTC with a `Z`, milliseconds/microseconds only when present."""
+    value = value.astimezone(UTC)
+    if value.microsecond:
+        text = value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        text = text.rstrip("0")
+        return text + "Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_us(value: datetime) -> int:
+    """Microseconds since 1970-01-01T00:00Z (the store's time column form)."""
+    delta = value.astimezone(UTC) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(value: int) -> datetime:
+    """Inverse of `to_us`."""
+    return EPOCH + timedelta(microseconds=value)
+
+
+def format_us(value: int) -> str:
+    """RFC 3339 text of a stored microsecond time."""
+    return format_datetime(from_us(value))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def clamp_us(value: int) -> int:
+    return max(_US_MIN, min(_US_MAX, value))

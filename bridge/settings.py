@@ -1,0 +1,109 @@
+"""Settings: defaults < config file (TOML) < environment (`BRIDGE_*`) < command-line flags."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bridge.errors import ConfigError
+
+
+class CollectionConfig(BaseModel):
+    """A custom collection served under `/collections/{id}`."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["systems", "deployments", "procedures", "samplingFeatures", "properties"]
+    title: str
+    description: str | None = None
+
+
+class SourceConfig(BaseModel):
+    """One legacy service to harvest (`[[sources]]` in the config file)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    type: Literal["sta", "sos", "sps"]
+    url: str
+    schedule: str | None = None  # "interval:15m" or a 5-field cron expression
+    page_size: int = Field(default=1000, ge=1, le=100_000)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    rate: float | None = Field(default=None, gt=0)
+    timeout: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=4, ge=0, le=20)
+    since: str | None = None
+    lag: str = "PT0S"  # re-read window for late observations (ISO 8601 duration)
+    deletions: Literal["keep", "end", "delete"] = "end"
+    mappings: str | None = None  # directory with override mapping tables
+    max_window: str | None = None  # SOS: longest GetObservation time window (ISO 8601 duration)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    """All options of csapi-bridge; `config/bridge.example.toml` documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIDGE_", env_nested_delimiter="__", extra="ignore")
+
+    store: str = "sqlite:///./csapi-bridge.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    base_url: str | None = None
+    title: str = "csapi-bridge"
+    description: str = "OGC API - Connected Systems facade over legacy SOS, SPS and SensorThings services"
+    default_limit: int = Field(default=10, ge=1)
+    max_limit: int = Field(default=10_000, ge=1)
+    demo: bool = False
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    collections: list[CollectionConfig] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    command_poll_interval: float = Field(default=10.0, gt=0)
+    command_poll_max_age: float = Field(default=7 * 86400, gt=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from an optional TOML file, the environment and explicit overrides.
+
+    Precedence: overrides (CLI flags) > environment (`BRIDGE_*`) > file > defaults.
+    """
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        path = Path(config_file)
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        unknown = sorted(set(file_values) - set(Settings.model_fields))
+        if unknown:
+            raise ConfigError(f"config file {path}: unknown option(s) {', '.join(unknown)}")
+    try:
+        env_only = Settings()
+        env_set = env_only.model_fields_set
+        merged = {**file_values, **{k: getattr(env_only, k) for k in env_set}}
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings: {_describe(exc)}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())

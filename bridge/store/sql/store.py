@@ -1,0 +1,125 @@
+"""`SqlStore`: the Store protocol on SQLAlchemy (SQLite file or memory, PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bridge.errors import Conflict, InvalidBody, NotFound
+from bridge.model.csapi import Feature, Kind
+from bridge.model.query import FeatureQuery, Page
+from bridge.store.base import Collection
+from bridge.store.sql.engine import create_engine, init_schema
+from bridge.store.sql.features import FeatureRepository
+from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
+
+BUILTIN_COLLECTIONS = [
+    Collection("all_systems", Kind.SYSTEM, "All systems", "Every system of this server", builtin=True),
+    Collection("all_deployments", Kind.DEPLOYMENT, "All deployments", "Every deployment", builtin=True),
+    Collection(
+        "all_procedures", Kind.PROCEDURE, "All procedures", "Every procedure and datasheet", builtin=True
+    ),
+    Collection(
+        "all_sampling_features",
+        Kind.SAMPLING_FEATURE,
+        "All sampling features",
+        "Every sampling feature",
+        builtin=True,
+    ),
+    Collection("all_properties", Kind.PROPERTY, "All properties", "Every property definition", builtin=True),
+]
+
+
+class SqlStore:
+    """Store backed by one SQLAlchemy AsyncEngine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.features = FeatureRepository(engine)
+
+    @classmethod
+    async def open(cls, url: str) -> SqlStore:
+        """Connect and create/check the schema."""
+        engine = create_engine(url)
+        await init_schema(engine)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # Part 1 resources -------------------------------------------------------------------------
+    async def list_features(self, query: FeatureQuery) -> Page[Feature]:
+        return await self.features.list(query)
+
+    async def get_feature(self, kind: Kind, rid: str) -> Feature:
+        return await self.features.get(kind, rid)
+
+    async def find_feature_uid(self, kind: Kind, uid: str) -> str | None:
+        return await self.features.find_uid(kind, uid)
+
+    async def create_feature(self, feature: Feature, collection: str | None = None) -> Feature:
+        return await self.features.create(feature, collection)
+
+    async def replace_feature(self, feature: Feature) -> None:
+        await self.features.replace(feature)
+
+    async def delete_feature(self, kind: Kind, rid: str, cascade: bool) -> None:
+        await self.features.delete(kind, rid, cascade)
+
+    # Collections -------------------------------------------------------------------------------
+    async def list_collections(self) -> list[Collection]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(collections).order_by(collections.c.pk))
+            custom = [Collection(r.id, Kind(r.kind), r.title or r.id, r.description) for r in rows]
+        return [*BUILTIN_COLLECTIONS, *custom]
+
+    async def get_collection(self, cid: str) -> Collection:
+        for coll in await self.list_collections():
+            if coll.id == cid:
+                return coll
+        raise NotFound(f"no collection '{cid}'")
+
+    async def ensure_collection(self, coll: Collection) -> None:
+        """Create a custom collection (from configuration) if missing."""
+        if any(b.id == coll.id for b in BUILTIN_COLLECTIONS):
+            raise Conflict(f"collection id '{coll.id}' is reserved")
+        async with self.engine.begin() as conn:
+            if (await conn.execute(select(collections.c.id).where(collections.c.id == coll.id))).first():
+                return
+            await conn.execute(
+                insert(collections).values(
+                    id=coll.id, kind=coll.kind.value, title=coll.title, description=coll.description
+                )
+            )
+
+    async def add_to_collection(self, cid: str, kind: Kind, ids: list[str]) -> None:
+        table = FEATURE_TABLES[kind]
+        async with self.engine.begin() as conn:
+            known = set((await conn.execute(select(table.c.id).where(table.c.id.in_(ids)))).scalars())
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise InvalidBody(f"unknown {kind.value} resources: {', '.join(missing)}")
+            present = set(
+                (
+                    await conn.execute(
+                        select(collection_members.c.item_id).where(collection_members.c.collection_id == cid)
+                    )
+                ).scalars()
+            )
+            new = [{"collection_id": cid, "item_id": i} for i in dict.fromkeys(ids) if i not in present]
+            if new:
+                try:
+                    await conn.execute(insert(collection_members), new)
+                except IntegrityError as exc:
+                    raise Conflict(str(exc.orig)) from exc
+
+    async def remove_from_collection(self, cid: str, rid: str) -> None:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(collection_members).where(
+                    collection_members.c.collection_id == cid, collection_members.c.item_id == rid
+                )
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"resource '{rid}' is not in collection '{cid}'")
