@@ -18,13 +18,20 @@ from bridge.api.params import reject_unknown
 from bridge.api.responses import json_response
 from bridge.api.routes import (
     collections,
+    commands,
+    control_streams,
+    datastreams,
     deployments,
+    events,
     landing,
+    observations,
     procedures,
     properties,
     sampling_features,
     systems,
 )
+from bridge.commands.base import Forwarder
+from bridge.commands.pipeline import CommandPipeline
 from bridge.errors import BridgeError
 from bridge.settings import Settings
 from bridge.store.base import Store
@@ -39,10 +46,20 @@ ROUTERS = [
     procedures.router,
     sampling_features.router,
     properties.router,
+    datastreams.router,
+    observations.router,
+    control_streams.router,
+    commands.router,
+    events.router,
 ]
 
 
-def create_app(settings: Settings, store: Store | None = None, demo_dir: str | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    store: Store | None = None,
+    demo_dir: str | None = None,
+    forwarders: list[Forwarder] | None = None,
+) -> FastAPI:
     """Build the app; the store is opened at startup from `settings.store` unless one is given.
 
     `demo_dir`: a directory with a demo `manifest.yaml` loaded once the app has started.
@@ -57,6 +74,7 @@ def create_app(settings: Settings, store: Store | None = None, demo_dir: str | N
             app.state.store = await open_store(settings)
         else:
             app.state.store = store
+        app.state.pipeline = CommandPipeline(app.state.store, forwarders)
         if demo_dir:
             from bridge.demo import load_demo
 
@@ -80,6 +98,7 @@ def create_app(settings: Settings, store: Store | None = None, demo_dir: str | N
     app.state.settings = settings
     if store is not None:
         app.state.store = store
+        app.state.pipeline = CommandPipeline(store, forwarders)
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(reject_unknown)])
     _install_error_handlers(app)

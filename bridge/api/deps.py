@@ -34,6 +34,11 @@ def link_context(request: Request) -> LinkContext:
     return LinkContext(root=root, path=path, query=tuple(request.query_params.multi_items()))
 
 
+def get_pipeline(request: Request) -> Any:
+    """The command pipeline (forwarders) built at startup."""
+    return request.app.state.pipeline
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LinksDep = Annotated[LinkContext, Depends(link_context)]

@@ -94,6 +94,4 @@ def negotiate(request: Request, offered: Sequence[str], f: str | None = None) ->
             return resolved
         if resolved == JSON and offered[0].endswith("json"):
             return offered[0]
-    raise NotAcceptable(
-        f"none of the requested media types is available; this resource offers {', '.join(offered)}"
-    )
+    raise NotAcceptable(f"none of the requested media types is available; this resource offers {', '.join(offered)}")

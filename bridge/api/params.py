@@ -92,9 +92,7 @@ def parse_bbox(raw: str | None) -> BBox | None:
     if miny > maxy:
         raise InvalidParameter("bbox", "minimum latitude is above maximum latitude")
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise InvalidParameter(
-            "bbox", "coordinates are outside CRS84 (longitude -180..180, latitude -90..90)"
-        )
+        raise InvalidParameter("bbox", "coordinates are outside CRS84 (longitude -180..180, latitude -90..90)")
     return BBox(minx, miny, maxx, maxy)
 
 
@@ -110,9 +108,7 @@ def parse_geom(raw: str | None) -> BaseGeometry | None:
         raise InvalidParameter("geom", "empty geometry")
     minx, miny, maxx, maxy = geometry.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise InvalidParameter(
-            "geom", "coordinates are outside the CRS84 extent (lon -180..180, lat -90..90)"
-        )
+        raise InvalidParameter("geom", "coordinates are outside the CRS84 extent (lon -180..180, lat -90..90)")
     if not geometry.is_valid:
         geometry = geometry.buffer(0) if geometry.geom_type in ("Polygon", "MultiPolygon") else geometry
     return geometry
@@ -123,8 +119,8 @@ def _instant(name: str, text: str) -> int:
         return to_us(utcnow())
     try:
         return to_us(parse_datetime(text))
-    except ValueError as exc:
-        raise InvalidParameter(name, str(exc)) from None
+    except (ValueError, OverflowError) as exc:  # OverflowError: year 1 or 9999 shifted out of range by an offset
+        raise InvalidParameter(name, f"'{text}' is not a usable RFC 3339 date-time ({exc})") from None
 
 
 def parse_time(name: str, raw: str | None, allow_latest: bool = False) -> TimeFilter | None:
@@ -163,16 +159,10 @@ def clamp_limit(limit: int, maximum: int) -> int:
 
 
 # Reusable declared parameters (the OpenAPI document lists them with these descriptions).
-LimitParam = Annotated[
-    int | None, Query(ge=1, description="Maximum number of items per page (default 10, max 10000)")
-]
-CursorParam = Annotated[
-    str | None, Query(alias="cursor", description="Opaque paging token from a next/prev link")
-]
+LimitParam = Annotated[int | None, Query(ge=1, description="Maximum number of items per page (default 10, max 10000)")]
+CursorParam = Annotated[str | None, Query(alias="cursor", description="Opaque paging token from a next/prev link")]
 FParam = Annotated[str | None, Query(description="Response format: json, geojson, sml, or a media type")]
-IdParam = Annotated[
-    str | None, Query(description="Comma-separated local ids, or UIDs (a UID ending in * is a prefix)")
-]
+IdParam = Annotated[str | None, Query(description="Comma-separated local ids, or UIDs (a UID ending in * is a prefix)")]
 QParam = Annotated[str | None, Query(description="Comma-separated keywords searched in name and description")]
 BboxParam = Annotated[
     str | None, Query(description="minLon,minLat,maxLon,maxLat[,...] in CRS84 (6 numbers with heights)")
@@ -180,9 +170,7 @@ BboxParam = Annotated[
 DatetimeParam = Annotated[
     str | None, Query(description="Instant or interval (RFC 3339, '..' for open ends, 'now'), on validTime")
 ]
-GeomParam = Annotated[
-    str | None, Query(description="WKT geometry in CRS84; features whose geometry intersects it")
-]
+GeomParam = Annotated[str | None, Query(description="WKT geometry in CRS84; features whose geometry intersects it")]
 RecursiveParam = Annotated[bool, Query(description="Include nested subsystems/subdeployments at all levels")]
 CascadeParam = Annotated[bool, Query(description="Also delete dependent resources")]
 

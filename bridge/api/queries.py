@@ -28,12 +28,8 @@ from bridge.model.query import FeatureQuery
 from bridge.settings import Settings
 
 ParentParam = Annotated[str | None, Query(description="Comma-separated ids or UIDs of parent resources")]
-ProcedureParam = Annotated[
-    str | None, Query(description="Systems implementing one of these procedures (ids or UIDs)")
-]
-FoiParam = Annotated[
-    str | None, Query(description="Features of interest (sampling features or domain features)")
-]
+ProcedureParam = Annotated[str | None, Query(description="Systems implementing one of these procedures (ids or UIDs)")]
+FoiParam = Annotated[str | None, Query(description="Features of interest (sampling features or domain features)")]
 ObsPropParam = Annotated[
     str | None,
     Query(alias="observedProperty", description="Observed properties (ids or URIs, derived ones included)"),
@@ -41,9 +37,7 @@ ObsPropParam = Annotated[
 CtrlPropParam = Annotated[
     str | None, Query(alias="controlledProperty", description="Controlled properties (ids or URIs)")
 ]
-SystemParam = Annotated[
-    str | None, Query(description="Deployments in which one of these systems was deployed")
-]
+SystemParam = Annotated[str | None, Query(description="Deployments in which one of these systems was deployed")]
 BasePropParam = Annotated[
     str | None, Query(alias="baseProperty", description="Properties derived (transitively) from these")
 ]

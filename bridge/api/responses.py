@@ -8,9 +8,7 @@ import orjson
 from starlette.responses import Response
 
 
-def json_response(
-    content: Any, media_type: str, status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
+def json_response(content: Any, media_type: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Serialize with orjson and label with `media_type` exactly."""
     return Response(orjson.dumps(content), status_code=status, media_type=media_type, headers=headers)
 

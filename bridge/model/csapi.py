@@ -8,12 +8,21 @@ are kept verbatim in `sml` / `properties` so a resource round-trips in the encod
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
 JsonDict = dict[str, Any]
+
+_CANONICAL = re.compile(r"/(systems|deployments|procedures|samplingFeatures|properties)/([^/?#]+)/?(?:[?#].*)?$")
+
+
+def ref_target(href: str) -> str:
+    """The value kept for an association: the local id for a canonical URL of ours, else the href/UID."""
+    match = _CANONICAL.search(href) if href.startswith(("http://", "https://", "/")) else None
+    return match.group(2) if match else href
 
 
 class Kind(StrEnum):
@@ -242,9 +251,7 @@ class StatusCode(StrEnum):
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset(
-    {StatusCode.REJECTED, StatusCode.CANCELED, StatusCode.FAILED, StatusCode.COMPLETED}
-)
+FINAL_STATUSES = frozenset({StatusCode.REJECTED, StatusCode.CANCELED, StatusCode.FAILED, StatusCode.COMPLETED})
 
 
 @dataclass(kw_only=True, slots=True)

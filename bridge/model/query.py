@@ -99,3 +99,85 @@ class Page(Generic[T]):
     next_token: str | None = None
     prev_token: str | None = None
     matched: int | None = None
+
+
+@dataclass(slots=True)
+class StreamQuery:
+    """Filters of `/datastreams` and `/controlstreams` (and the nested lists)."""
+
+    kind: Kind
+    limit: int = 10
+    token: str | None = None
+    ids: IdList | None = None
+    q: tuple[str, ...] = ()
+    datetime: TimeFilter | None = None  # on validTime
+    phenomenon_time: TimeFilter | None = None  # datastreams
+    result_time: TimeFilter | None = None  # datastreams
+    issue_time: TimeFilter | None = None  # control streams
+    execution_time: TimeFilter | None = None  # control streams
+    properties: IdList | None = None  # observedProperty / controlledProperty
+    foi: IdList | None = None
+    system: IdList | None = None
+    of_system: str | None = None  # /systems/{id}/datastreams (subsystems included, Req 13)
+    of_deployment: str | None = None
+    source: str | None = None
+
+
+@dataclass(slots=True)
+class ObservationQuery:
+    """Filters of `/observations` and `/datastreams/{id}/observations`."""
+
+    limit: int = 10
+    token: str | None = None
+    datastream_id: str | None = None
+    datastreams: IdList | None = None
+    system: IdList | None = None
+    ids: IdList | None = None
+    phenomenon_time: TimeFilter | None = None
+    result_time: TimeFilter | None = None
+    foi: IdList | None = None
+    observed_property: IdList | None = None
+
+
+@dataclass(slots=True)
+class CommandQuery:
+    """Filters of `/commands`, `/controlstreams/{id}/commands` and feasibility lists."""
+
+    limit: int = 10
+    token: str | None = None
+    controlstream_id: str | None = None
+    controlstreams: IdList | None = None
+    system: IdList | None = None
+    ids: IdList | None = None
+    issue_time: TimeFilter | None = None
+    execution_time: TimeFilter | None = None
+    status: tuple[str, ...] = ()
+    sender: tuple[str, ...] = ()
+    foi: IdList | None = None
+    controlled_property: IdList | None = None
+    feasibility: bool = False
+
+
+@dataclass(slots=True)
+class StatusQuery:
+    """Filters of `/commands/{id}/status`."""
+
+    command_id: str
+    limit: int = 10
+    token: str | None = None
+    status: tuple[str, ...] = ()
+    report_time: TimeFilter | None = None
+
+
+@dataclass(slots=True)
+class EventQuery:
+    """Filters of `/systemEvents` and `/systems/{id}/events`."""
+
+    limit: int = 10
+    token: str | None = None
+    ids: IdList | None = None
+    q: tuple[str, ...] = ()
+    system_id: str | None = None
+    system: IdList | None = None
+    event_type: tuple[str, ...] = ()
+    datetime: TimeFilter | None = None

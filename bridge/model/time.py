@@ -34,7 +34,10 @@ def parse_datetime(value: str) -> datetime:
         raise ValueError(f"'{value}' is not an RFC 3339 date-time")
     if parsed.tzinfo is None:
         raise ValueError(f"'{value}' has no time zone (RFC 3339 requires 'Z' or an offset)")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"'{value}' is outside the supported time range") from None
 
 
 def format_datetime(value: datetime) -> str:
@@ -69,3 +72,24 @@ def utcnow() -> datetime:
 
 def clamp_us(value: int) -> int:
     return max(_US_MIN, min(_US_MAX, value))
+
+
+_DAY_CACHE: dict[int, str] = {}
+_TWO = [f"{i:02d}" for i in range(100)]
+
+
+def iso_us(value: int) -> str:
+    """Fast RFC 3339 text of a stored microsecond time (hot path of observation encoding)."""
+    secs, frac = divmod(value, 1_000_000)
+    days, rem = divmod(secs, 86_400)
+    day = _DAY_CACHE.get(days)
+    if day is None:
+        day = (EPOCH + timedelta(days=days)).strftime("%Y-%m-%dT")
+        if len(_DAY_CACHE) < 100_000:
+            _DAY_CACHE[days] = day
+    hours, rem = divmod(rem, 3600)
+    minutes, seconds = divmod(rem, 60)
+    text = day + _TWO[hours] + ":" + _TWO[minutes] + ":" + _TWO[seconds]
+    if frac:
+        return text + ("." + str(1_000_000 + frac)[1:]).rstrip("0") + "Z"
+    return text + "Z"

@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from bridge.model.csapi import Feature, Kind
-from bridge.model.query import FeatureQuery, Page
+from bridge.model.csapi import (
+    Command,
+    CommandResult,
+    CommandStatus,
+    ControlStream,
+    Datastream,
+    Feature,
+    Kind,
+    Provenance,
+    SystemEvent,
+)
+from bridge.model.query import (
+    CommandQuery,
+    EventQuery,
+    FeatureQuery,
+    ObservationQuery,
+    Page,
+    StatusQuery,
+    StreamQuery,
+    TimeFilter,
+)
+
+Stream = Datastream | ControlStream
+# An observation row: (datastream key, phenomenon time µs, result time µs, foi id, number, text, extra JSON,
+# legacy key). Rows read back are (pk, datastream key, phenomenon, result, foi, number, text, extra).
+ObsRow = tuple[int, int, int, str | None, float | None, str | None, str | None, int | None]
+
+
+class ObservationPage(Protocol):
+    """A page of observations streamed from the store while the response is written."""
+
+    next_token: str | None
+    stream: AsyncIterator[Sequence[Any]]
+
+
+class Revision(Protocol):
+    """A past description of a system."""
+
+    rev_id: str
+    system: Feature
 
 
 class Outcome(StrEnum):
@@ -75,3 +114,86 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release connections."""
         ...
+
+    # Part 2 ------------------------------------------------------------------------------------------
+    async def list_streams(self, query: StreamQuery) -> Page[Stream]:
+        """`/datastreams`, `/controlstreams` and their nested lists."""
+        ...
+
+    async def get_stream(self, kind: Kind, sid: str) -> Stream: ...
+
+    async def create_stream(self, stream: Stream, result_kind: str | None = None) -> Stream:
+        """`POST /systems/{id}/datastreams|controlstreams` (result_kind: how datastream results are kept)."""
+        ...
+
+    async def replace_stream(self, stream: Stream, result_kind: str | None = None) -> None: ...
+
+    async def delete_stream(self, kind: Kind, sid: str, cascade: bool) -> None: ...
+
+    async def datastream_by_key(self, key: int) -> Datastream:
+        """The datastream whose integer key an observation row carries."""
+        ...
+
+    async def insert_observations(self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool) -> list[str] | int:
+        """All-or-nothing batch insert; new ids for small batches, else the count inserted."""
+        ...
+
+    async def open_observations(self, query: ObservationQuery) -> ObservationPage: ...
+
+    async def get_observation(self, obs_id: str) -> tuple[Any, str]: ...
+
+    async def replace_observation(self, obs_id: str, row: ObsRow) -> None: ...
+
+    async def delete_observation(self, obs_id: str) -> None: ...
+
+    async def create_command(
+        self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None
+    ) -> tuple[Command, bool]:
+        """Store a command and its first report; a reused idempotency key returns the stored one (created=False)."""
+        ...
+
+    async def get_command(self, cmd_id: str, feasibility: bool | None = None) -> Command: ...
+
+    async def list_commands(self, query: CommandQuery) -> Page[Command]: ...
+
+    async def replace_command(self, cmd: Command) -> None: ...
+
+    async def delete_command(self, cmd_id: str) -> None: ...
+
+    async def add_status(self, status: CommandStatus, enforce: bool = True) -> CommandStatus:
+        """Append a report (lifecycle checked unless `enforce` is False); currentStatus follows it."""
+        ...
+
+    async def list_status(self, query: StatusQuery) -> Page[CommandStatus]: ...
+
+    async def get_status(self, cmd_id: str, status_id: str) -> CommandStatus: ...
+
+    async def add_result(self, result: CommandResult) -> CommandResult: ...
+
+    async def list_results(self, cmd_id: str, limit: int, token: str | None) -> Page[CommandResult]: ...
+
+    async def get_result(self, cmd_id: str, result_id: str) -> CommandResult: ...
+
+    async def unfinished_commands(self, source: str | None = None) -> list[Command]:
+        """Commands not yet final whose legacy task is known (status polling)."""
+        ...
+
+    async def set_command_provenance(self, cmd_id: str, prov: Provenance) -> None: ...
+
+    async def create_event(self, event: SystemEvent) -> SystemEvent: ...
+
+    async def list_events(self, query: EventQuery) -> Page[SystemEvent]: ...
+
+    async def get_event(self, event_id: str, system_id: str | None = None) -> SystemEvent: ...
+
+    async def replace_event(self, event: SystemEvent) -> None: ...
+
+    async def delete_event(self, event_id: str) -> None: ...
+
+    async def list_history(self, system_id: str, flt: TimeFilter | None, limit: int, token: str | None) -> Page[Any]:
+        """Past descriptions of a system (each a Revision)."""
+        ...
+
+    async def get_revision(self, system_id: str, rev_id: str) -> Any: ...
+
+    async def delete_revision(self, system_id: str, rev_id: str) -> None: ...

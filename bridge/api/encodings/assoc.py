@@ -16,9 +16,7 @@ FORMATS: dict[Kind, list[str]] = {
 F_NAME = {GEOJSON: "geojson", SML_JSON: "sml", JSON: "json"}
 
 
-def resource_links(
-    feature: Feature, ctx: LinkContext, media_type: str, canonical_view: bool
-) -> list[dict[str, str]]:
+def resource_links(feature: Feature, ctx: LinkContext, media_type: str, canonical_view: bool) -> list[dict[str, str]]:
     """Links of one resource; `canonical_view` is True only for `GET /{kind}/{id}` itself."""
     kind, rid = feature.kind, feature.id
     href = ctx.canonical(kind, rid)

@@ -33,7 +33,7 @@ def decode_period(value: Any, path: str) -> TimeExtent | None:
     try:
         start = utcnow() if start_raw == "now" else parse_datetime(str(start_raw))
         end = None if end_raw in ("now", "..", None) else parse_datetime(str(end_raw))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise InvalidBody(f"{path}: {exc}") from None
     if end is not None and end < start:
         raise InvalidBody(f"{path}: the period ends before it starts")
@@ -50,9 +50,7 @@ def decode_link(value: Any, path: str) -> Link:
 def check_uid(uid: Any, path: str) -> str:
     """UIDs must be URIs (Req 2B)."""
     if not isinstance(uid, str) or not _URI.match(uid):
-        raise InvalidBody(
-            f"{path}: the unique identifier must be a URI (e.g. urn:x-org:sensor:1), got {uid!r}"
-        )
+        raise InvalidBody(f"{path}: the unique identifier must be a URI (e.g. urn:x-org:sensor:1), got {uid!r}")
     return uid
 
 

@@ -105,18 +105,12 @@ def decode(kind: Kind, body: Any) -> Feature:
         if not isinstance(deployed, list):
             raise InvalidBody("$.properties['deployedSystems@link']: must be an array of links")
         feature.deployed_systems = [
-            DeployedSystem(
-                system=decode_link(d, f"$.properties['deployedSystems@link'][{i}]"), name=d.get("title")
-            )
+            DeployedSystem(system=decode_link(d, f"$.properties['deployedSystems@link'][{i}]"), name=d.get("title"))
             for i, d in enumerate(deployed)
         ]
     elif isinstance(feature, SamplingFeature):
-        feature.sampled_feature = decode_link(
-            props["sampledFeature@link"], "$.properties['sampledFeature@link']"
-        )
+        feature.sampled_feature = decode_link(props["sampledFeature@link"], "$.properties['sampledFeature@link']")
         sample_of = props.get("sampleOf@link") or []
         sample_of = sample_of if isinstance(sample_of, list) else [sample_of]
-        feature.sample_of = [
-            decode_link(v, f"$.properties['sampleOf@link'][{i}]") for i, v in enumerate(sample_of)
-        ]
+        feature.sample_of = [decode_link(v, f"$.properties['sampleOf@link'][{i}]") for i, v in enumerate(sample_of)]
     return feature

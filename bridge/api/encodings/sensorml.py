@@ -6,6 +6,7 @@ are kept verbatim in `Feature.sml`, so a resource posted as SensorML reads back 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,10 +47,12 @@ GEOMETRY_TYPES = {
     "MultiPolygon",
     "GeometryCollection",
 }
+_SOFT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 ASSET_TYPE_DEFINITION = "cs:AssetType"  # checklist D8: kept verbatim
 _CORE = {"id", "links", "uniqueId", "label", "description", "definition", "validTime", "typeOf", "attachedTo"}
 _PROCESS_TYPES = {"SimpleProcess", "AggregateProcess"}
 _PROCEDURE_TYPES = {"Procedure", "ObservingProcedure", "SamplingProcedure", "ActuatingProcedure"}
+_ACTUATING_TYPES = {"Actuator", "ActuatingProcedure"}  # their SensorML inputs are controlled properties
 
 
 def sml_type(feature: Feature) -> str:
@@ -57,7 +60,7 @@ def sml_type(feature: Feature) -> str:
     stored = feature.sml.get("type")
     if isinstance(stored, str):
         return stored
-    local = (feature.feature_type or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    local = _local_name(feature.feature_type)
     if isinstance(feature, System) and feature.asset_type in ("Simulation", "Process"):
         return "SimpleProcess"
     if local in _PROCEDURE_TYPES:
@@ -65,6 +68,11 @@ def sml_type(feature: Feature) -> str:
     if local in ("Platform", "System"):
         return "PhysicalSystem"
     return "PhysicalComponent"
+
+
+def _local_name(uri: str | None) -> str:
+    """`Sensor` for `http://www.w3.org/ns/sosa/Sensor` or `sosa:Sensor`."""
+    return (uri or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
 
 def encode(feature: Feature, links: list[dict[str, str]], parent_href: str | None = None) -> JsonDict:
@@ -127,7 +135,7 @@ def _encode_deployment(feature: Deployment, doc: JsonDict) -> None:
         doc["deployedSystems"] = [
             drop_none(
                 {
-                    "name": d.name or _name_from(d.system.href),
+                    "name": soft_name(d.name, d.system.href),
                     "description": d.description,
                     "system": d.system.to_json(),
                     "configuration": d.configuration,
@@ -137,10 +145,13 @@ def _encode_deployment(feature: Deployment, doc: JsonDict) -> None:
         ]
 
 
-def _name_from(href: str) -> str:
-    tail = href.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    cleaned = "".join(c if c.isalnum() or c in "_-." else "_" for c in tail)
-    return cleaned if cleaned and cleaned[0].isalpha() else f"system_{cleaned}"
+def soft_name(name: str | None, href: str) -> str:
+    """A SWE SoftNamedProperty name (`^[A-Za-z][A-Za-z0-9_-]*$`) for a deployed system, from its name or href."""
+    if name and _SOFT_NAME.match(name):
+        return name
+    source = name or href.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", source).strip("_")
+    return cleaned if _SOFT_NAME.match(cleaned) else f"system_{cleaned}"
 
 
 def definitions(components: Any) -> Iterator[str]:
@@ -187,7 +198,7 @@ def decode(kind: Kind, body: Any) -> Feature:
 
 def _decode_process(feature: System | Procedure, body: JsonDict, extras: JsonDict) -> None:
     feature.observed_properties = sorted(set(definitions(body.get("outputs", []))))
-    actuator = (feature.feature_type or "").endswith("Actuator")
+    actuator = _local_name(feature.feature_type) in _ACTUATING_TYPES
     inputs = sorted(set(definitions(body.get("inputs", []))))
     if actuator:
         feature.controlled_properties = inputs

@@ -17,9 +17,8 @@ from bridge.api.queries import QUERY_DEPENDENCIES, _public, build_query
 from bridge.api.responses import json_response
 from bridge.api.routes import features as handlers
 from bridge.errors import InvalidBody, InvalidParameter, NotFound
-from bridge.model.csapi import Kind
+from bridge.model.csapi import Kind, ref_target
 from bridge.store.base import Collection, Store
-from bridge.store.sql.rows import ref_target
 
 router = APIRouter(tags=["Collections"])
 CidPath = Annotated[str, Path(description="Collection identifier")]
@@ -68,16 +67,12 @@ async def list_collections(request: Request, store: StoreDep, ctx: LinksDep, f: 
 
 
 @router.get("/collections/{cid}", summary="One collection", response_class=Response)
-async def get_collection(
-    request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, f: FParam = None
-) -> Response:
+async def get_collection(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, f: FParam = None) -> Response:
     media_type = negotiate(request, [JSON], f)
     return json_response(describe(await store.get_collection(cid), ctx), media_type)
 
 
-@router.get(
-    "/collections/{cid}/items", summary="Items of a collection (same parameters as the resource type)"
-)
+@router.get("/collections/{cid}/items", summary="Items of a collection (same parameters as the resource type)")
 async def collection_items(
     request: Request,
     store: StoreDep,
@@ -128,9 +123,7 @@ async def _member(store: Store, coll: Collection, rid: str) -> None:
         raise NotFound(f"resource '{rid}' is not in collection '{coll.id}'")
 
 
-@router.post(
-    "/collections/{cid}/items", summary="Create a resource in, or add resources to, a collection (Req 68, 71)"
-)
+@router.post("/collections/{cid}/items", summary="Create a resource in, or add resources to, a collection (Req 68, 71)")
 async def post_items(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath) -> Response:
     coll = await store.get_collection(cid)
     declared = canonical(request.headers.get("content-type", ""))
@@ -142,12 +135,8 @@ async def post_items(request: Request, store: StoreDep, ctx: LinksDep, cid: CidP
         await store.add_to_collection(cid, coll.kind, ids)
         return Response(status_code=204)
     if coll.kind is Kind.SAMPLING_FEATURE:
-        raise InvalidBody(
-            "sampling features are created under their system: POST /systems/{id}/samplingFeatures"
-        )
-    return await handlers.create_feature(
-        store, request, ctx, coll.kind, collection=None if coll.builtin else cid
-    )
+        raise InvalidBody("sampling features are created under their system: POST /systems/{id}/samplingFeatures")
+    return await handlers.create_feature(store, request, ctx, coll.kind, collection=None if coll.builtin else cid)
 
 
 async def _uri_list(request: Request, declared: str) -> list[str]:
@@ -170,9 +159,7 @@ async def _resolve_ref(store: Store, kind: Kind, ref: str) -> str:
         return local
     if f"/{kind.value}/" in ref:
         return ref_target(ref)
-    raise InvalidBody(
-        f"'{ref}' is neither a canonical URL nor a UID of a {kind.value} resource on this server"
-    )
+    raise InvalidBody(f"'{ref}' is neither a canonical URL nor a UID of a {kind.value} resource on this server")
 
 
 @router.get("/collections/{cid}/items/{id}", summary="One item of a collection (with a canonical link)")

@@ -17,9 +17,7 @@ from bridge.api.routes.resources import DeploymentIdPath, SystemIdPath, canonica
 from bridge.model.csapi import Kind
 from bridge.model.query import FeatureQuery
 
-router = canonical_router(
-    Kind.DEPLOYMENT, deployment_query, can_create=True, title="Deployments", top_level=True
-)
+router = canonical_router(Kind.DEPLOYMENT, deployment_query, can_create=True, title="Deployments", top_level=True)
 DeploymentQuery = Annotated[FeatureQuery, Depends(deployment_query)]
 SystemDeploymentQuery = Annotated[FeatureQuery, Depends(system_deployment_query)]
 READ = {200: {"content": openapi_content(*FORMATS[Kind.DEPLOYMENT])}}

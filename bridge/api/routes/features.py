@@ -31,9 +31,7 @@ def encode_feature(feature: Feature, media_type: str, ctx: LinkContext, canonica
     if media_type == GEOJSON:
         return geojson.encode(feature, links)
     parent = (
-        ctx.canonical(Kind.SYSTEM, feature.parent_id)
-        if feature.kind is Kind.SYSTEM and feature.parent_id
-        else None
+        ctx.canonical(Kind.SYSTEM, feature.parent_id) if feature.kind is Kind.SYSTEM and feature.parent_id else None
     )
     return sensorml.encode(feature, links, parent)
 
@@ -78,9 +76,7 @@ async def get_feature(
     media_type = negotiate(request, FORMATS[kind], f)
     feature = await store.get_feature(kind, rid)
     headers = None if canonical_view else {"Link": f'<{ctx.canonical(kind, rid)}>; rel="canonical"'}
-    return json_response(
-        encode_feature(feature, media_type, ctx, canonical_view), media_type, headers=headers
-    )
+    return json_response(encode_feature(feature, media_type, ctx, canonical_view), media_type, headers=headers)
 
 
 def body_format(kind: Kind, request: Request, body: Any) -> str:

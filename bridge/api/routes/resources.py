@@ -16,9 +16,7 @@ from bridge.model.query import FeatureQuery
 
 IdPath = Annotated[str, Path(description="Local identifier of the resource")]
 SystemIdPath = Annotated[str, Path(alias="systemId", description="Local identifier of the system")]
-DeploymentIdPath = Annotated[
-    str, Path(alias="deploymentId", description="Local identifier of the deployment")
-]
+DeploymentIdPath = Annotated[str, Path(alias="deploymentId", description="Local identifier of the deployment")]
 
 
 def canonical_router(
@@ -59,9 +57,7 @@ def canonical_router(
         responses=read,
         response_class=Response,
     )
-    async def get_item(
-        request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None
-    ) -> Response:
+    async def get_item(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
         return await handlers.get_feature(store, request, ctx, kind, id, f, canonical_view=True)
 
     @router.put(

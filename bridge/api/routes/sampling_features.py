@@ -17,9 +17,7 @@ from bridge.api.routes.resources import SystemIdPath, canonical_router
 from bridge.model.csapi import Kind
 from bridge.model.query import FeatureQuery
 
-router = canonical_router(
-    Kind.SAMPLING_FEATURE, sampling_feature_query, can_create=False, title="Sampling features"
-)
+router = canonical_router(Kind.SAMPLING_FEATURE, sampling_feature_query, can_create=False, title="Sampling features")
 SfQuery = Annotated[FeatureQuery, Depends(sampling_feature_query)]
 
 

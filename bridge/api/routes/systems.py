@@ -47,8 +47,6 @@ async def subsystems(
     response_class=Response,
     openapi_extra=handlers.feature_openapi(Kind.SYSTEM),
 )
-async def create_subsystem(
-    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath
-) -> Response:
+async def create_subsystem(request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath) -> Response:
     await store.get_feature(Kind.SYSTEM, system_id)
     return await handlers.create_feature(store, request, ctx, Kind.SYSTEM, parent_id=system_id)

@@ -35,9 +35,7 @@ def create_engine(url: str) -> AsyncEngine:
     """An AsyncEngine with the pragmas/pool settings the store relies on."""
     target = async_url(url)
     kwargs: dict[str, Any] = {}
-    memory = target.startswith("sqlite") and (
-        ":memory:" in target or target.rstrip("/").endswith("sqlite+aiosqlite:")
-    )
+    memory = target.startswith("sqlite") and (":memory:" in target or target.rstrip("/").endswith("sqlite+aiosqlite:"))
     if memory:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     elif target.startswith("sqlite"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from shapely.geometry import box, shape
@@ -12,15 +12,15 @@ from sqlalchemy import ColumnElement, Row, Table, and_, delete, func, insert, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bridge.errors import Conflict, NotFound
+from bridge.errors import Conflict, InvalidParameter, NotFound
 from bridge.model.csapi import Deployment, Feature, Kind
 from bridge.model.query import FeatureQuery, Page
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql import filters
-from bridge.store.sql.rows import feature_refs, feature_to_row, ref_target, row_to_feature
+from bridge.store.sql.rows import DOCUMENT_RELS, REL_DEPLOYED, feature_refs, feature_to_row, ref_target, row_to_feature
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, refs
-from bridge.store.tokens import decode_token, encode_token
+from bridge.store.tokens import TOKEN_PARAM, decode_token, encode_token
 
 _SCAN_FACTOR = 4
 
@@ -31,15 +31,36 @@ def new_id() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(13))
 
 
+def keyset_boundary(table: Table, token: str | None) -> tuple[ColumnElement[bool] | None, bool]:
+    """`pk > after` (or `pk < before`, backwards) from a paging token; a forged token is a 400 on `cursor`."""
+    if not token:
+        return None, False
+    key = decode_token(token, "after", "before")
+    backwards = "before" in key
+    value = key["before" if backwards else "after"]
+    if type(value) is not int or not 0 <= value < 2**62:
+        raise InvalidParameter(TOKEN_PARAM, "not a paging token issued by this server")
+    return (table.c.pk < value if backwards else table.c.pk > value), backwards
+
+
+class FeatureHooks(Protocol):
+    """What other resource families need to know when a Part 1 resource is replaced or deleted."""
+
+    async def on_replace(self, conn: AsyncConnection, feature: Feature) -> None: ...
+
+    async def blockers(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> list[str]: ...
+
+    async def on_delete(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> None: ...
+
+
 class FeatureRepository:
     """Queries and writes for the five Part 1 resource tables."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, hooks: FeatureHooks | None = None) -> None:
         self.engine = engine
+        self.hooks = hooks
 
-    async def _conditions(
-        self, conn: AsyncConnection, table: Table, q: FeatureQuery
-    ) -> list[ColumnElement[bool]]:
+    async def _conditions(self, conn: AsyncConnection, table: Table, q: FeatureQuery) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if q.ids is not None:
             conds.append(filters.id_condition(table, q.ids))
@@ -78,12 +99,7 @@ class FeatureRepository:
         shapes = self._exact(q)
         async with self.engine.connect() as conn:
             conds = await self._conditions(conn, table, q)
-            backwards = False
-            boundary: ColumnElement[bool] | None = None
-            if q.token:
-                key = decode_token(q.token, "after", "before")
-                backwards = "before" in key
-                boundary = table.c.pk < int(key["before"]) if backwards else table.c.pk > int(key["after"])
+            boundary, backwards = keyset_boundary(table, q.token)
             rows = await self._scan(conn, table, conds, boundary, backwards, q.limit + 1, shapes)
             matched = await self._count(conn, table, conds, shapes)
             has_more = len(rows) > q.limit
@@ -99,8 +115,6 @@ class FeatureRepository:
                     next_token = encode_token(after=rows[-1].pk)
                 if more_before:
                     prev_token = encode_token(before=rows[0].pk)
-            elif backwards and q.token:
-                next_token = None
             return Page(items=items, next_token=next_token, prev_token=prev_token, matched=matched)
 
     async def _scan(
@@ -119,9 +133,7 @@ class FeatureRepository:
         found: list[Row[Any]] = []
         while True:
             where = [*conds, boundary] if boundary is not None else conds
-            rows = list(
-                await conn.execute(select(table).where(and_(true(), *where)).order_by(order).limit(batch))
-            )
+            rows = list(await conn.execute(select(table).where(and_(true(), *where)).order_by(order).limit(batch)))
             found += [r for r in rows if self._passes(r, shapes)]
             if len(found) >= wanted or len(rows) < batch:
                 return found[:wanted]
@@ -137,9 +149,7 @@ class FeatureRepository:
     ) -> int:
         if not shapes:
             return int(
-                (
-                    await conn.execute(select(func.count()).select_from(table).where(and_(true(), *conds)))
-                ).scalar_one()
+                (await conn.execute(select(func.count()).select_from(table).where(and_(true(), *conds)))).scalar_one()
             )
         rows = await conn.execute(select(table.c.geometry).where(and_(true(), *conds)))
         return sum(1 for r in rows if self._passes(r, shapes))
@@ -170,14 +180,10 @@ class FeatureRepository:
             try:
                 await conn.execute(insert(table).values(**feature_to_row(feature, to_us(utcnow()))))
             except IntegrityError as exc:
-                raise Conflict(
-                    f"{feature.kind.value} '{feature.uid}' conflicts with a stored resource"
-                ) from exc
+                raise Conflict(f"{feature.kind.value} '{feature.uid}' conflicts with a stored resource") from exc
             await self._write_refs(conn, feature)
             if collection is not None:
-                await conn.execute(
-                    insert(collection_members).values(collection_id=collection, item_id=feature.id)
-                )
+                await conn.execute(insert(collection_members).values(collection_id=collection, item_id=feature.id))
         return feature
 
     async def replace(self, feature: Feature) -> None:
@@ -187,15 +193,13 @@ class FeatureRepository:
             current = (await conn.execute(select(table.c.pk).where(table.c.id == feature.id))).first()
             if current is None:
                 raise NotFound(f"no {feature.kind.value} resource with id '{feature.id}'")
-            clash = await conn.execute(
-                select(table.c.id).where(table.c.uid == feature.uid, table.c.id != feature.id)
-            )
+            clash = await conn.execute(select(table.c.id).where(table.c.uid == feature.uid, table.c.id != feature.id))
             if clash.first():
                 raise Conflict(f"another {feature.kind.value} resource already has uid '{feature.uid}'")
+            if self.hooks is not None:
+                await self.hooks.on_replace(conn, feature)
             await conn.execute(
-                update(table)
-                .where(table.c.id == feature.id)
-                .values(**feature_to_row(feature, to_us(utcnow())))
+                update(table).where(table.c.id == feature.id).values(**feature_to_row(feature, to_us(utcnow())))
             )
             await self._write_refs(conn, feature)
 
@@ -218,14 +222,9 @@ class FeatureRepository:
     async def _write_refs(self, conn: AsyncConnection, feature: Feature) -> None:
         kind = feature.kind.value
         await conn.execute(
-            delete(refs).where(
-                refs.c.owner_kind == kind, refs.c.owner_id == feature.id, refs.c.rel.not_in(("foi",))
-            )
+            delete(refs).where(refs.c.owner_kind == kind, refs.c.owner_id == feature.id, refs.c.rel.in_(DOCUMENT_RELS))
         )
-        values = [
-            {"owner_kind": kind, "owner_id": feature.id, "rel": r, "target": t}
-            for r, t in feature_refs(feature)
-        ]
+        values = [{"owner_kind": kind, "owner_id": feature.id, "rel": r, "target": t} for r, t in feature_refs(feature)]
         if values:
             await conn.execute(insert(refs), values)
 
@@ -238,18 +237,16 @@ class FeatureRepository:
             found.append("subsystems" if kind is Kind.SYSTEM else "subdeployments")
         if kind is Kind.SYSTEM:
             sf = FEATURE_TABLES[Kind.SAMPLING_FEATURE]
-            if (
-                await conn.execute(select(func.count()).select_from(sf).where(sf.c.parent_id == rid))
-            ).scalar_one():
+            if (await conn.execute(select(func.count()).select_from(sf).where(sf.c.parent_id == rid))).scalar_one():
                 found.append("sampling features")
             uid = (await conn.execute(select(table.c.uid).where(table.c.id == rid))).scalar_one()
-            if await filters.owners(conn, Kind.DEPLOYMENT, "deployedSystem", {rid, uid}):
+            if await filters.owners(conn, Kind.DEPLOYMENT, REL_DEPLOYED, {rid, uid}):
                 found.append("deployments referencing it")
+        if self.hooks is not None:
+            found += await self.hooks.blockers(conn, kind, {rid})
         return found
 
-    async def delete(
-        self, kind: Kind, rid: str, cascade: bool, extra_dependents: list[str] | None = None
-    ) -> None:
+    async def delete(self, kind: Kind, rid: str, cascade: bool, extra_dependents: list[str] | None = None) -> None:
         """Delete a feature; with dependents this is a 409 unless `cascade` (Req 61)."""
         table = FEATURE_TABLES[kind]
         async with self.engine.begin() as conn:
@@ -272,6 +269,8 @@ class FeatureRepository:
             sf_ids = set((await conn.execute(select(sf.c.id).where(sf.c.parent_id.in_(ids)))).scalars())
             await self._purge(conn, sf, Kind.SAMPLING_FEATURE, sf_ids)
             await self._drop_deployed(conn, ids | uids)
+        if self.hooks is not None:
+            await self.hooks.on_delete(conn, kind, ids)
         await self._purge(conn, table, kind, ids)
 
     async def _purge(self, conn: AsyncConnection, table: Table, kind: Kind, ids: set[str]) -> None:
@@ -284,7 +283,7 @@ class FeatureRepository:
     async def _drop_deployed(self, conn: AsyncConnection, system_refs: set[str]) -> None:
         """Remove deleted systems from the `deployedSystems` of deployments that listed them (Req 61)."""
         dep = FEATURE_TABLES[Kind.DEPLOYMENT]
-        dep_ids = await filters.owners(conn, Kind.DEPLOYMENT, "deployedSystem", system_refs)
+        dep_ids = await filters.owners(conn, Kind.DEPLOYMENT, REL_DEPLOYED, system_refs)
         for row in list(await conn.execute(select(dep).where(dep.c.id.in_(dep_ids)))):
             feature = row_to_feature(Kind.DEPLOYMENT, row._mapping)
             assert isinstance(feature, Deployment)
@@ -293,7 +292,5 @@ class FeatureRepository:
                 for d in feature.deployed_systems
                 if ref_target(d.system.href) not in system_refs and d.system.uid not in system_refs
             ]
-            await conn.execute(
-                update(dep).where(dep.c.id == feature.id).values(doc=feature_to_row(feature, 0)["doc"])
-            )
+            await conn.execute(update(dep).where(dep.c.id == feature.id).values(doc=feature_to_row(feature, 0)["doc"]))
             await self._write_refs(conn, feature)

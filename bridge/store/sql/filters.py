@@ -15,6 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bridge.model.csapi import Kind
 from bridge.model.query import FeatureQuery, IdList, TimeFilter
 from bridge.model.time import to_us, utcnow
+from bridge.store.sql.rows import (
+    REL_BASE,
+    REL_CONTROLS,
+    REL_DEPLOYED,
+    REL_FOI,
+    REL_OBSERVES,
+    REL_PROCEDURE,
+    REL_SAMPLE_OF,
+    REL_SAMPLED,
+)
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, refs, systems
 
 MAX_DEPTH = 32
@@ -33,9 +43,7 @@ def id_condition(table: Table, ids: IdList) -> ColumnElement[bool]:
 
 def keyword_condition(table: Table, keywords: Iterable[str]) -> ColumnElement[bool]:
     """`q`: any keyword matching a word prefix of the name or description (case-insensitive)."""
-    parts = [
-        table.c.search.contains(" " + kw.lower().strip(), autoescape=True) for kw in keywords if kw.strip()
-    ]
+    parts = [table.c.search.contains(" " + kw.lower().strip(), autoescape=True) for kw in keywords if kw.strip()]
     return or_(*parts) if parts else true()
 
 
@@ -68,29 +76,26 @@ async def identifiers(conn: AsyncConnection, kind: Kind, ids: IdList) -> set[str
     return found
 
 
-async def owners(conn: AsyncConnection, kind: Kind, rel: str, targets: Iterable[str]) -> set[str]:
-    """Ids of resources of `kind` with an association `rel` to one of `targets`."""
+async def owners(conn: AsyncConnection, kind: Kind, rel: str | tuple[str, ...], targets: Iterable[str]) -> set[str]:
+    """Ids of resources of `kind` with an association `rel` (or one of several rels) to one of `targets`."""
     values = list(set(targets))
     if not values:
         return set()
+    rels = (rel,) if isinstance(rel, str) else rel
     query = select(refs.c.owner_id).where(
-        refs.c.owner_kind == kind.value, refs.c.rel == rel, refs.c.target.in_(values)
+        refs.c.owner_kind == kind.value, refs.c.rel.in_(rels), refs.c.target.in_(values)
     )
     return set((await conn.execute(query)).scalars())
 
 
-async def descendants(
-    conn: AsyncConnection, kind: Kind, roots: Iterable[str], include_roots: bool
-) -> set[str]:
+async def descendants(conn: AsyncConnection, kind: Kind, roots: Iterable[str], include_roots: bool) -> set[str]:
     """All resources below `roots` in the parent hierarchy (subsystems / subdeployments)."""
     table = FEATURE_TABLES[kind]
     frontier, seen = set(roots), set(roots) if include_roots else set()
     for _ in range(MAX_DEPTH):
         if not frontier:
             break
-        children = set(
-            (await conn.execute(select(table.c.id).where(table.c.parent_id.in_(frontier)))).scalars()
-        )
+        children = set((await conn.execute(select(table.c.id).where(table.c.parent_id.in_(frontier)))).scalars())
         frontier = children - seen
         seen |= children
     return seen
@@ -111,17 +116,17 @@ async def with_ancestors(conn: AsyncConnection, kind: Kind, ids: set[str]) -> se
 
 
 async def derived_properties(conn: AsyncConnection, ids: IdList) -> set[str]:
-    """The designated properties and every property derived from them, transitively (Rec 4)."""
+    """Ids/UIDs of the designated properties and of every property derived from them, transitively (Rec 4)."""
     table = FEATURE_TABLES[Kind.PROPERTY]
     found = await identifiers(conn, Kind.PROPERTY, ids)
     frontier = set(found)
     for _ in range(MAX_DEPTH):
+        derived = await owners(conn, Kind.PROPERTY, REL_BASE, frontier)
+        rows = await conn.execute(select(table.c.id, table.c.uid).where(table.c.id.in_(derived)))
+        frontier = {v for row in rows for v in row} - found
         if not frontier:
             break
-        rows = await conn.execute(select(table.c.id, table.c.uid).where(table.c.base_property.in_(frontier)))
-        new = {v for row in rows for v in row} - found
-        found |= new
-        frontier = new
+        found |= frontier
     return found
 
 
@@ -130,36 +135,45 @@ async def sampling_features_for_foi(conn: AsyncConnection, foi: IdList) -> set[s
     table = FEATURE_TABLES[Kind.SAMPLING_FEATURE]
     targets = await identifiers(conn, Kind.SAMPLING_FEATURE, foi)
     matched = set((await conn.execute(select(table.c.id).where(id_condition(table, foi)))).scalars())
-    matched |= await owners(conn, Kind.SAMPLING_FEATURE, "sampledFeature", targets)
+    matched |= await owners(conn, Kind.SAMPLING_FEATURE, REL_SAMPLED, targets)
     frontier = set(matched)
     for _ in range(MAX_DEPTH):
         if not frontier:
             break
         uids = set((await conn.execute(select(table.c.uid).where(table.c.id.in_(frontier)))).scalars())
-        children = await owners(conn, Kind.SAMPLING_FEATURE, "sampleOf", frontier | uids) - matched
+        rels = (REL_SAMPLE_OF, REL_SAMPLED)
+        children = await owners(conn, Kind.SAMPLING_FEATURE, rels, frontier | uids) - matched
         matched |= children
         frontier = children
     return matched
 
 
 async def systems_for_foi(conn: AsyncConnection, foi: IdList) -> set[str]:
-    """Systems (and their ancestors) observing or controlling the FOIs, via their sampling features."""
+    """Systems (and their ancestors) observing or controlling the FOIs: through their sampling
+    features, the FOIs of their streams (Part 2) and their SensorML `featuresOfInterest` (Req 44)."""
     sf_ids = await sampling_features_for_foi(conn, foi)
     sf_table = FEATURE_TABLES[Kind.SAMPLING_FEATURE]
     direct: set[str] = set()
     if sf_ids:
         rows = await conn.execute(select(sf_table.c.parent_id).where(sf_table.c.id.in_(sf_ids)))
         direct = {p for p in rows.scalars() if p}
-    direct |= await owners(
-        conn, Kind.SYSTEM, "foi", sf_ids | await identifiers(conn, Kind.SAMPLING_FEATURE, foi)
-    )
+    sf_uids = set((await conn.execute(select(sf_table.c.uid).where(sf_table.c.id.in_(sf_ids)))).scalars())
+    targets = sf_ids | sf_uids | await identifiers(conn, Kind.SAMPLING_FEATURE, foi)
+    direct |= await owners(conn, Kind.SYSTEM, ("foi", REL_FOI), targets)
     return await with_ancestors(conn, Kind.SYSTEM, direct)
 
 
+PROPERTY_RELS = {
+    "observedProperty": ("observedProperty", REL_OBSERVES),
+    "controlledProperty": ("controlledProperty", REL_CONTROLS),
+}
+
+
 async def systems_for_property(conn: AsyncConnection, rel: str, props: IdList) -> set[str]:
-    """Systems (and their ancestors) able to observe/control one of the properties."""
+    """Systems (and their ancestors) able to observe/control one of the properties, from their
+    SensorML description or their streams."""
     targets = await derived_properties(conn, props)
-    return await with_ancestors(conn, Kind.SYSTEM, await owners(conn, Kind.SYSTEM, rel, targets))
+    return await with_ancestors(conn, Kind.SYSTEM, await owners(conn, Kind.SYSTEM, PROPERTY_RELS[rel], targets))
 
 
 async def deployments_for_systems(conn: AsyncConnection, system_ids: set[str]) -> set[str]:
@@ -167,61 +181,24 @@ async def deployments_for_systems(conn: AsyncConnection, system_ids: set[str]) -
     if not system_ids:
         return set()
     uids = set((await conn.execute(select(systems.c.uid).where(systems.c.id.in_(system_ids)))).scalars())
-    direct = await owners(conn, Kind.DEPLOYMENT, "deployedSystem", system_ids | uids)
+    direct = await owners(conn, Kind.DEPLOYMENT, REL_DEPLOYED, system_ids | uids)
     return await with_ancestors(conn, Kind.DEPLOYMENT, direct)
 
 
-async def association_conditions(
-    conn: AsyncConnection, table: Table, q: FeatureQuery
-) -> list[ColumnElement[bool]]:
-    """Conditions for the association filters that apply to `q.kind`."""
-    conds: list[ColumnElement[bool]] = []
-    kind = q.kind
-    restrict: list[set[str]] = []
-    if q.parent is not None:
-        parents = await identifiers(conn, kind, q.parent)
-        parent_ids = set(
-            (await conn.execute(select(table.c.id).where(id_condition(table, q.parent)))).scalars()
-        )
-        if q.recursive:
-            restrict.append(await descendants(conn, kind, parent_ids, include_roots=False))
-        else:
-            conds.append(table.c.parent_id.in_(parents))
-    if kind is Kind.SYSTEM:
-        if q.procedure is not None:
-            conds.append(table.c.procedure_ref.in_(await identifiers(conn, Kind.PROCEDURE, q.procedure)))
-        if q.foi is not None:
-            restrict.append(await systems_for_foi(conn, q.foi))
-        if q.observed_property is not None:
-            restrict.append(await systems_for_property(conn, "observedProperty", q.observed_property))
-        if q.controlled_property is not None:
-            restrict.append(await systems_for_property(conn, "controlledProperty", q.controlled_property))
-    elif kind is Kind.DEPLOYMENT:
-        restrict += await _deployment_sets(conn, q)
-    elif kind is Kind.PROCEDURE:
-        for rel, ids in (
-            ("observedProperty", q.observed_property),
-            ("controlledProperty", q.controlled_property),
-        ):
-            if ids is not None:
-                restrict.append(await owners(conn, kind, rel, await derived_properties(conn, ids)))
-    elif kind is Kind.SAMPLING_FEATURE:
-        if q.foi is not None:
-            restrict.append(await sampling_features_for_foi(conn, q.foi))
-        for rel, ids in (
-            ("observedProperty", q.observed_property),
-            ("controlledProperty", q.controlled_property),
-        ):
-            if ids is not None:
-                restrict.append(await owners(conn, kind, rel, await derived_properties(conn, ids)))
-    elif kind is Kind.PROPERTY:
-        if q.base_property is not None:
-            base = await derived_properties(conn, q.base_property)
-            conds.append(table.c.base_property.in_(base))
-        if q.object_type is not None:
-            conds.append(table.c.object_type.in_(q.object_type.values()))
-    conds += [table.c.id.in_(ids) for ids in restrict]
-    return conds
+def _property_filters(q: FeatureQuery) -> list[tuple[str, IdList]]:
+    pairs = (("observedProperty", q.observed_property), ("controlledProperty", q.controlled_property))
+    return [(rel, ids) for rel, ids in pairs if ids is not None]
+
+
+async def _system_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
+    sets: list[set[str]] = []
+    if q.procedure is not None:
+        procedures = await identifiers(conn, Kind.PROCEDURE, q.procedure)
+        sets.append(await owners(conn, Kind.SYSTEM, REL_PROCEDURE, procedures))
+    if q.foi is not None:
+        sets.append(await systems_for_foi(conn, q.foi))
+    sets += [await systems_for_property(conn, rel, ids) for rel, ids in _property_filters(q)]
+    return sets
 
 
 async def _deployment_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
@@ -231,13 +208,60 @@ async def _deployment_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[s
         sets.append(await deployments_for_systems(conn, ids))
     if q.foi is not None:
         sets.append(await deployments_for_systems(conn, await systems_for_foi(conn, q.foi)))
-    for rel, ids_ in (
-        ("observedProperty", q.observed_property),
-        ("controlledProperty", q.controlled_property),
-    ):
-        if ids_ is not None:
-            sets.append(await deployments_for_systems(conn, await systems_for_property(conn, rel, ids_)))
+    for rel, ids_ in _property_filters(q):
+        sets.append(await deployments_for_systems(conn, await systems_for_property(conn, rel, ids_)))
     return sets
+
+
+async def _procedure_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
+    rels = {"observedProperty": REL_OBSERVES, "controlledProperty": REL_CONTROLS}
+    return [
+        await owners(conn, Kind.PROCEDURE, rels[rel], await derived_properties(conn, ids))
+        for rel, ids in _property_filters(q)
+    ]
+
+
+async def _sampling_feature_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
+    """`foi`, and `observedProperty`/`controlledProperty` through the streams of the sampling feature (A.60/A.61)."""
+    sets = [await sampling_features_for_foi(conn, q.foi)] if q.foi is not None else []
+    for rel, ids in _property_filters(q):
+        sets.append(await owners(conn, Kind.SAMPLING_FEATURE, rel, await derived_properties(conn, ids)))
+    return sets
+
+
+async def _property_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
+    table = FEATURE_TABLES[Kind.PROPERTY]
+    sets: list[set[str]] = []
+    if q.base_property is not None:
+        sets.append(await owners(conn, Kind.PROPERTY, REL_BASE, await derived_properties(conn, q.base_property)))
+    if q.object_type is not None:
+        rows = await conn.execute(select(table.c.id).where(table.c.object_type.in_(q.object_type.values())))
+        sets.append(set(rows.scalars()))
+    return sets
+
+
+KIND_SETS = {
+    Kind.SYSTEM: _system_sets,
+    Kind.DEPLOYMENT: _deployment_sets,
+    Kind.PROCEDURE: _procedure_sets,
+    Kind.SAMPLING_FEATURE: _sampling_feature_sets,
+    Kind.PROPERTY: _property_sets,
+}
+
+
+async def association_conditions(conn: AsyncConnection, table: Table, q: FeatureQuery) -> list[ColumnElement[bool]]:
+    """Conditions for the association filters that apply to `q.kind` (each one an `id IN (...)`)."""
+    conds: list[ColumnElement[bool]] = []
+    restrict: list[set[str]] = []
+    if q.parent is not None:
+        parent_ids = set((await conn.execute(select(table.c.id).where(id_condition(table, q.parent)))).scalars())
+        if q.recursive:
+            restrict.append(await descendants(conn, q.kind, parent_ids, include_roots=False))
+        else:
+            conds.append(table.c.parent_id.in_(parent_ids))
+    restrict += await KIND_SETS[q.kind](conn, q)
+    conds += [table.c.id.in_(ids) for ids in restrict]
+    return conds
 
 
 async def scope_conditions(conn: AsyncConnection, table: Table, q: FeatureQuery) -> list[ColumnElement[bool]]:
@@ -245,9 +269,7 @@ async def scope_conditions(conn: AsyncConnection, table: Table, q: FeatureQuery)
     conds: list[ColumnElement[bool]] = []
     if q.children_of is not None:
         if q.recursive:
-            conds.append(
-                table.c.id.in_(await descendants(conn, q.kind, {q.children_of}, include_roots=False))
-            )
+            conds.append(table.c.id.in_(await descendants(conn, q.kind, {q.children_of}, include_roots=False)))
         else:
             conds.append(table.c.parent_id == q.children_of)
     elif q.top_level_only and not q.recursive and q.parent is None and q.ids is None:
@@ -259,9 +281,7 @@ async def scope_conditions(conn: AsyncConnection, table: Table, q: FeatureQuery)
         elif q.kind is Kind.DEPLOYMENT:
             conds.append(table.c.id.in_(await deployments_for_systems(conn, {q.of_system})))
     if q.collection is not None:
-        members = select(collection_members.c.item_id).where(
-            collection_members.c.collection_id == q.collection
-        )
+        members = select(collection_members.c.item_id).where(collection_members.c.collection_id == q.collection)
         conds.append(table.c.id.in_(members))
     if q.source is not None:
         conds.append(table.c.source == q.source)

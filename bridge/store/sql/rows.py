@@ -23,6 +23,7 @@ from bridge.model.csapi import (
     SamplingFeature,
     System,
     TimeExtent,
+    ref_target,
 )
 from bridge.model.time import from_us, to_us
 
@@ -41,9 +42,6 @@ _COLUMN_FIELDS = {
     "base_property",
     "object_type",
 }
-_CANONICAL = re.compile(
-    r"/(systems|deployments|procedures|samplingFeatures|properties)/([^/?#]+)/?(?:[?#].*)?$"
-)
 
 
 def search_text(name: str, description: str | None) -> str:
@@ -57,12 +55,6 @@ def envelope(geometry: Mapping[str, Any] | None) -> tuple[float, float, float, f
         return None
     minx, miny, maxx, maxy = shape(geometry).bounds
     return float(minx), float(miny), float(maxx), float(maxy)
-
-
-def ref_target(href: str) -> str:
-    """The value stored for an association: the local id for our own canonical URLs, else the href/UID."""
-    match = _CANONICAL.search(href) if href.startswith(("http://", "https://", "/")) else None
-    return match.group(2) if match else href
 
 
 def _encode(value: Any) -> Any:
@@ -94,9 +86,7 @@ def feature_to_row(feature: Feature, now_us: int) -> dict[str, Any]:
         "name": feature.name,
         "description": feature.description,
         "feature_type": feature.feature_type,
-        "valid_start": to_us(feature.valid_time.start)
-        if feature.valid_time and feature.valid_time.start
-        else None,
+        "valid_start": to_us(feature.valid_time.start) if feature.valid_time and feature.valid_time.start else None,
         "valid_end": to_us(feature.valid_time.end) if feature.valid_time and feature.valid_time.end else None,
         "minx": env[0] if env else None,
         "miny": env[1] if env else None,
@@ -122,24 +112,64 @@ def feature_to_row(feature: Feature, now_us: int) -> dict[str, Any]:
     return row
 
 
+# Association rels written from the resource document itself, replaced on every write of the resource.
+# Other rels in `refs` (`observedProperty`, `controlledProperty`, `foi` of systems and sampling
+# features) are recorded by Part 2 streams and survive a PUT/PATCH of the resource.
+REL_OBSERVES = "sml:observes"  # SensorML outputs (and sensor inputs) of a system or procedure
+REL_CONTROLS = "sml:controls"  # SensorML inputs of an actuator or actuating procedure
+REL_FOI = "sml:foi"  # SensorML featuresOfInterest of a system
+REL_PROCEDURE = "procedure"  # systemKind@link / typeOf of a system
+REL_DEPLOYED = "deployedSystem"
+REL_PLATFORM = "platform"
+REL_SAMPLED = "sampledFeature"
+REL_SAMPLE_OF = "sampleOf"
+REL_BASE = "baseProperty"
+DOCUMENT_RELS = (
+    REL_OBSERVES,
+    REL_CONTROLS,
+    REL_FOI,
+    REL_PROCEDURE,
+    REL_DEPLOYED,
+    REL_PLATFORM,
+    REL_SAMPLED,
+    REL_SAMPLE_OF,
+    REL_BASE,
+)
+
+
+def link_targets(link: Link | None) -> set[str]:
+    """Values a filter may match a link by: its href as given, our local id for it, and its uid."""
+    if link is None:
+        return set()
+    return {v for v in (link.href, ref_target(link.href), link.uid) if v}
+
+
+def uri_targets(uri: str) -> set[str]:
+    """A URI as given and, for our own canonical URLs, the local id."""
+    return {uri, ref_target(uri)}
+
+
 def feature_refs(feature: Feature) -> list[tuple[str, str]]:
-    """(rel, target) associations of a feature for the filter index."""
-    out: list[tuple[str, str]] = []
+    """(rel, target) associations the feature's document defines, for the filter index."""
+    out: set[tuple[str, str]] = set()
     if isinstance(feature, System | Procedure):
-        out += [("observedProperty", p) for p in feature.observed_properties]
-        out += [("controlledProperty", p) for p in feature.controlled_properties]
+        out |= {(REL_OBSERVES, t) for p in feature.observed_properties for t in uri_targets(p)}
+        out |= {(REL_CONTROLS, t) for p in feature.controlled_properties for t in uri_targets(p)}
+    if isinstance(feature, System):
+        out |= {(REL_PROCEDURE, t) for t in link_targets(feature.system_kind)}
+        fois = feature.sml.get("featuresOfInterest")
+        for foi in fois if isinstance(fois, list) else []:
+            if isinstance(foi, dict) and isinstance(foi.get("href"), str):
+                out |= {(REL_FOI, t) for t in link_targets(Link.from_json(foi))}
     if isinstance(feature, Deployment):
-        out += [("deployedSystem", ref_target(d.system.href)) for d in feature.deployed_systems]
-        out += [("deployedSystem", d.system.uid) for d in feature.deployed_systems if d.system.uid]
-        if feature.platform:
-            out.append(("platform", ref_target(feature.platform.href)))
+        out |= {(REL_DEPLOYED, t) for d in feature.deployed_systems for t in link_targets(d.system)}
+        out |= {(REL_PLATFORM, t) for t in link_targets(feature.platform)}
     if isinstance(feature, SamplingFeature):
-        if feature.sampled_feature:
-            out.append(("sampledFeature", ref_target(feature.sampled_feature.href)))
-            if feature.sampled_feature.uid:
-                out.append(("sampledFeature", feature.sampled_feature.uid))
-        out += [("sampleOf", ref_target(link.href)) for link in feature.sample_of]
-    return sorted(set(out))
+        out |= {(REL_SAMPLED, t) for t in link_targets(feature.sampled_feature)}
+        out |= {(REL_SAMPLE_OF, t) for lnk in feature.sample_of for t in link_targets(lnk)}
+    if isinstance(feature, Property) and feature.base_property:
+        out |= {(REL_BASE, t) for t in uri_targets(feature.base_property)}
+    return sorted(out)
 
 
 def _decode_field(name: str, value: Any) -> Any:
@@ -167,9 +197,7 @@ def row_to_feature(kind: Kind, row: Mapping[str, Any]) -> Feature:
     kwargs: dict[str, Any] = {name: _decode_field(name, value) for name, value in doc.items()}
     valid = None
     if row["valid_start"] is not None:
-        valid = TimeExtent(
-            from_us(row["valid_start"]), from_us(row["valid_end"]) if row["valid_end"] else None
-        )
+        valid = TimeExtent(from_us(row["valid_start"]), from_us(row["valid_end"]) if row["valid_end"] else None)
     prov = None
     if row["source"]:
         prov = Provenance(

@@ -10,6 +10,7 @@ from bridge.errors import Conflict, InvalidBody, NotFound
 from bridge.model.csapi import Feature, Kind
 from bridge.model.query import FeatureQuery, Page
 from bridge.store.base import Collection
+from bridge.store.sql.dynamic import DynamicStore
 from bridge.store.sql.engine import create_engine, init_schema
 from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
@@ -17,9 +18,7 @@ from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collecti
 BUILTIN_COLLECTIONS = [
     Collection("all_systems", Kind.SYSTEM, "All systems", "Every system of this server", builtin=True),
     Collection("all_deployments", Kind.DEPLOYMENT, "All deployments", "Every deployment", builtin=True),
-    Collection(
-        "all_procedures", Kind.PROCEDURE, "All procedures", "Every procedure and datasheet", builtin=True
-    ),
+    Collection("all_procedures", Kind.PROCEDURE, "All procedures", "Every procedure and datasheet", builtin=True),
     Collection(
         "all_sampling_features",
         Kind.SAMPLING_FEATURE,
@@ -31,12 +30,13 @@ BUILTIN_COLLECTIONS = [
 ]
 
 
-class SqlStore:
+class SqlStore(DynamicStore):
     """Store backed by one SQLAlchemy AsyncEngine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.features = FeatureRepository(engine)
+        self.features = FeatureRepository(engine, hooks=self)
+        self._init_dynamic()
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -66,9 +67,7 @@ def _feature_table(name: str, *extra: Column[object]) -> Table:
     )
 
 
-systems = _feature_table(
-    "systems", Column("procedure_ref", URI, index=True), Column("asset_type", String(40))
-)
+systems = _feature_table("systems", Column("procedure_ref", URI, index=True), Column("asset_type", String(40)))
 deployments = _feature_table("deployments")
 procedures = _feature_table("procedures")
 sampling_features = _feature_table("sampling_features")
@@ -120,3 +119,179 @@ FEATURE_TABLES = {
     "samplingFeatures": sampling_features,
     "properties": properties,
 }
+
+
+# --------------------------------------------------------------------------------------------
+# Part 2: streams, observations, commands, events, history
+# --------------------------------------------------------------------------------------------
+BigPk = BigInteger().with_variant(Integer, "sqlite")  # SQLite: INTEGER PRIMARY KEY is the rowid
+
+
+def _stream_table(name: str, *extra: Column[object]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("pk", Integer, primary_key=True, autoincrement=True),
+        Column("id", ID, nullable=False, unique=True),
+        Column("system_id", ID, nullable=False, index=True),
+        Column("name", Text, nullable=False),
+        Column("description", Text),
+        Column("valid_start", BigInteger),
+        Column("valid_end", BigInteger),
+        Column("stream_type", String(20)),
+        Column("live", Boolean, nullable=False, default=False),
+        Column("schema", Text, nullable=False),
+        Column("properties", Text, nullable=False, default="[]"),  # observed/controlled property definitions
+        Column("sampling_feature_id", ID),
+        Column("search", Text, nullable=False, default=""),
+        Column("doc", Text, nullable=False, default="{}"),
+        Column("updated", BigInteger, nullable=False),
+        *_provenance(),
+        *extra,
+    )
+
+
+datastreams = _stream_table(
+    "datastreams",
+    Column("output_name", Text),
+    Column("result_kind", String(8), nullable=False),  # num | int | bool | text | json
+    Column("phenomenon_start", BigInteger),
+    Column("phenomenon_end", BigInteger),
+    Column("result_start", BigInteger),
+    Column("result_end", BigInteger),
+)
+
+controlstreams = _stream_table(
+    "controlstreams",
+    Column("input_name", Text),
+    Column("is_async", Boolean, nullable=False, default=True),
+    Column("issue_start", BigInteger),
+    Column("issue_end", BigInteger),
+    Column("execution_start", BigInteger),
+    Column("execution_end", BigInteger),
+)
+
+# One row per observation, result in a typed column chosen by the datastream's result kind.
+observations = Table(
+    "observations",
+    metadata,
+    Column("pk", BigPk, primary_key=True, autoincrement=True),
+    Column("ds", Integer, nullable=False),  # datastreams.pk (no FK: bulk ingest speed; deletes are explicit)
+    Column("phenomenon_time", BigInteger, nullable=False),
+    Column("result_time", BigInteger, nullable=False),
+    Column("foi", ID),
+    Column("num", Float),
+    Column("txt", Text),
+    Column("extra", Text),  # JSON: parameters, resultQuality, result@link (rare)
+    Column("legacy_key", BigInteger),
+    Index("ix_obs_phenomenon", "ds", "phenomenon_time", "pk"),
+    Index("ix_obs_result", "ds", "result_time", "pk"),
+    Index("uq_obs_legacy", "ds", "legacy_key", unique=True),
+)
+
+# Sampling features seen on a stream's observations/commands (for foi filters and associations).
+stream_fois = Table(
+    "stream_fois",
+    metadata,
+    Column("stream_kind", String(20), nullable=False),
+    Column("stream_id", ID, nullable=False),
+    Column("foi", ID, nullable=False),
+    UniqueConstraint("stream_kind", "stream_id", "foi", name="uq_stream_fois"),
+)
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("controlstream_id", ID, nullable=False, index=True),
+    Column("feasibility", Boolean, nullable=False, default=False),
+    Column("issue_time", BigInteger, nullable=False),
+    Column("execution_start", BigInteger),
+    Column("execution_end", BigInteger),
+    Column("sender", Text),
+    Column("current_status", String(20), nullable=False, index=True),
+    Column("parameters", Text, nullable=False),
+    Column("foi", ID),
+    Column("idempotency_key", String(200)),
+    Column("doc", Text, nullable=False, default="{}"),
+    Column("updated", BigInteger, nullable=False),
+    *_provenance(),
+    Index("ix_commands_issue", "controlstream_id", "issue_time"),
+    Index("uq_commands_idempotency", "controlstream_id", "idempotency_key", unique=True),
+)
+
+command_status = Table(
+    "command_status",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("command_id", ID, nullable=False),
+    Column("report_time", BigInteger, nullable=False),
+    Column("status_code", String(20), nullable=False),
+    Column("percent_completion", Float),
+    Column("execution_start", BigInteger),
+    Column("execution_end", BigInteger),
+    Column("message", Text),
+    Column("results", Text),
+    Index("ix_status_command", "command_id", "report_time", "pk"),
+)
+
+command_results = Table(
+    "command_results",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("command_id", ID, nullable=False, index=True),
+    Column("doc", Text, nullable=False),
+)
+
+system_events = Table(
+    "system_events",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("system_id", ID, nullable=False, index=True),
+    Column("label", Text, nullable=False),
+    Column("definition", URI, nullable=False),
+    Column("time_start", BigInteger, nullable=False),
+    Column("time_end", BigInteger, nullable=False),
+    Column("search", Text, nullable=False, default=""),
+    Column("doc", Text, nullable=False, default="{}"),
+)
+
+# Every replaced version of a system description (System History, Part 2 draft semantics).
+system_history = Table(
+    "system_history",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("rev_id", ID, nullable=False, unique=True),
+    Column("system_id", ID, nullable=False, index=True),
+    Column("valid_start", BigInteger, nullable=False),
+    Column("valid_end", BigInteger),
+    Column("row", Text, nullable=False),  # the system's row as it was (JSON)
+)
+
+# --------------------------------------------------------------------------------------------
+# Harvesting: cursors (committed with the observations they cover) and run records
+# --------------------------------------------------------------------------------------------
+cursors = Table(
+    "harvest_cursors",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("stream", String(1000), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+)
+
+runs = Table(
+    "harvest_runs",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", ID, nullable=False, unique=True),
+    Column("source", String(200), nullable=False, index=True),
+    Column("started", BigInteger, nullable=False),
+    Column("ended", BigInteger),
+    Column("status", String(20), nullable=False),  # running | completed | failed | interrupted
+    Column("report", Text, nullable=False, default="{}"),
+)

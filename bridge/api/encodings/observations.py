@@ -1,0 +1,218 @@
+"""Observations: stored rows ↔ JSON (`observation.json`) and SWE Common records, streamed.
+
+The datastream's schema decides how a result is stored (`num`/`int`/`bool` in the numeric column,
+`text`/`json` in the text column) and how it is encoded; one `ObservationCodec` is built per
+datastream and request, and its per-row functions are the hot path of every observation read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import orjson
+
+from bridge import swe
+from bridge.errors import InvalidBody
+from bridge.model.csapi import Datastream
+from bridge.model.stream_schema import JSON, StreamSchema
+from bridge.model.time import iso_us, parse_datetime, to_us
+from bridge.store.base import ObsRow
+
+SPECIAL = {"NaN": math.nan, "+Infinity": math.inf, "-Infinity": -math.inf, "Infinity": math.inf}
+
+
+def _number_out(value: float) -> Any:
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "+Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+class ObservationCodec:
+    """Per-datastream conversions between rows, JSON observations and SWE records."""
+
+    def __init__(self, ds: Datastream, schema: StreamSchema) -> None:
+        self.ds_id = ds.id
+        self.schema = schema
+        self.kind = schema.result_kind
+        self.time_field = schema.time_field
+        self.foi_field = schema.foi_field
+        self.fields = schema.result_fields
+        self.single = len(self.fields) == 1
+
+    # rows → values ---------------------------------------------------------------------------------
+    def result(self, row: Sequence[Any]) -> Any:
+        """The result in SWE Common JSON form (`row` = pk, ds, phenomenon, result, foi, num, txt, extra)."""
+        kind = self.kind
+        if kind == "num":
+            return None if row[5] is None else _number_out(row[5])
+        if kind == "int":
+            return None if row[5] is None else int(row[5])
+        if kind == "bool":
+            return None if row[5] is None else bool(row[5])
+        if kind == "text":
+            return row[6]
+        return orjson.loads(row[6]) if row[6] is not None else None
+
+    def to_json(self, row: Sequence[Any]) -> dict[str, Any]:
+        """One observation as `observation.json`."""
+        out: dict[str, Any] = {"id": str(row[0]), "datastream@id": self.ds_id}
+        if row[4]:
+            out["samplingFeature@id"] = row[4]
+        out["phenomenonTime"] = iso_us(row[2])
+        out["resultTime"] = iso_us(row[3])
+        extra = orjson.loads(row[7]) if row[7] else None
+        if extra and "result@link" in extra:
+            out["result@link"] = extra["result@link"]
+        else:
+            out["result"] = self.result(row)
+        if extra:
+            out.update({k: v for k, v in extra.items() if k != "result@link"})
+        return out
+
+    def to_record(self, row: Sequence[Any]) -> dict[str, Any]:
+        """One observation as a SWE record (time field, optional FOI field, result fields)."""
+        record: dict[str, Any] = {self.time_field: iso_us(row[2])}
+        if self.foi_field:
+            record[self.foi_field] = row[4] or ""
+        value = self.result(row)
+        if self.single:
+            record[self.fields[0]] = value
+        else:
+            record.update(value or {})
+        return record
+
+    # values → rows ---------------------------------------------------------------------------------
+    def columns(self, value: Any, where: str) -> tuple[float | None, str | None]:
+        """Store form (num, txt) of a result value, validated against the result schema."""
+        try:
+            swe.validate_value(self.schema.result, value)
+        except swe.SweValueError as exc:
+            raise InvalidBody(f"{where}: {exc}") from None
+        kind = self.kind
+        if value is None:
+            return None, None
+        if kind in ("num", "int"):
+            return (SPECIAL[value] if isinstance(value, str) else float(value)), None
+        if kind == "bool":
+            return float(bool(value)), None
+        if kind == "text":
+            return None, str(value)
+        return None, orjson.dumps(value).decode()
+
+    def from_json(self, obs: Any, index: int) -> ObsRow:
+        """A row from one JSON observation of a POST body (`ds` is filled in by the store)."""
+        where = f"observation {index}"
+        if not isinstance(obs, dict):
+            raise InvalidBody(f"{where}: an observation is a JSON object")
+        result_time = _time(obs.get("resultTime") or obs.get("phenomenonTime"), f"{where}.resultTime")
+        phenomenon = (
+            _time(obs.get("phenomenonTime"), f"{where}.phenomenonTime") if obs.get("phenomenonTime") else result_time
+        )
+        foi = obs.get("samplingFeature@id", obs.get("foi@id"))
+        if foi is not None and (not isinstance(foi, str) or not foi):
+            raise InvalidBody(f"{where}.samplingFeature@id must be a local id string")
+        extra: dict[str, Any] = {}
+        if "result@link" in obs:
+            extra["result@link"] = obs["result@link"]
+            num, txt = None, None
+        elif "result" in obs:
+            num, txt = self.columns(obs["result"], f"{where}.result")
+        else:
+            raise InvalidBody(f"{where}: 'result' (or 'result@link') is required")
+        for key in ("parameters", "resultQuality"):
+            if key in obs:
+                extra[key] = obs[key]
+        return (0, phenomenon, result_time, foi, num, txt, orjson.dumps(extra).decode() if extra else None, None)
+
+    def from_record(self, record: Any, index: int) -> ObsRow:
+        """A row from one decoded SWE record."""
+        where = f"record {index}"
+        if not isinstance(record, dict):
+            raise InvalidBody(f"{where}: expected a record")
+        when = _time(record.get(self.time_field), f"{where}.{self.time_field}")
+        foi = record.get(self.foi_field) if self.foi_field else None
+        value = record.get(self.fields[0]) if self.single else {f: record.get(f) for f in self.fields}
+        num, txt = self.columns(value, f"{where}.result")
+        return (0, when, when, foi or None, num, txt, None, None)
+
+    def decode_body(self, media_type: str, body: bytes) -> list[ObsRow]:
+        """Rows from a POST body in JSON or a SWE format (400 on the first bad observation, nothing kept)."""
+        if media_type == JSON:
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise InvalidBody(f"the request body is not valid JSON: {exc}") from None
+            items = data if isinstance(data, list) else [data]
+            return [self.from_json(obs, i) for i, obs in enumerate(items)]
+        codec = self.schema.codec(media_type)
+        try:
+            records = codec.decode(body)
+        except swe.SweDecodeError as exc:
+            raise InvalidBody(f"invalid {media_type} body: {exc}") from None
+        return [self.from_record(rec, i) for i, rec in enumerate(records)]
+
+    # streaming ---------------------------------------------------------------------------------------
+    async def stream_swe(self, rows: AsyncIterator[Sequence[Any]], media_type: str) -> AsyncIterator[bytes]:
+        """The SWE body of the rows, encoded by the schema's codec in chunks."""
+        codec = self.schema.codec(media_type)
+        if media_type == swe.SWE_JSON:
+            yield b"["
+            first = True
+            async for chunk in self._records(rows):
+                body = b"".join(codec.encode(chunk))
+                inner = body.strip()[1:-1]
+                if inner:
+                    yield (b"" if first else b",") + inner
+                    first = False
+            yield b"]"
+            return
+        async for chunk in self._records(rows):
+            for part in codec.encode(chunk):
+                yield part
+
+    async def _records(self, rows: AsyncIterator[Sequence[Any]]) -> AsyncIterator[list[dict[str, Any]]]:
+        chunk: list[dict[str, Any]] = []
+        async for row in rows:
+            chunk.append(self.to_record(row))
+            if len(chunk) >= 1000:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _time(value: Any, where: str) -> int:
+    if not isinstance(value, str):
+        raise InvalidBody(f"{where} is required (an RFC 3339 date-time)")
+    try:
+        return to_us(parse_datetime(value))
+    except ValueError as exc:
+        raise InvalidBody(f"{where}: {exc}") from None
+
+
+CodecLookup = Callable[[int], Awaitable[ObservationCodec]]
+
+
+async def stream_json(
+    rows: AsyncIterator[Sequence[Any]], links: list[dict[str, str]], codec_for: CodecLookup
+) -> AsyncIterator[bytes]:
+    """`{"items":[…],"links":[…]}` written as rows arrive; each row is encoded by its datastream's codec."""
+    yield b'{"items":['
+    first = True
+    batch: list[bytes] = []
+    codecs: dict[int, ObservationCodec] = {}
+    async for row in rows:
+        codec = codecs.get(row[1])
+        if codec is None:
+            codec = codecs[row[1]] = await codec_for(row[1])
+        batch.append(orjson.dumps(codec.to_json(row)))
+        if len(batch) >= 500:
+            yield (b"" if first else b",") + b",".join(batch)
+            first, batch = False, []
+    if batch:
+        yield (b"" if first else b",") + b",".join(batch)
+    yield b'],"links":' + orjson.dumps(links) + b"}"

@@ -1,0 +1,153 @@
+"""Observations: `/observations[/{id}]`, `/datastreams/{id}/observations` (GET streamed, POST batch)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.responses import Response, StreamingResponse
+
+from bridge import swe
+from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.dynamic_queries import observation_query
+from bridge.api.encodings.observations import ObservationCodec, stream_json
+from bridge.api.encodings.streams import stream_schema
+from bridge.api.links import LinkContext, link
+from bridge.api.media import JSON, canonical, negotiate
+from bridge.api.params import FParam
+from bridge.api.responses import json_response, openapi_content
+from bridge.errors import InvalidBody, UnsupportedMediaType
+from bridge.model.csapi import Datastream, Kind
+from bridge.model.query import ObservationQuery
+from bridge.store.base import Store
+from bridge.store.tokens import TOKEN_PARAM
+
+router = APIRouter(tags=["Observations"])
+IdPath = Annotated[str, Path(description="Local identifier")]
+DsIdPath = Annotated[str, Path(alias="dataStreamId", description="Local identifier of the datastream")]
+ObsQuery = Annotated[ObservationQuery, Depends(observation_query)]
+SWE_WRITE = {swe.SWE_JSON, swe.SWE_CSV, swe.SWE_TEXT, swe.SWE_BINARY}
+READ_FORMATS = [JSON, swe.SWE_JSON, swe.SWE_CSV, swe.SWE_TEXT, swe.SWE_BINARY]
+
+
+def _codec_for(ds: Datastream) -> ObservationCodec:
+    return ObservationCodec(ds, stream_schema(ds))
+
+
+async def _datastream(store: Store, ds_id: str) -> Datastream:
+    ds = await store.get_stream(Kind.DATASTREAM, ds_id)
+    assert isinstance(ds, Datastream)
+    return ds
+
+
+async def _respond(
+    store: Store, request: Request, ctx: LinkContext, query: ObservationQuery, ds: Datastream | None, f: str | None
+) -> Response:
+    """Stream one page: JSON everywhere; SWE formats when the page belongs to one datastream (one schema)."""
+    codec = _codec_for(ds) if ds is not None else None
+    offered = [JSON]
+    if codec is not None:
+        offered = [
+            m
+            for m in READ_FORMATS
+            if m in codec.schema.formats or (m == swe.SWE_TEXT and len(codec.schema.formats) > 1)
+        ]
+    media_type = negotiate(request, offered, f)
+    page = await store.open_observations(query)
+    links = [link(ctx.with_params(), "self", media_type, "this page")]
+    headers: dict[str, str] = {}
+    if page.next_token:
+        nxt = ctx.with_params(**{TOKEN_PARAM: page.next_token})
+        links.append(link(nxt, "next", media_type, "next page"))
+        headers["Link"] = f'<{nxt}>; rel="next"'
+    if media_type == JSON:
+
+        async def lookup(key: int) -> ObservationCodec:
+            return codec if codec is not None else _codec_for(await store.datastream_by_key(key))
+
+        return StreamingResponse(stream_json(page.stream, links, lookup), media_type=JSON, headers=headers)
+    assert codec is not None
+    return StreamingResponse(codec.stream_swe(page.stream, media_type), media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/observations",
+    summary="Observations of all datastreams (JSON)",
+    responses={200: {"content": openapi_content(JSON)}},
+)
+async def list_observations(
+    request: Request, store: StoreDep, ctx: LinksDep, query: ObsQuery, f: FParam = None
+) -> Response:
+    ds = None
+    if query.datastreams is not None and len(query.datastreams.local) == 1:
+        ds = await _datastream(store, query.datastreams.local[0])
+    return await _respond(store, request, ctx, query, ds, f)
+
+
+@router.get(
+    "/datastreams/{dataStreamId}/observations",
+    summary="Observations of a datastream, in JSON or SWE Common (JSON, CSV/text, binary)",
+    responses={200: {"content": openapi_content(*READ_FORMATS)}},
+)
+async def datastream_observations(
+    request: Request, store: StoreDep, ctx: LinksDep, ds_id: DsIdPath, query: ObsQuery, f: FParam = None
+) -> Response:
+    ds = await _datastream(store, ds_id)
+    query.datastream_id = ds_id
+    return await _respond(store, request, ctx, query, ds, f)
+
+
+@router.post(
+    "/datastreams/{dataStreamId}/observations",
+    summary="Insert observations (one JSON observation, a JSON array, or a SWE Common body)",
+    status_code=201,
+    openapi_extra={"requestBody": {"required": True, "content": openapi_content(*READ_FORMATS)}},
+)
+async def post_observations(request: Request, store: StoreDep, ctx: LinksDep, ds_id: DsIdPath) -> Response:
+    ds = await _datastream(store, ds_id)
+    codec = _codec_for(ds)
+    declared = canonical(request.headers.get("content-type", "")) or JSON
+    media_type = swe.canonical_media_type(declared)
+    if media_type not in SWE_WRITE:
+        media_type = JSON  # JSON mislabelled (text/xml, none) is accepted; a non-JSON body fails to parse: 400
+    if media_type != JSON and media_type not in codec.schema.formats and media_type != swe.SWE_TEXT:
+        raise UnsupportedMediaType(f"this datastream accepts {', '.join(codec.schema.formats)}")
+    body = await request.body()
+    if not body.strip():
+        raise InvalidBody("the request body is empty")
+    rows = codec.decode_body(media_type, body)
+    single = media_type == JSON and body.lstrip()[:1] == b"{"
+    result = await store.insert_observations(ds_id, rows, want_ids=True)
+    if single and isinstance(result, list):
+        return Response(status_code=201, headers={"Location": ctx.href(f"/observations/{result[0]}")})
+    headers = {"Location": ctx.href(f"/datastreams/{ds_id}/observations")}
+    if isinstance(result, list):
+        return json_response({"items": [ctx.href(f"/observations/{i}") for i in result]}, JSON, 201, headers)
+    return json_response({"count": result}, JSON, 201, headers)
+
+
+@router.get("/observations/{id}", summary="One observation")
+async def get_observation(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
+    media_type = negotiate(request, [JSON], f)
+    row, ds_id = await store.get_observation(id)
+    body = _codec_for(await _datastream(store, ds_id)).to_json(row)
+    body["links"] = [
+        link(ctx.href(f"/observations/{id}"), "self", JSON),
+        link(ctx.href(f"/datastreams/{ds_id}"), "datastream", JSON),
+    ]
+    return json_response(body, media_type)
+
+
+@router.put("/observations/{id}", summary="Replace an observation", status_code=204)
+async def put_observation(request: Request, store: StoreDep, id: IdPath) -> Response:
+    _, ds_id = await store.get_observation(id)
+    codec = _codec_for(await _datastream(store, ds_id))
+    rows = codec.decode_body(JSON, await request.body())
+    if len(rows) != 1:
+        raise InvalidBody("PUT takes exactly one observation")
+    await store.replace_observation(id, rows[0])
+    return Response(status_code=204)
+
+
+@router.delete("/observations/{id}", summary="Delete an observation", status_code=204)
+async def delete_observation(store: StoreDep, id: IdPath) -> Response:
+    await store.delete_observation(id)
+    return Response(status_code=204)

@@ -1,0 +1,52 @@
+"""The forwarder seam: where commands posted to the facade reach a legacy service (SPS, STA Tasking).
+
+A forwarder is chosen per control stream from the stream's provenance (the source it was harvested
+from). It answers with status reports to record; the pipeline stores them, so a forwarder never
+touches the store itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bridge.model.csapi import Command, CommandResult, CommandStatus, ControlStream, Provenance
+
+
+@dataclass(slots=True)
+class Forwarded:
+    """What a legacy service said: status reports to append, and the legacy task behind the command."""
+
+    statuses: list[CommandStatus] = field(default_factory=list)
+    task: Provenance | None = None
+    results: list[CommandResult] = field(default_factory=list)
+
+
+class Forwarder(Protocol):
+    """Sends commands of the control streams it handles to their legacy service."""
+
+    name: str
+
+    def handles(self, stream: ControlStream) -> bool:
+        """Whether this forwarder serves the control stream (by its provenance)."""
+        ...
+
+    async def submit(self, stream: ControlStream, command: Command) -> Forwarded:
+        """Forward a new command (SPS Submit, STA POST Task)."""
+        ...
+
+    async def cancel(self, stream: ControlStream, command: Command) -> Forwarded:
+        """Cancel the legacy task (SPS Cancel)."""
+        ...
+
+    async def update(self, stream: ControlStream, command: Command) -> Forwarded:
+        """Change the parameters of the legacy task (SPS Update)."""
+        ...
+
+    async def poll(self, stream: ControlStream, command: Command) -> Forwarded:
+        """New status reports since the command's last one (SPS GetStatus)."""
+        ...
+
+    async def reconcile(self, stream: ControlStream, command: Command) -> Forwarded | None:
+        """Find the legacy task of a command whose submission outcome was not recorded (crash), or None."""
+        ...

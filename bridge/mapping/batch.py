@@ -1,0 +1,110 @@
+"""Mapping of harvested batches: units through the table engine, observations through compiled row mappers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridge.errors import BridgeError
+from bridge.mapping.engine import Mapper
+from bridge.model.csapi import Command, CommandStatus, Datastream
+from bridge.model.stream_schema import cached_schema
+from bridge.sources.base import Batch, ObservationPage, Unit
+from bridge.store.base import ObsRow
+
+import orjson
+
+
+@dataclass(slots=True)
+class StreamRows:
+    """Observation rows of one datastream and the cursor to commit with them."""
+
+    datastream_id: str
+    rows: list[ObsRow]
+    cursor_key: str
+    cursor: int | None
+
+
+@dataclass(slots=True)
+class MappedBatch:
+    """A batch ready for the store: resources (dependency order), observations, commands with history."""
+
+    resources: list[Any] = field(default_factory=list)
+    result_kinds: dict[str, str] = field(default_factory=dict)
+    observations: list[StreamRows] = field(default_factory=list)
+    commands: list[tuple[Command, list[CommandStatus]]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seen: dict[str, set[str]] = field(default_factory=dict)
+    entities: dict[str, str] = field(default_factory=dict)  # resource id → legacy entity name
+
+
+class ProtocolRules(Protocol):
+    """The protocol-specific parts of mapping: observation rows and command histories."""
+
+    def row_mapper(self, page: ObservationPage, stream: Datastream) -> Callable[[Any], ObsRow]:
+        """A function turning one legacy observation of `page` into a store row."""
+        ...
+
+    def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
+        """Status reports of a harvested command."""
+        ...
+
+
+class BatchMapper:
+    """Maps batches with one table (`Mapper`) and one protocol's rules."""
+
+    def __init__(self, mapper: Mapper, rules: ProtocolRules) -> None:
+        self.mapper = mapper
+        self.rules = rules
+        self._streams: dict[str, Datastream] = {}
+        self._row_mappers: dict[str, Callable[[Any], ObsRow]] = {}
+
+    def map(self, batch: Batch) -> MappedBatch:
+        out = MappedBatch(errors=list(batch.errors), seen=dict(batch.seen_complete))
+        for unit in batch.units:
+            try:
+                resource = self.mapper.build(unit.entity, unit.ns, legacy_id=unit.legacy_id, via=unit.via)
+            except BridgeError as exc:
+                out.errors.append(f"{unit.entity} {unit.legacy_id}: not mapped: {exc.description}")
+                continue
+            out.entities[resource.id] = unit.entity
+            if isinstance(resource, Command):
+                out.commands.append((resource, self.rules.command_history(unit, resource)))
+                continue
+            if isinstance(resource, Datastream):
+                out.result_kinds[resource.id] = cached_schema(orjson.dumps(resource.schema)).result_kind
+            out.resources.append(resource)
+        for page in batch.observations:
+            self._map_page(page, out)
+        return out
+
+    def _stream(self, page: ObservationPage) -> Datastream:
+        stream = self._streams.get(page.stream_key)
+        if stream is None:
+            built = self.mapper.build(page.stream_entity, page.stream_ns, legacy_id=page.stream_key)
+            assert isinstance(built, Datastream)
+            stream = self._streams[page.stream_key] = built
+        return stream
+
+    def _map_page(self, page: ObservationPage, out: MappedBatch) -> None:
+        try:
+            stream = self._stream(page)
+        except BridgeError as exc:
+            out.errors.append(f"{page.stream_key}: observations not mapped: {exc.description}")
+            return
+        to_row = self._row_mappers.get(page.stream_key)
+        if to_row is None:
+            to_row = self._row_mappers[page.stream_key] = self.rules.row_mapper(page, stream)
+        rows: list[ObsRow] = []
+        bad = 0
+        for record in page.records:
+            try:
+                rows.append(to_row(record))
+            except (ValueError, TypeError, KeyError) as exc:
+                bad += 1
+                if bad <= 3:
+                    out.errors.append(f"{page.stream_key}: observation skipped: {exc}")
+        if bad > 3:
+            out.errors.append(f"{page.stream_key}: {bad - 3} more observations skipped")
+        out.observations.append(StreamRows(stream.id, rows, page.stream_key, page.cursor))

@@ -1,0 +1,164 @@
+"""The SensorThings harvester: entities first (in dependency order), then observations per stream.
+
+Yields `Batch`es for the run engine. Observations are read per Datastream/MultiDatastream from the
+stream's cursor (closed start, minus the lag window) up to the run's fixed upper bound; a stream the
+server cannot order commits its cursor only with its last page. A failing stream is reported and the
+harvest goes on with the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.errors import BridgeError
+from bridge.model.legacy.sta import Datastream, MultiDatastream, ObservedProperty, Sensor, Thing
+from bridge.model.time import EPOCH, to_us
+from bridge.sources.base import Batch, HarvestState, ObservationPage, Unit
+from bridge.sources.http import PoliteClient
+from bridge.sources.sta import parse as p
+from bridge.sources.sta.reader import StaReader, StaReaderConfig
+
+UNITS_PER_BATCH = 200
+
+
+class StaHarvester:
+    """Reads one SensorThings service for the run engine."""
+
+    def __init__(self, name: str, url: str, client: PoliteClient, config: StaReaderConfig | None = None) -> None:
+        self.name = name
+        self.client = client
+        self.reader = StaReader(client, url, config)
+
+    def counters(self) -> dict[str, int]:
+        stats = self.client.stats
+        return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
+
+    async def _listing(self, entity: str, items: AsyncIterator[Any]) -> tuple[list[Any], Batch]:
+        """Read a whole entity set; the batch carries its complete id list (for deletion reconciliation)."""
+        records = [record async for record in items]
+        return records, Batch(seen_complete={entity: {r.id for r in records}})
+
+    async def _current_location(self, thing: Thing) -> Any:
+        link = thing.links.get("Locations")
+        if not link:
+            return None
+        async for items in self.reader.pages(link, {"$top": "1"}):
+            return p.parse_location(items[0]) if items else None
+        return None
+
+    async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
+        root = await self.reader.service_root()
+        things, seen = await self._listing("Thing", self.reader.things())
+        yield seen
+        by_thing = {t.id: t for t in things}
+        units = [Unit("Thing", {"thing": t, "location": await self._current_location(t)}, t.id, t.self_link) for t in things]
+        sensors, seen = await self._listing("Sensor", self.reader.sensors())
+        yield seen
+        ops, seen = await self._listing("ObservedProperty", self.reader.observed_properties())
+        yield seen
+        sensor_by_id = {s.id: s for s in sensors}
+        op_by_id = {o.id: o for o in ops}
+        units += [Unit("Sensor", {"sensor": s}, s.id, s.self_link) for s in sensors]
+        units += [Unit("ObservedProperty", {"op": o}, o.id, o.self_link) for o in ops]
+        streams, seen = await self._listing("Datastream", self.reader.datastreams())
+        yield seen
+        multi, seen = await self._listing("MultiDatastream", self.reader.multi_datastreams())
+        yield seen
+        units += self._sensor_uses([*streams, *multi], by_thing, sensor_by_id)
+        units += [self._stream_unit(ds, op_by_id) for ds in streams]
+        units += [self._multi_unit(ds, op_by_id) for ds in multi]
+        fois, seen = await self._listing("FeatureOfInterest", self.reader.features_of_interest())
+        yield seen
+        units += [Unit("FeatureOfInterest", {"foi": f}, f.id, f.self_link) for f in fois]
+        for start in range(0, len(units), UNITS_PER_BATCH):
+            yield Batch(units=units[start : start + UNITS_PER_BATCH])
+        if root.has("tasking"):
+            async for batch in self._tasking(by_thing):
+                yield batch
+        async for batch in self._location_history(things, state):
+            yield batch
+        for ds in [*streams, *multi]:
+            async for batch in self._observations(ds, op_by_id, state):
+                yield batch
+
+    @staticmethod
+    def _sensor_uses(
+        streams: list[Datastream | MultiDatastream], things: dict[str, Thing], sensors: dict[str, Sensor]
+    ) -> list[Unit]:
+        pairs = {(ds.thing_id, ds.sensor_id) for ds in streams if ds.thing_id and ds.sensor_id}
+        return [
+            Unit("SensorUse", {"thing": things[t], "sensor": sensors[s]}, f"{t}/{s}", sensors[s].self_link)
+            for t, s in sorted(pairs)
+            if t in things and s in sensors
+        ]
+
+    @staticmethod
+    def _stream_unit(ds: Datastream, ops: dict[str, ObservedProperty]) -> Unit:
+        return Unit("Datastream", {"ds": ds, "op": ops.get(ds.observed_property_id or "")}, ds.id, ds.self_link)
+
+    @staticmethod
+    def _multi_unit(ds: MultiDatastream, ops: dict[str, ObservedProperty]) -> Unit:
+        ordered = [ops[i] for i in ds.observed_property_ids if i in ops]
+        return Unit("MultiDatastream", {"ds": ds, "ops": ordered}, ds.id, ds.self_link)
+
+    async def _tasking(self, things: dict[str, Thing]) -> AsyncIterator[Batch]:
+        actuators, seen = await self._listing("Actuator", self.reader.actuators())
+        yield seen
+        capabilities, seen = await self._listing("TaskingCapability", self.reader.tasking_capabilities())
+        yield seen
+        by_id = {a.id: a for a in actuators}
+        pairs = {(c.thing_id, c.actuator_id) for c in capabilities if c.thing_id and c.actuator_id}
+        units = [
+            Unit("ActuatorUse", {"thing": things[t], "actuator": by_id[a]}, f"{t}/{a}", by_id[a].self_link)
+            for t, a in sorted(pairs)
+            if t in things and a in by_id
+        ]
+        units += [Unit("TaskingCapability", {"tc": c}, c.id, c.self_link) for c in capabilities]
+        tasks, seen = await self._listing("Task", self.reader.tasks())
+        units += [Unit("Task", {"task": t}, t.id, t.self_link) for t in tasks if t.tasking_capability_id]
+        yield Batch(units=units, seen_complete=seen.seen_complete)
+
+    async def _location_history(self, things: list[Thing], state: HarvestState) -> AsyncIterator[Batch]:
+        """HistoricalLocations → observations of each Thing's location datastream (Annex C.9)."""
+        history = [h async for h in self.reader.historical_locations()]
+        if not history:
+            return
+        locations = {loc.id: loc async for loc in self.reader.locations()}
+        by_thing: dict[str, list[tuple[datetime, dict[str, Any], str]]] = {}
+        for h in history:
+            geometry = next((locations[i].geometry for i in h.location_ids if i in locations), None)
+            if h.thing_id and h.time is not None and isinstance(geometry, dict) and geometry.get("type") == "Point":
+                by_thing.setdefault(h.thing_id, []).append((h.time, geometry, h.id))
+        for thing in things:
+            rows = by_thing.get(thing.id)
+            if rows:
+                yield Batch(
+                    units=[Unit("LocationHistory", {"thing": thing}, thing.id, thing.links.get("HistoricalLocations"))],
+                    observations=[ObservationPage("LocationHistory", {"thing": thing}, f"LocationHistory/{thing.id}", rows)],
+                )
+
+    def _window(self, key: str, state: HarvestState) -> datetime | None:
+        cursor = state.cursors.get(key)
+        if cursor is None:
+            return state.since
+        since = EPOCH + timedelta(microseconds=cursor - state.lag_us)
+        return max(since, state.since) if state.since else since
+
+    async def _observations(
+        self, ds: Datastream | MultiDatastream, ops: dict[str, ObservedProperty], state: HarvestState
+    ) -> AsyncIterator[Batch]:
+        multi = isinstance(ds, MultiDatastream)
+        entity = "MultiDatastream" if multi else "Datastream"
+        unit = self._multi_unit(ds, ops) if isinstance(ds, MultiDatastream) else self._stream_unit(ds, ops)
+        key = f"{entity}/{ds.id}"
+        try:
+            async for page in self.reader.observations(ds, self._window(key, state), state.until):
+                cursor = None
+                if page.high_water is not None and isinstance(page.high_water, datetime) and (page.ordered or page.last):
+                    cursor = to_us(page.high_water if page.ordered else state.until)
+                yield Batch(observations=[ObservationPage(entity, unit.ns, key, page.observations, cursor)])
+        except BridgeError as exc:
+            yield Batch(errors=[f"{entity} {ds.id} ({ds.name}): observations not read: {exc.description}"])
+

@@ -1,0 +1,243 @@
+"""Part 2 half of `SqlStore`: streams, observations, commands, events, history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bridge.errors import NotFound
+from bridge.model.csapi import (
+    Command,
+    CommandResult,
+    CommandStatus,
+    Datastream,
+    Feature,
+    Kind,
+    Provenance,
+    SystemEvent,
+)
+from bridge.model.query import CommandQuery, EventQuery, ObservationQuery, Page, StatusQuery, StreamQuery, TimeFilter
+from bridge.store.sql.commands import CommandRepository
+from bridge.store.sql.events import EventRepository, HistoryRepository, Revision
+from bridge.store.sql.observations import ObservationRepository, ObservationSlice, ObsRow
+from bridge.store.sql.streams import Stream, StreamRepository, _add_refs, row_to_stream
+from bridge.store.sql.tables import systems
+
+SMALL_BATCH = 1000
+
+
+class DynamicStore:
+    """Mixin of SqlStore for Part 2 resources (needs `self.engine`)."""
+
+    engine: AsyncEngine
+
+    def _init_dynamic(self) -> None:
+        self.datastreams = StreamRepository(self.engine, Kind.DATASTREAM)
+        self.controlstreams = StreamRepository(self.engine, Kind.CONTROL_STREAM)
+        self.observations = ObservationRepository(self.engine)
+        self.commands = CommandRepository(self.engine)
+        self.events = EventRepository(self.engine)
+        self.history = HistoryRepository(self.engine)
+
+    def _streams(self, kind: Kind) -> StreamRepository:
+        return self.datastreams if kind is Kind.DATASTREAM else self.controlstreams
+
+    async def _require_system(self, system_id: str) -> None:
+        async with self.engine.connect() as conn:
+            if (await conn.execute(select(systems.c.pk).where(systems.c.id == system_id))).first() is None:
+                raise NotFound(f"no systems resource with id '{system_id}'")
+
+    # Streams ------------------------------------------------------------------------------------
+    async def list_streams(self, query: StreamQuery) -> Page[Stream]:
+        return await self._streams(query.kind).list(query)
+
+    async def get_stream(self, kind: Kind, sid: str) -> Stream:
+        return await self._streams(kind).get(sid)
+
+    async def create_stream(self, stream: Stream, result_kind: str | None = None) -> Stream:
+        """`POST /systems/{id}/datastreams|controlstreams`."""
+        await self._require_system(stream.system_id)
+        kind = Kind.DATASTREAM if isinstance(stream, Datastream) else Kind.CONTROL_STREAM
+        return await self._streams(kind).create(stream, result_kind)
+
+    async def replace_stream(self, stream: Stream, result_kind: str | None = None) -> None:
+        """PUT/PATCH a stream (409 if its schema changes while it has observations/commands)."""
+        kind = Kind.DATASTREAM if isinstance(stream, Datastream) else Kind.CONTROL_STREAM
+        await self._streams(kind).replace(stream, result_kind, await self.stream_has_children(kind, stream.id))
+
+    async def stream_has_children(self, kind: Kind, sid: str) -> bool:
+        async with self.engine.connect() as conn:
+            if kind is Kind.DATASTREAM:
+                return await self.observations.has_any(conn, await self.observations.ds_pk(conn, sid))
+            return bool(await self.commands.ids_for_stream(conn, sid))
+
+    async def delete_stream(self, kind: Kind, sid: str, cascade: bool) -> None:
+        """DELETE a stream; with observations/commands it is a 409 unless `cascade`."""
+        async with self.engine.connect() as conn:
+            if kind is Kind.DATASTREAM:
+                children = await self.observations.count(conn, await self.observations.ds_pk(conn, sid))
+            else:
+                children = len(await self.commands.ids_for_stream(conn, sid))
+        row = await self._streams(kind).delete(sid, children, cascade)
+        async with self.engine.begin() as conn:
+            await self._delete_children(conn, kind, row, sid)
+
+    async def _delete_children(self, conn: AsyncConnection, kind: Kind, row: Any, sid: str) -> None:
+        if kind is Kind.DATASTREAM:
+            await self.observations.delete_for(conn, int(row["pk"]))
+        else:
+            await self.commands.delete_in(conn, await self.commands.ids_for_stream(conn, sid))
+
+    # Observations ---------------------------------------------------------------------------------
+    async def insert_observations(self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool) -> list[str] | int:
+        """Batch insert in one transaction (all or nothing). Returns new ids for small batches, else a count.
+
+        Rows carry `ds=0`; the datastream's key is filled in here.
+        """
+        async with self.engine.begin() as conn:
+            ds_pk = await self.observations.ds_pk(conn, ds_id)
+            rows = [(ds_pk, *r[1:]) for r in rows]  # type: ignore[misc]
+            if want_ids and len(rows) <= SMALL_BATCH:
+                ids: list[str] | int = [str(pk) for pk in await self.observations.insert_returning(conn, rows)]
+            else:
+                ids = await self.observations.insert_rows(conn, rows, dedupe=False)
+            if rows:
+                await self._after_insert(conn, ds_id, ds_pk, rows)
+        return ids
+
+    async def _after_insert(self, conn: AsyncConnection, ds_id: str, ds_pk: int, rows: Sequence[ObsRow]) -> None:
+        new_fois = await self.observations.after_insert(conn, ds_pk, ds_id, rows)
+        if new_fois:
+            stream = await self.datastreams.get_row(conn, ds_id)
+            defs = [p["definition"] for p in orjson.loads(stream["properties"]) if p.get("definition")]
+            await _add_refs(conn, Kind.SYSTEM.value, stream["system_id"], "foi", new_fois)
+            for foi in new_fois:
+                await _add_refs(conn, Kind.SAMPLING_FEATURE.value, foi, "observedProperty", defs)
+
+    async def datastream_by_key(self, key: int) -> Datastream:
+        """The datastream of an observation row (rows carry the datastream's integer key)."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(self.datastreams.table).where(self.datastreams.table.c.pk == key))).first()
+        if row is None:
+            raise NotFound(f"no datastream with key {key}")
+        stream = row_to_stream(Kind.DATASTREAM, row._mapping)
+        assert isinstance(stream, Datastream)
+        return stream
+
+    async def open_observations(self, query: ObservationQuery) -> ObservationSlice:
+        return await self.observations.open_slice(query)
+
+    async def get_observation(self, obs_id: str) -> tuple[Any, str]:
+        return await self.observations.get(obs_id)
+
+    async def replace_observation(self, obs_id: str, row: ObsRow) -> None:
+        await self.observations.replace(obs_id, row)
+
+    async def delete_observation(self, obs_id: str) -> None:
+        await self.observations.delete(obs_id)
+
+    # Commands -------------------------------------------------------------------------------------
+    async def create_command(
+        self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None
+    ) -> tuple[Command, bool]:
+        return await self.commands.create(cmd, first, idempotency_key)
+
+    async def get_command(self, cmd_id: str, feasibility: bool | None = None) -> Command:
+        return await self.commands.get(cmd_id, feasibility)
+
+    async def list_commands(self, query: CommandQuery) -> Page[Command]:
+        return await self.commands.list(query)
+
+    async def replace_command(self, cmd: Command) -> None:
+        await self.commands.replace(cmd)
+
+    async def delete_command(self, cmd_id: str) -> None:
+        await self.commands.get(cmd_id)
+        await self.commands.delete(cmd_id)
+
+    async def add_status(self, status: CommandStatus, enforce: bool = True) -> CommandStatus:
+        return await self.commands.add_status(status, enforce)
+
+    async def list_status(self, query: StatusQuery) -> Page[CommandStatus]:
+        await self.commands.get(query.command_id)
+        return await self.commands.list_status(query)
+
+    async def get_status(self, cmd_id: str, status_id: str) -> CommandStatus:
+        return await self.commands.get_status(cmd_id, status_id)
+
+    async def add_result(self, result: CommandResult) -> CommandResult:
+        return await self.commands.add_result(result)
+
+    async def list_results(self, cmd_id: str, limit: int, token: str | None) -> Page[CommandResult]:
+        await self.commands.get(cmd_id)
+        return await self.commands.list_results(cmd_id, limit, token)
+
+    async def get_result(self, cmd_id: str, result_id: str) -> CommandResult:
+        return await self.commands.get_result(cmd_id, result_id)
+
+    async def unfinished_commands(self, source: str | None = None) -> list[Command]:
+        return await self.commands.unfinished(source)
+
+    async def set_command_provenance(self, cmd_id: str, prov: Provenance) -> None:
+        await self.commands.set_provenance(cmd_id, prov)
+
+    # Events and history -----------------------------------------------------------------------------
+    async def create_event(self, event: SystemEvent) -> SystemEvent:
+        await self._require_system(event.system_id)
+        return await self.events.create(event)
+
+    async def list_events(self, query: EventQuery) -> Page[SystemEvent]:
+        return await self.events.list(query)
+
+    async def get_event(self, event_id: str, system_id: str | None = None) -> SystemEvent:
+        return await self.events.get(event_id, system_id)
+
+    async def replace_event(self, event: SystemEvent) -> None:
+        await self.events.replace(event)
+
+    async def delete_event(self, event_id: str) -> None:
+        await self.events.delete(event_id)
+
+    async def list_history(
+        self, system_id: str, flt: TimeFilter | None, limit: int, token: str | None
+    ) -> Page[Revision]:
+        return await self.history.list(system_id, flt, limit, token)
+
+    async def get_revision(self, system_id: str, rev_id: str) -> Revision:
+        return await self.history.get(system_id, rev_id)
+
+    async def delete_revision(self, system_id: str, rev_id: str) -> None:
+        await self.history.delete(system_id, rev_id)
+
+    # Hooks called by the Part 1 repository (FeatureHooks) ---------------------------------------------
+    async def on_replace(self, conn: AsyncConnection, feature: Feature) -> None:
+        """Every replacement of a system keeps the previous description as a revision."""
+        if feature.kind is Kind.SYSTEM:
+            await self.history.snapshot(conn, feature.id)
+
+    async def blockers(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> list[str]:
+        """Part 2 resources that block a non-cascading DELETE of a system (Req 61)."""
+        if kind is not Kind.SYSTEM:
+            return []
+        found = []
+        if await self.datastreams.count_for_system(conn, ids):
+            found.append("datastreams")
+        if await self.controlstreams.count_for_system(conn, ids):
+            found.append("control streams")
+        return found
+
+    async def on_delete(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> None:
+        """Cascade: the streams (with observations/commands), events and history of deleted systems."""
+        if kind is not Kind.SYSTEM:
+            return
+        for stream_kind in (Kind.DATASTREAM, Kind.CONTROL_STREAM):
+            repo = self._streams(stream_kind)
+            rows = list(await conn.execute(select(repo.table).where(repo.table.c.system_id.in_(ids))))
+            for row in rows:
+                await self._delete_children(conn, stream_kind, row._mapping, row.id)
+            await conn.execute(delete(repo.table).where(repo.table.c.system_id.in_(ids)))
+        await self.events.delete_for_systems(conn, ids)

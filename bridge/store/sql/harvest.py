@@ -1,0 +1,185 @@
+"""The harvest sink: one transaction per batch — upserts, observations (duplicates dropped by legacy key)
+and the cursors that cover them — so a run killed at any moment resumes without loss or duplicates."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.mapping.batch import MappedBatch
+from bridge.model.csapi import ControlStream, Datastream, Feature, Kind
+from bridge.model.time import to_us, utcnow
+from bridge.store.base import Outcome
+from bridge.store.sql.tables import (
+    FEATURE_TABLES,
+    controlstreams,
+    cursors,
+    datastreams,
+    runs,
+    sampling_features,
+)
+
+if TYPE_CHECKING:
+    from bridge.store.sql.store import SqlStore
+
+
+@dataclass(slots=True)
+class WriteStats:
+    """What one batch changed: outcomes per legacy entity, observations inserted."""
+
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    observations: int = 0
+    duplicates: int = 0
+
+
+@dataclass(slots=True)
+class RunRecord:
+    id: str
+    source: str
+    started: int
+    ended: int | None
+    status: str
+    report: dict[str, Any]
+
+
+class SqlHarvestSink:
+    """Harvest writes and run bookkeeping on a SqlStore."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self.engine = store.engine
+
+    async def start_run(self, source: str) -> str:
+        """Record a new run; runs of the source still marked running were interrupted (killed)."""
+        run_id = uuid.uuid4().hex[:16]
+        now = to_us(utcnow())
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(runs).where(runs.c.source == source, runs.c.status == "running").values(status="interrupted")
+            )
+            await conn.execute(insert(runs).values(id=run_id, source=source, started=now, status="running", report="{}"))
+        return run_id
+
+    async def finish_run(self, run_id: str, status: str, report: dict[str, Any]) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(ended=to_us(utcnow()), status=status, report=orjson.dumps(report).decode())
+            )
+
+    async def list_runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        query = select(runs).order_by(runs.c.pk.desc()).limit(limit)
+        if source is not None:
+            query = query.where(runs.c.source == source)
+        async with self.engine.connect() as conn:
+            rows = list(await conn.execute(query))
+        return [RunRecord(r.id, r.source, r.started, r.ended, r.status, orjson.loads(r.report)) for r in rows]
+
+    async def cursors(self, source: str) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(cursors.c.stream, cursors.c.value).where(cursors.c.source == source))
+            return {r.stream: int(r.value) for r in rows}
+
+    async def write(self, source: str, run_id: str, batch: MappedBatch) -> WriteStats:
+        """Store one mapped batch atomically."""
+        stats = WriteStats()
+        async with self.engine.begin() as conn:
+            for resource in batch.resources:
+                entity = batch.entities.get(resource.id, type(resource).__name__)
+                stats.outcomes[(entity, (await self._upsert(conn, run_id, resource, batch)).value)] += 1
+            for command, history in batch.commands:
+                if command.provenance:
+                    command.provenance.run_id = run_id
+                outcome = await self.store.commands.upsert(conn, command, history)
+                stats.outcomes[(batch.entities.get(command.id, "Command"), outcome)] += 1
+            for stream in batch.observations:
+                inserted = await self._observations(conn, source, stream.datastream_id, stream.rows)
+                stats.observations += inserted
+                stats.duplicates += len(stream.rows) - inserted
+                if stream.cursor is not None:
+                    await self._advance(conn, source, stream.cursor_key, stream.cursor)
+        return stats
+
+    async def _upsert(self, conn: AsyncConnection, run_id: str, resource: Any, batch: MappedBatch) -> Outcome:
+        if getattr(resource, "provenance", None) is not None:
+            resource.provenance.run_id = run_id
+        if isinstance(resource, Feature):
+            return await self.store.features.upsert(conn, resource)
+        if isinstance(resource, Datastream):
+            return await self.store.datastreams.upsert(conn, resource, batch.result_kinds.get(resource.id))
+        if isinstance(resource, ControlStream):
+            return await self.store.controlstreams.upsert(conn, resource)
+        raise TypeError(f"cannot store {type(resource).__name__}")
+
+    async def _observations(self, conn: AsyncConnection, source: str, ds_id: str, rows: list[Any]) -> int:
+        if not rows:
+            return 0
+        obs = self.store.observations
+        ds_pk = await obs.ds_pk(conn, ds_id)
+        keyed = [(ds_pk, *r[1:]) for r in rows]
+        inserted = await obs.insert_rows(conn, keyed, dedupe=True)
+        await self.store._after_insert(conn, ds_id, ds_pk, keyed)
+        fois = {r[3] for r in rows if r[3]}
+        if fois:
+            system_id = (await conn.execute(select(datastreams.c.system_id).where(datastreams.c.id == ds_id))).scalar()
+            await conn.execute(
+                update(sampling_features)
+                .where(sampling_features.c.id.in_(fois), sampling_features.c.parent_id.is_(None))
+                .values(parent_id=system_id)
+            )
+        return inserted
+
+    async def _advance(self, conn: AsyncConnection, source: str, key: str, value: int) -> None:
+        """Move a stream's cursor forward (never back: a lag re-read must not rewind it)."""
+        now = to_us(utcnow())
+        where = and_(cursors.c.source == source, cursors.c.stream == key)
+        current = (await conn.execute(select(cursors.c.value).where(where))).scalar()
+        if current is None:
+            await conn.execute(insert(cursors).values(source=source, stream=key, value=value, updated=now))
+        elif value > current:
+            await conn.execute(update(cursors).where(where).values(value=value, updated=now))
+
+    async def reconcile(self, source: str, seen: dict[str, set[str]], policy: str) -> dict[str, int]:
+        """Resources of `source` whose legacy entity disappeared: ended (validTime closed now) or deleted."""
+        if policy == "keep":
+            return {}
+        gone: dict[str, int] = {}
+        tables = [*(t for t in FEATURE_TABLES.values()), datastreams, controlstreams]
+        for table in tables:
+            async with self.engine.connect() as conn:
+                rows = list(
+                    await conn.execute(
+                        select(table.c.id, table.c.legacy_type, table.c.legacy_id, table.c.valid_end).where(
+                            table.c.source == source, table.c.legacy_type.in_(list(seen))
+                        )
+                    )
+                )
+            missing = [r for r in rows if r.legacy_id not in seen[r.legacy_type]]
+            for row in missing:
+                if policy == "end" and row.valid_end is not None:
+                    continue
+                gone[row.legacy_type] = gone.get(row.legacy_type, 0) + 1
+                await self._retire(table, row.id, policy)
+        return gone
+
+    async def _retire(self, table: Any, rid: str, policy: str) -> None:
+        kind = {v.name: k for k, v in FEATURE_TABLES.items()}.get(table.name)
+        if policy == "delete":
+            if kind is not None:
+                await self.store.delete_feature(Kind(kind), rid, cascade=True)
+            else:
+                stream_kind = Kind.DATASTREAM if table is datastreams else Kind.CONTROL_STREAM
+                await self.store.delete_stream(stream_kind, rid, cascade=True)
+            return
+        now = to_us(utcnow())
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(select(table.c.valid_start).where(table.c.id == rid))).first()
+            start = row.valid_start if row is not None and row.valid_start is not None else now
+            await conn.execute(update(table).where(table.c.id == rid).values(valid_start=start, valid_end=now))

@@ -1,0 +1,301 @@
+"""Observations in SQL: batched ingest (executemany / PostgreSQL COPY), keyset-paged streaming reads.
+
+An observation row is `(ds, phenomenon_time, result_time, foi, num, txt, extra, legacy_key)`: times in
+microseconds, the result in `num` (numbers, booleans) or `txt` (strings, or JSON for structured results)
+according to the datastream's result kind, `extra` a rare JSON object (parameters, resultQuality, result@link).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, true, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bridge.errors import NotFound
+from bridge.model.csapi import Kind
+from bridge.model.query import ObservationQuery, TimeFilter
+from bridge.store.sql import filters
+from bridge.store.sql.tables import datastreams, observations, stream_fois
+from bridge.store.tokens import decode_token, encode_token
+
+ObsRow = tuple[int, int, int, str | None, float | None, str | None, str | None, int | None]
+COLUMNS = ("ds", "phenomenon_time", "result_time", "foi", "num", "txt", "extra", "legacy_key")
+READ_COLUMNS = (
+    observations.c.pk,
+    observations.c.ds,
+    observations.c.phenomenon_time,
+    observations.c.result_time,
+    observations.c.foi,
+    observations.c.num,
+    observations.c.txt,
+    observations.c.extra,
+)
+
+
+@dataclass(slots=True)
+class ObservationSlice:
+    """A page of observations to stream: the rows come from `rows()` while the connection is open."""
+
+    next_token: str | None
+    stream: AsyncIterator[Sequence[Any]]
+
+
+def _widen(column: Any, value: int, lower: bool) -> Any:
+    """SQL for min/max(column, value) treating NULL as unset; atomic under concurrent ingest."""
+    beyond = column > value if lower else column < value
+    return case((or_(column.is_(None), beyond), value), else_=column)
+
+
+def _time(column: Any, flt: TimeFilter) -> ColumnElement[bool]:
+    conds: list[ColumnElement[bool]] = []
+    if flt.start is not None:
+        conds.append(column >= flt.start)
+    if flt.end is not None:
+        conds.append(column <= flt.end)
+    return and_(true(), *conds)
+
+
+class ObservationRepository:
+    """Ingest and read observations."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+
+    async def ds_pk(self, conn: AsyncConnection, ds_id: str) -> int:
+        pk = (await conn.execute(select(datastreams.c.pk).where(datastreams.c.id == ds_id))).scalar()
+        if pk is None:
+            raise NotFound(f"no datastreams resource with id '{ds_id}'")
+        return int(pk)
+
+    async def insert_rows(self, conn: AsyncConnection, rows: Sequence[ObsRow], dedupe: bool) -> int:
+        """Insert rows in the caller's transaction; with `dedupe`, rows whose (ds, legacy_key) exists are skipped.
+
+        Returns the number of rows actually inserted.
+        """
+        if not rows:
+            return 0
+        if self.postgres:
+            return await self._copy(conn, rows, dedupe)
+        sql = (
+            f"INSERT {'OR IGNORE ' if dedupe else ''}INTO observations ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(COLUMNS))})"
+        )
+        before = await self._changes(conn)
+        await conn.exec_driver_sql(sql, list(rows))
+        return await self._changes(conn) - before
+
+    async def _changes(self, conn: AsyncConnection) -> int:
+        return int((await conn.exec_driver_sql("SELECT total_changes()")).scalar_one())
+
+    async def _copy(self, conn: AsyncConnection, rows: Sequence[ObsRow], dedupe: bool) -> int:
+        """PostgreSQL COPY (through a temp table when duplicates must be dropped)."""
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        target = "observations"
+        if dedupe:
+            await conn.exec_driver_sql(
+                "CREATE TEMP TABLE IF NOT EXISTS obs_stage (LIKE observations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            await conn.exec_driver_sql("TRUNCATE obs_stage")
+            target = "obs_stage"
+        async with driver.cursor() as cur, cur.copy(f"COPY {target} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                await copy.write_row(row)
+        if not dedupe:
+            return len(rows)
+        cols = ", ".join(COLUMNS)
+        result = await conn.exec_driver_sql(
+            f"INSERT INTO observations ({cols}) SELECT {cols} FROM obs_stage ON CONFLICT (ds, legacy_key) DO NOTHING"
+        )
+        return int(result.rowcount)
+
+    async def insert_returning(self, conn: AsyncConnection, rows: Sequence[ObsRow]) -> list[int]:
+        """Insert a small batch and return the new primary keys (for `Location`/`items` responses)."""
+        if not rows:
+            return []
+        values = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+        result = await conn.execute(insert(observations).returning(observations.c.pk), values)
+        return [int(pk) for pk in result.scalars()]
+
+    async def after_insert(self, conn: AsyncConnection, ds_pk: int, ds_id: str, rows: Sequence[ObsRow]) -> list[str]:
+        """Widen the datastream's time extents and record new sampling features; returns new FOI ids."""
+        p_lo, p_hi = min(r[1] for r in rows), max(r[1] for r in rows)
+        r_lo, r_hi = min(r[2] for r in rows), max(r[2] for r in rows)
+        t = datastreams.c
+        await conn.execute(
+            update(datastreams)
+            .where(t.pk == ds_pk)
+            .values(
+                phenomenon_start=_widen(t.phenomenon_start, p_lo, lower=True),
+                phenomenon_end=_widen(t.phenomenon_end, p_hi, lower=False),
+                result_start=_widen(t.result_start, r_lo, lower=True),
+                result_end=_widen(t.result_end, r_hi, lower=False),
+            )
+        )
+        fois = {r[3] for r in rows if r[3]}
+        if not fois:
+            return []
+        known = set(
+            (
+                await conn.execute(
+                    select(stream_fois.c.foi).where(
+                        stream_fois.c.stream_kind == Kind.DATASTREAM.value, stream_fois.c.stream_id == ds_id
+                    )
+                )
+            ).scalars()
+        )
+        new = sorted(fois - known)
+        if new:
+            await conn.execute(
+                insert(stream_fois),
+                [{"stream_kind": Kind.DATASTREAM.value, "stream_id": ds_id, "foi": f} for f in new],
+            )
+        return new
+
+    async def recompute_extents(self, conn: AsyncConnection, ds_pk: int) -> None:
+        """Exact extents after deletions (index lookups on both time indexes)."""
+        o = observations.c
+        row = (
+            await conn.execute(
+                select(
+                    func.min(o.phenomenon_time),
+                    func.max(o.phenomenon_time),
+                    func.min(o.result_time),
+                    func.max(o.result_time),
+                ).where(o.ds == ds_pk)
+            )
+        ).one()
+        await conn.execute(
+            update(datastreams)
+            .where(datastreams.c.pk == ds_pk)
+            .values(phenomenon_start=row[0], phenomenon_end=row[1], result_start=row[2], result_end=row[3])
+        )
+
+    async def conditions(self, conn: AsyncConnection, q: ObservationQuery) -> tuple[list[ColumnElement[bool]], bool]:
+        """WHERE conditions and whether the query is scoped to a single datastream."""
+        o = observations.c
+        conds: list[ColumnElement[bool]] = []
+        ds_pks: list[int] | None = None
+        if q.datastream_id is not None:
+            ds_pks = [await self.ds_pk(conn, q.datastream_id)]
+        if q.datastreams is not None:
+            found = await conn.execute(select(datastreams.c.pk).where(datastreams.c.id.in_(q.datastreams.values())))
+            ds_pks = [p for p in found.scalars() if ds_pks is None or p in ds_pks]
+        if q.system is not None or q.observed_property is not None:
+            ds_pks = await self._streams_for(conn, q, ds_pks)
+        if ds_pks is not None:
+            conds.append(o.ds.in_(ds_pks) if len(ds_pks) != 1 else o.ds == ds_pks[0])
+        if q.ids is not None:
+            conds.append(o.pk.in_([int(i) for i in q.ids.local if i.isdigit()]))
+        if q.phenomenon_time is not None:
+            conds.append(_time(o.phenomenon_time, q.phenomenon_time))
+        if q.result_time is not None:
+            conds.append(self._result_time(q.result_time))
+        if q.foi is not None:
+            conds.append(o.foi.in_(await filters.sampling_features_for_foi(conn, q.foi)))
+        return conds, ds_pks is not None and len(ds_pks) == 1
+
+    def _result_time(self, flt: TimeFilter) -> ColumnElement[bool]:
+        o = observations.c
+        if not flt.latest:
+            return _time(o.result_time, flt)
+        inner = observations.alias("latest")
+        newest = select(func.max(inner.c.result_time)).where(inner.c.ds == o.ds).scalar_subquery()
+        return o.result_time == newest
+
+    async def _streams_for(self, conn: AsyncConnection, q: ObservationQuery, ds_pks: list[int] | None) -> list[int]:
+        query = select(datastreams.c.pk)
+        if q.system is not None:
+            from bridge.store.sql.streams import _system_ids
+
+            query = query.where(datastreams.c.system_id.in_(await _system_ids(conn, q.system)))
+        if q.observed_property is not None:
+            targets = await filters.derived_properties(conn, q.observed_property)
+            owners = await filters.owners(conn, Kind.DATASTREAM, "property", targets)
+            query = query.where(datastreams.c.id.in_(owners))
+        found = list((await conn.execute(query)).scalars())
+        return [p for p in found if ds_pks is None or p in ds_pks]
+
+    def _order(self, single: bool) -> tuple[Any, ...]:
+        o = observations.c
+        return (o.phenomenon_time, o.pk) if single else (o.pk,)
+
+    def _boundary(self, single: bool, token: str | None) -> ColumnElement[bool] | None:
+        if not token:
+            return None
+        key = decode_token(token, "k")
+        o = observations.c
+        if single and "t" in key:
+            return tuple_(o.phenomenon_time, o.pk) > tuple_(int(key["t"]), int(key["k"]))
+        return o.pk > int(key["k"])
+
+    async def open_slice(self, q: ObservationQuery) -> ObservationSlice:
+        """Compute the page boundary (two index probes), then stream the page's rows."""
+        conn = await self.engine.connect()
+        try:
+            conds, single = await self.conditions(conn, q)
+            boundary = self._boundary(single, q.token)
+            where = and_(true(), *conds, *([boundary] if boundary is not None else []))
+            order = self._order(single)
+            last = (
+                await conn.execute(select(*order).where(where).order_by(*order).offset(q.limit - 1).limit(1))
+            ).first()
+            next_token = None
+            if last is not None:
+                after = tuple_(*order) > tuple_(*last) if single else observations.c.pk > last[0]
+                if (await conn.execute(select(observations.c.pk).where(where, after).limit(1))).first():
+                    next_token = encode_token(t=last[0], k=last[1]) if single else encode_token(k=last[0])
+        except BaseException:
+            await conn.close()
+            raise
+        query = select(*READ_COLUMNS).where(where).order_by(*order).limit(q.limit)
+        return ObservationSlice(next_token, self._rows(conn, query))
+
+    async def _rows(self, conn: AsyncConnection, query: Any) -> AsyncIterator[Sequence[Any]]:
+        try:
+            result = await conn.stream(query.execution_options(yield_per=2000))
+            async for partition in result.partitions(2000):
+                for row in partition:
+                    yield row
+        finally:
+            await conn.close()
+
+    async def get(self, obs_id: str) -> tuple[Sequence[Any], str]:
+        """One observation row and its datastream id."""
+        if not obs_id.isdigit():
+            raise NotFound(f"no observations resource with id '{obs_id}'")
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(*READ_COLUMNS).where(observations.c.pk == int(obs_id)))).first()
+            if row is None:
+                raise NotFound(f"no observations resource with id '{obs_id}'")
+            ds_id = (await conn.execute(select(datastreams.c.id).where(datastreams.c.pk == row.ds))).scalar_one()
+        return row, ds_id
+
+    async def delete(self, obs_id: str) -> None:
+        row, _ = await self.get(obs_id)
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(observations).where(observations.c.pk == int(obs_id)))
+            await self.recompute_extents(conn, row.ds)
+
+    async def replace(self, obs_id: str, new: ObsRow) -> None:
+        row, _ = await self.get(obs_id)
+        async with self.engine.begin() as conn:
+            values = dict(zip(COLUMNS, new, strict=True))
+            values["ds"] = row.ds
+            await conn.execute(update(observations).where(observations.c.pk == int(obs_id)).values(**values))
+            await self.recompute_extents(conn, row.ds)
+
+    async def count(self, conn: AsyncConnection, ds_pk: int) -> int:
+        return int((await conn.execute(select(func.count()).where(observations.c.ds == ds_pk))).scalar_one())
+
+    async def has_any(self, conn: AsyncConnection, ds_pk: int) -> bool:
+        return (
+            await conn.execute(select(observations.c.pk).where(observations.c.ds == ds_pk).limit(1))
+        ).first() is not None
+
+    async def delete_for(self, conn: AsyncConnection, ds_pk: int) -> None:
+        await conn.execute(delete(observations).where(observations.c.ds == ds_pk))
