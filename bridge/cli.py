@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
 
-from bridge.errors import BridgeError
-from bridge.settings import Settings, load_settings
+from bridge.errors import BridgeError, ConfigError
+from bridge.settings import Settings, SourceConfig, load_settings
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +30,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8080)")
     serve.add_argument("--base-url", help="public URL of the API root, if behind a proxy")
     serve.add_argument("--demo", metavar="DIR", help="load the demo documents of DIR at startup")
+    serve.add_argument("--sync", action="store_true", help="also run the scheduled harvests of the config file")
+    harvest = sub.add_parser("harvest", help="one-off harvest (migration) of a legacy service into the store")
+    _common(harvest)
+    harvest.add_argument("--source", required=True, help="sta:URL, sos:URL, sps:URL, or a source NAME of --config")
+    harvest.add_argument("--name", help="source name for a sta:/sos:/sps: URL (default: derived from the host)")
+    harvest.add_argument("--since", help="harvest observations from this time (RFC 3339)")
+    harvest.add_argument("--until", help="harvest observations up to this time (RFC 3339; default: now)")
+    harvest.add_argument("--json", action="store_true", help="print the final report as JSON")
+    sync = sub.add_parser("sync", help="scheduled incremental harvests of the sources of a config file")
+    _common(sync)
+    runs = sub.add_parser("runs", help="list recorded harvest runs")
+    _common(runs)
+    runs.add_argument("--source", help="only runs of this source")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--json", action="store_true", help="print as JSON")
     return parser
 
 
@@ -39,24 +59,116 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the facade with uvicorn."""
+    """Run the facade with uvicorn (and, with --sync, the scheduled harvests beside it)."""
     import uvicorn
 
     from bridge.api.app import create_app
 
     settings = _settings(args)
-    app = create_app(settings, demo_dir=args.demo)
+    app = create_app(settings, demo_dir=args.demo, sync=args.sync)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
 
 
-COMMANDS = {"serve": cmd_serve}
+def _source(args: argparse.Namespace, settings: Settings) -> SourceConfig:
+    """A source from `type:URL` or from the config file by name."""
+    spec = args.source
+    kind, _, url = spec.partition(":")
+    if kind in ("sta", "sos", "sps") and url.startswith(("http://", "https://")):
+        name = args.name or re.sub(r"[^A-Za-z0-9_.-]+", "-", urlsplit(url).netloc).strip("-") or kind
+        return SourceConfig(name=name, type=kind, url=url)  # type: ignore[arg-type]
+    for source in settings.sources:
+        if source.name == spec:
+            return source
+    known = ", ".join(s.name for s in settings.sources) or "none configured"
+    raise ConfigError(f"unknown source '{spec}': give sta:URL, sos:URL, sps:URL or a configured name ({known})")
+
+
+def cmd_harvest(args: argparse.Namespace) -> int:
+    """One-off harvest with progress and a final report; exit status 1 when the run failed."""
+    from bridge.jobs.progress import ProgressPrinter, print_report
+    from bridge.jobs.run import run_harvest
+    from bridge.store.factory import open_store
+
+    settings = _settings(args)
+    source = _source(args, settings)
+
+    async def go() -> int:
+        store = await open_store(settings)
+        printer = ProgressPrinter()
+        try:
+            report = await run_harvest(source, store, since=args.since, until=args.until, progress=printer)
+        finally:
+            printer.close()
+            await store.close()
+        if args.json:
+            print(json.dumps(report.to_json(), indent=2))
+        else:
+            print_report(report)
+        return 1 if report.status == "failed" else 0
+
+    return asyncio.run(go())
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Scheduled harvests until interrupted."""
+    from bridge.jobs.scheduler import sync_forever
+    from bridge.store.factory import open_store
+
+    settings = _settings(args)
+
+    async def go() -> None:
+        store = await open_store(settings)
+        try:
+            await sync_forever(settings, store)
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """The recorded runs, newest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bridge.model.time import format_us
+    from bridge.store.factory import open_store
+    from bridge.store.sql.harvest import SqlHarvestSink
+
+    settings = _settings(args)
+
+    async def go() -> list[Any]:
+        store = await open_store(settings)
+        try:
+            return await SqlHarvestSink(store).list_runs(args.source, args.limit)
+        finally:
+            await store.close()
+
+    records = asyncio.run(go())
+    if args.json:
+        print(json.dumps([r.report | {"status": r.status} for r in records], indent=2))
+        return 0
+    table = Table(title="harvest runs")
+    for column in ("run", "source", "started", "ended", "status", "observations", "errors"):
+        table.add_column(column)
+    for r in records:
+        ended = format_us(r.ended) if r.ended else "-"
+        table.add_row(r.id, r.source, format_us(r.started), ended, r.status,
+                      str(r.report.get("observations", 0)), str(len(r.report.get("errors", []))))  # fmt: skip
+    Console().print(table)
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "harvest": cmd_harvest, "sync": cmd_sync, "runs": cmd_runs}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `csapi-bridge` console script."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return COMMANDS[args.command](args)
     except BridgeError as exc:

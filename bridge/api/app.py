@@ -59,6 +59,7 @@ def create_app(
     store: Store | None = None,
     demo_dir: str | None = None,
     forwarders: list[Forwarder] | None = None,
+    sync: bool = False,
 ) -> FastAPI:
     """Build the app; the store is opened at startup from `settings.store` unless one is given.
 
@@ -79,9 +80,17 @@ def create_app(
             from bridge.demo import load_demo
 
             await load_demo(app, demo_dir)
+        scheduler = None
+        if sync:
+            from bridge.jobs.scheduler import build_scheduler
+
+            scheduler = build_scheduler(settings, app.state.store)
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             if own:
                 await app.state.store.close()
 

@@ -55,7 +55,9 @@ def build_source(source: SourceConfig, transport: Any = None) -> tuple[Harvester
     """Harvester, mapper and HTTP client of a configured source (ConfigError for an unknown type)."""
     builder = BUILDERS.get(source.type)
     if builder is None:
-        raise ConfigError(f"source '{source.name}': no harvester for type '{source.type}' (known: {', '.join(BUILDERS)})")
+        raise ConfigError(
+            f"source '{source.name}': no harvester for type '{source.type}' (known: {', '.join(BUILDERS)})"
+        )
     client = http_client(source, transport=transport)
     harvester, mapper = builder(source, client)
     return harvester, mapper, client

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from bridge.errors import BridgeError
 from bridge.mapping.engine import Mapper
 from bridge.model.csapi import Command, CommandStatus, Datastream
 from bridge.model.stream_schema import cached_schema
 from bridge.sources.base import Batch, ObservationPage, Unit
 from bridge.store.base import ObsRow
-
-import orjson
 
 
 @dataclass(slots=True)

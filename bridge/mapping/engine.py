@@ -81,7 +81,9 @@ class Mapper:
         for name in spec.transform:
             base = name.split(":", 1)[0]
             if base not in REGISTRY:
-                raise ConfigError(f"{self.name}: {where} uses unknown transform '{base}' (known: {', '.join(sorted(REGISTRY))})")
+                raise ConfigError(
+                    f"{self.name}: {where} uses unknown transform '{base}' (known: {', '.join(sorted(REGISTRY))})"
+                )
             if base == "lookup" and name.split(":", 1)[-1] not in self.table.lookups:
                 raise ConfigError(f"{self.name}: {where} uses unknown lookup '{name.split(':', 1)[-1]}'")
 
@@ -99,7 +101,12 @@ class Mapper:
             value = spec.const
         for name in spec.transform:
             base, _, arg = name.partition(":")
-            ctx = {"source": self.source, "lookup_table": self.table.lookups.get(arg, {}), "lookups": self.table.lookups, "ns": ns}
+            ctx = {
+                "source": self.source,
+                "lookup_table": self.table.lookups.get(arg, {}),
+                "lookups": self.table.lookups,
+                "ns": ns,
+            }
             value = REGISTRY[base](value, ctx)
         if value is None:
             value = spec.default
@@ -121,7 +128,10 @@ class Mapper:
         if "provenance" in {f.name for f in dataclasses.fields(cls)}:
             values["provenance"] = Provenance(self.source, entity, legacy_id, via)
         if via and "links" in {f.name for f in dataclasses.fields(cls)}:
-            values["links"] = [*values.get("links", []), Link(href=via, rel="via", title=f"{entity} on the legacy service")]
+            values["links"] = [
+                *values.get("links", []),
+                Link(href=via, rel="via", title=f"{entity} on the legacy service"),
+            ]
         try:
             return cls(**values)
         except TypeError as exc:

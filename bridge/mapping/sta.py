@@ -17,8 +17,8 @@ from bridge.model.legacy.sta import Datastream as StaDatastream
 from bridge.model.legacy.sta import MultiDatastream, UnitOfMeasurement
 from bridge.model.legacy.sta import Observation as StaObservation
 from bridge.model.stream_schema import StreamSchema, cached_schema
-from bridge.sources.base import ObservationPage, Unit
 from bridge.model.time import to_us
+from bridge.sources.base import ObservationPage, Unit
 
 SAMPLING_TYPES = {
     "Point": "http://www.opengis.net/def/samplingFeatureType/OGC-OM/2.0/SF_SamplingPoint",
@@ -57,7 +57,9 @@ def _definition(op: Any) -> str | None:
     return definition if definition and _URI.match(definition) else None
 
 
-def _scalar(kind: str, name: str, label: str | None, definition: str | None, uom: dict[str, str] | None) -> dict[str, Any]:
+def _scalar(
+    kind: str, name: str, label: str | None, definition: str | None, uom: dict[str, str] | None
+) -> dict[str, Any]:
     comp: dict[str, Any] = {"type": kind, "name": name}
     if label:
         comp["label"] = label
@@ -213,7 +215,9 @@ def _tasking_properties(tc: Any, ctx: Mapping[str, Any]) -> list[dict[str, str]]
     return [{"definition": str(i["definition"])} for i in items if isinstance(i, dict) and i.get("definition")]
 
 
-ObservationMapper = Callable[[StaObservation], tuple[int, int, int, str | None, float | None, str | None, str | None, int]]
+ObservationMapper = Callable[
+    [StaObservation], tuple[int, int, int, str | None, float | None, str | None, str | None, int]
+]
 
 
 def observation_mapper(source: str, schema: StreamSchema, multi: bool = False) -> ObservationMapper:
@@ -287,7 +291,6 @@ def _extra(obs: StaObservation) -> str | None:
     if params:
         extra["parameters"] = params
     return orjson.dumps(extra).decode() if extra else None
-
 
 
 class StaRules:

@@ -56,7 +56,14 @@ class ResourceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal[
-        "systems", "deployments", "procedures", "samplingFeatures", "properties", "datastreams", "controlstreams", "commands"
+        "systems",
+        "deployments",
+        "procedures",
+        "samplingFeatures",
+        "properties",
+        "datastreams",
+        "controlstreams",
+        "commands",
     ]
     id: FieldSpec
     fields: dict[str, FieldSpec] = Field(default_factory=dict)

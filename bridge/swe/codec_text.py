@@ -116,10 +116,11 @@ def _leaf_writer(fmt: Fmt, path: str) -> Writer:
 
 def _range_writer(fmt: Fmt, path: str) -> Writer:
     def write(v: Any, out: list[str]) -> None:
+        if v.__class__ is not list or len(v) != 2:
+            raise SweEncodeError(f"expected an array of two values, got {v!r}", None, path)
         try:
-            low, high = v
-            out.append(fmt(low))
-            out.append(fmt(high))
+            out.append(fmt(v[0]))
+            out.append(fmt(v[1]))
         except _ERRORS as exc:
             raise SweEncodeError(_reason(exc, v), None, path) from None
 

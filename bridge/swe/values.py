@@ -107,7 +107,10 @@ def number_value(v: Any, path: str) -> float:
         if v not in SPECIAL_NUMBERS:
             raise SweValueError(path, f"expected a number, got '{v}'")
         return SPECIAL_NUMBERS[v]
-    return float(v)
+    try:
+        return float(v)
+    except OverflowError:
+        raise SweValueError(path, f"{v} is out of the range of a double") from None
 
 
 def _quantity(c: Quantity | QuantityRange, v: Any, path: str) -> None:

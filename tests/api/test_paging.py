@@ -69,14 +69,11 @@ async def test_next_and_prev_walks_see_each_system_once_while_inserting(
     assert all(p["numberReturned"] == len(p["features"]) for p in forward)
     assert link_href(forward[0]["links"], "prev") is None
     assert link_href(forward[-1]["links"], "next") is None
-    last_url = link_href(forward[-1]["links"], "self")
-    assert last_url is not None
-    backward = await walk(client, last_url, "prev", insert_one)
-    back_seen = [u for page in reversed(backward) for u in uids(page)]
-    assert back_seen == seen[: len(back_seen)]
-    assert len(back_seen) == len(seen)
-    assert link_href(backward[-1]["links"], "prev") is None
-    assert uids(backward[-1]) == uids(forward[0])
+    prev_url = link_href(forward[-1]["links"], "prev")
+    assert prev_url is not None
+    backward = await walk(client, prev_url, "prev", insert_one)
+    assert [uids(p) for p in reversed(backward)] == [uids(p) for p in forward[:-1]]
+    assert all(link_href(p["links"], "next") for p in backward)
 
 
 async def test_paging_links_keep_filters_format_and_limit(client: httpx.AsyncClient, store: SqlStore) -> None:

@@ -10,6 +10,7 @@ from bridge.api.encodings.common import (
     decode_period,
     drop_none,
     encode_period,
+    type_of,
     validate_body,
 )
 from bridge.errors import InvalidBody
@@ -47,7 +48,7 @@ def encode(feature: Feature, links: list[dict[str, str]]) -> JsonDict:
             "uid": feature.uid,
             "name": feature.name,
             "description": feature.description,
-            "featureType": feature.feature_type,
+            "featureType": type_of(feature),
             "validTime": encode_period(feature.valid_time),
         }
     )

@@ -16,6 +16,7 @@ from bridge.api.encodings.common import (
     decode_period,
     drop_none,
     encode_period,
+    type_of,
     validate_body,
 )
 from bridge.errors import InvalidBody
@@ -92,7 +93,7 @@ def encode(feature: Feature, links: list[dict[str, str]], parent_href: str | Non
     head = {
         "type": "Deployment" if isinstance(feature, Deployment) else sml_type(feature),
         "id": feature.id,
-        "definition": feature.feature_type,
+        "definition": type_of(feature),
         "uniqueId": feature.uid,
         "label": feature.name,
         "description": feature.description,

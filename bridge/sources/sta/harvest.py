@@ -53,7 +53,9 @@ class StaHarvester:
         things, seen = await self._listing("Thing", self.reader.things())
         yield seen
         by_thing = {t.id: t for t in things}
-        units = [Unit("Thing", {"thing": t, "location": await self._current_location(t)}, t.id, t.self_link) for t in things]
+        units = [
+            Unit("Thing", {"thing": t, "location": await self._current_location(t)}, t.id, t.self_link) for t in things
+        ]
         sensors, seen = await self._listing("Sensor", self.reader.sensors())
         yield seen
         ops, seen = await self._listing("ObservedProperty", self.reader.observed_properties())
@@ -136,7 +138,9 @@ class StaHarvester:
             if rows:
                 yield Batch(
                     units=[Unit("LocationHistory", {"thing": thing}, thing.id, thing.links.get("HistoricalLocations"))],
-                    observations=[ObservationPage("LocationHistory", {"thing": thing}, f"LocationHistory/{thing.id}", rows)],
+                    observations=[
+                        ObservationPage("LocationHistory", {"thing": thing}, f"LocationHistory/{thing.id}", rows)
+                    ],
                 )
 
     def _window(self, key: str, state: HarvestState) -> datetime | None:
@@ -156,9 +160,12 @@ class StaHarvester:
         try:
             async for page in self.reader.observations(ds, self._window(key, state), state.until):
                 cursor = None
-                if page.high_water is not None and isinstance(page.high_water, datetime) and (page.ordered or page.last):
+                if (
+                    page.high_water is not None
+                    and isinstance(page.high_water, datetime)
+                    and (page.ordered or page.last)
+                ):
                     cursor = to_us(page.high_water if page.ordered else state.until)
                 yield Batch(observations=[ObservationPage(entity, unit.ns, key, page.observations, cursor)])
         except BridgeError as exc:
             yield Batch(errors=[f"{entity} {ds.id} ({ds.name}): observations not read: {exc.description}"])
-

@@ -63,7 +63,9 @@ class SqlHarvestSink:
             await conn.execute(
                 update(runs).where(runs.c.source == source, runs.c.status == "running").values(status="interrupted")
             )
-            await conn.execute(insert(runs).values(id=run_id, source=source, started=now, status="running", report="{}"))
+            await conn.execute(
+                insert(runs).values(id=run_id, source=source, started=now, status="running", report="{}")
+            )
         return run_id
 
     async def finish_run(self, run_id: str, status: str, report: dict[str, Any]) -> None:
