@@ -102,4 +102,7 @@ async def client(store: SqlStore, settings: Settings) -> AsyncIterator[httpx.Asy
         yield c
 
 
+from tests.sps_server.fixtures import sps_server  # noqa: E402,F401  (real SPS 2.0 test server)
+from tests.sta_server.fixtures import sta_server, sta_server_process  # noqa: E402,F401  (real STA server)
+
 __all__ = ["FIXTURES", "metadata"]

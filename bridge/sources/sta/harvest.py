@@ -30,6 +30,8 @@ class StaHarvester:
         self.name = name
         self.client = client
         self.reader = StaReader(client, url, config)
+        self._fois: list[Any] = []
+        self._foi_map: dict[str, str] | None = None
 
     def counters(self) -> dict[str, int]:
         stats = self.client.stats
@@ -73,6 +75,7 @@ class StaHarvester:
         units += [self._multi_unit(ds, op_by_id) for ds in multi]
         fois, seen = await self._listing("FeatureOfInterest", self.reader.features_of_interest())
         yield seen
+        self._fois = fois
         units += [Unit("FeatureOfInterest", {"foi": f}, f.id, f.self_link) for f in fois]
         for start in range(0, len(units), UNITS_PER_BATCH):
             yield Batch(units=units[start : start + UNITS_PER_BATCH])
@@ -150,6 +153,21 @@ class StaHarvester:
         since = EPOCH + timedelta(microseconds=cursor - state.lag_us)
         return max(since, state.since) if state.since else since
 
+    async def _foi_index(self) -> dict[str, str]:
+        """Observation id → FeatureOfInterest id, read from each FeatureOfInterest's Observations.
+
+        Only for servers whose `$expand` is broken (the reader then cannot tell an observation's feature
+        of interest): one pass over `FeaturesOfInterest(x)/Observations?$select=id`.
+        """
+        if self._foi_map is None:
+            self._foi_map = {}
+            for foi in getattr(self, "_fois", []):
+                link = foi.links.get("Observations")
+                if link:
+                    async for items in self.reader.pages(link, {"$select": "id", "$top": "100"}):
+                        self._foi_map.update({p.id_string(i.get("@iot.id")): foi.id for i in items})
+        return self._foi_map
+
     async def _observations(
         self, ds: Datastream | MultiDatastream, ops: dict[str, ObservedProperty], state: HarvestState
     ) -> AsyncIterator[Batch]:
@@ -159,6 +177,10 @@ class StaHarvester:
         key = f"{entity}/{ds.id}"
         try:
             async for page in self.reader.observations(ds, self._window(key, state), state.until):
+                if not self.reader.expand.use_expand and any(o.foi_id is None for o in page.observations):
+                    index = await self._foi_index()
+                    for o in page.observations:
+                        o.foi_id = o.foi_id or index.get(o.id)
                 cursor = None
                 if (
                     page.high_water is not None

@@ -13,7 +13,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.mapping.batch import MappedBatch
-from bridge.model.csapi import ControlStream, Datastream, Feature, Kind
+from bridge.model.csapi import ControlStream, Datastream, Feature, Kind, SamplingFeature
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql.tables import (
@@ -112,6 +112,11 @@ class SqlHarvestSink:
     async def _upsert(self, conn: AsyncConnection, run_id: str, resource: Any, batch: MappedBatch) -> Outcome:
         if getattr(resource, "provenance", None) is not None:
             resource.provenance.run_id = run_id
+        if isinstance(resource, SamplingFeature) and resource.parent_id is None:
+            # the parent system is learnt from observations (see _observations); keep it across re-harvests
+            table = sampling_features.c
+            stored = await conn.execute(select(table.parent_id).where(table.id == resource.id))
+            resource.parent_id = stored.scalar()
         if isinstance(resource, Feature):
             return await self.store.features.upsert(conn, resource)
         if isinstance(resource, Datastream):

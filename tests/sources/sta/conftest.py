@@ -11,9 +11,7 @@ import httpx
 import pytest
 
 from bridge.sources.http import HttpPolicy, PoliteClient
-from tests.sta_server.fixtures import sta_server, sta_server_process
 
-__all__ = ["sta_server", "sta_server_process"]
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "sta"
 ROOT = "http://sta.test/v1.1/"
