@@ -7,11 +7,13 @@ so a killed run simply resumes on the next call.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +22,7 @@ from bridge.errors import BridgeError, ConfigError
 from bridge.jobs.sources import build_source
 from bridge.model.time import format_datetime, parse_datetime, utcnow
 from bridge.settings import SourceConfig
-from bridge.sources.base import HarvestState
+from bridge.sources.base import Batch, HarvestState
 from bridge.store.sql.harvest import SqlHarvestSink, WriteStats
 from bridge.store.sql.store import SqlStore
 
@@ -76,6 +78,31 @@ class RunReport:
 
 
 Progress = Callable[[RunReport, str], None]
+PREFETCH = 2  # batches read ahead while the previous one is mapped and stored (bounded memory)
+
+
+async def _prefetch(batches: AsyncIterator[Batch]) -> AsyncIterator[Batch]:
+    """Read the next batches from the legacy service while the current one is being stored."""
+    queue: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue(maxsize=PREFETCH)
+
+    async def produce() -> None:
+        try:
+            async for batch in batches:
+                await queue.put(batch)
+            await queue.put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            await queue.put(exc)
+
+    task = asyncio.create_task(produce())
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _duration_us(text: str) -> int:
@@ -94,6 +121,7 @@ async def run_harvest(
     since: str | None = None,
     until: str | None = None,
     progress: Progress | None = None,
+    transport: Any = None,
 ) -> RunReport:
     """Harvest `source` into `store` once (a migration, or one incremental sync step)."""
     sink = SqlHarvestSink(store)
@@ -108,10 +136,10 @@ async def run_harvest(
     run_id = await sink.start_run(source.name)
     report = RunReport(run_id=run_id, source=source.name, started=utcnow())
     clock = time.monotonic()
-    harvester, mapping, client = build_source(source)
+    harvester, mapping, client = build_source(source, transport)
     seen: dict[str, set[str]] = {}
     try:
-        async for batch in harvester.batches(state):
+        async for batch in _prefetch(harvester.batches(state)):
             mapped = mapping.map(batch)
             seen.update(mapped.seen)
             report.errors += mapped.errors

@@ -51,6 +51,35 @@ def _sta(source: SourceConfig, client: PoliteClient) -> tuple[Harvester, BatchMa
     return harvester, BatchMapper(mapper_for(source, "sta"), StaRules(source.name))
 
 
+@register("sos")
+def _sos(source: SourceConfig, client: PoliteClient) -> tuple[Harvester, BatchMapper]:
+    from bridge.mapping.sos2 import SosRules
+    from bridge.sources.sos2.harvest import SosHarvestConfig, SosHarvester
+    from bridge.sources.sos2.windows import duration_us
+
+    try:
+        max_window = duration_us(source.max_window) if source.max_window else None
+    except ValueError as exc:
+        raise ConfigError(f"source '{source.name}': max_window: {exc}") from None
+    config = SosHarvestConfig(page_size=source.page_size, max_window_us=max_window)
+    harvester = SosHarvester(source.name, source.url, client, config)
+    return harvester, BatchMapper(mapper_for(source, "sos2"), SosRules(source.name))
+
+
+@register("sps")
+def _sps(source: SourceConfig, client: PoliteClient) -> tuple[Harvester, BatchMapper]:
+    from bridge.mapping.sps2 import sps_batch_mapper
+    from bridge.mapping.sps2_status import status_table_for
+    from bridge.sources.sps2.harvest import SpsHarvester
+
+    # SPS 2.0 cannot list tasks: existing tasks to import come from a `tasks` list in the source
+    # configuration when it has one; tasks imported once are refreshed on every later run.
+    tasks = [str(t) for t in getattr(source, "tasks", None) or []]
+    harvester = SpsHarvester(source.name, source.url, client, task_ids=tasks)
+    mapper = sps_batch_mapper(mapper_for(source, "sps2"), source.name, status_table_for(source.mappings))
+    return harvester, mapper
+
+
 def build_source(source: SourceConfig, transport: Any = None) -> tuple[Harvester, BatchMapper, PoliteClient]:
     """Harvester, mapper and HTTP client of a configured source (ConfigError for an unknown type)."""
     builder = BUILDERS.get(source.type)

@@ -11,13 +11,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import NotFound
 from bridge.model.csapi import Kind
 from bridge.model.query import ObservationQuery, TimeFilter
 from bridge.store.sql import filters
+from bridge.store.sql.paging import token_int
 from bridge.store.sql.tables import datastreams, observations, stream_fois
 from bridge.store.tokens import decode_token, encode_token
 
@@ -41,6 +42,13 @@ class ObservationSlice:
 
     next_token: str | None
     stream: AsyncIterator[Sequence[Any]]
+
+
+def obs_pk(text: str) -> int | None:
+    """The primary key an observation id stands for; None for text that cannot be one (→ no match / 404)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
 
 
 def _widen(column: Any, value: int, lower: bool) -> Any:
@@ -190,22 +198,33 @@ class ObservationRepository:
         if ds_pks is not None:
             conds.append(o.ds.in_(ds_pks) if len(ds_pks) != 1 else o.ds == ds_pks[0])
         if q.ids is not None:
-            conds.append(o.pk.in_([int(i) for i in q.ids.local if i.isdigit()]))
+            conds.append(o.pk.in_([pk for pk in map(obs_pk, q.ids.local) if pk is not None]))
         if q.phenomenon_time is not None:
             conds.append(_time(o.phenomenon_time, q.phenomenon_time))
         if q.result_time is not None:
-            conds.append(self._result_time(q.result_time))
+            conds.append(await self._result_time(conn, q.result_time, ds_pks))
         if q.foi is not None:
             conds.append(o.foi.in_(await filters.sampling_features_for_foi(conn, q.foi)))
         return conds, ds_pks is not None and len(ds_pks) == 1
 
-    def _result_time(self, flt: TimeFilter) -> ColumnElement[bool]:
+    async def _result_time(
+        self, conn: AsyncConnection, flt: TimeFilter, ds_pks: list[int] | None
+    ) -> ColumnElement[bool]:
+        """A resultTime filter; `latest` is resolved first, per datastream, by index lookups on (ds, result_time)."""
         o = observations.c
         if not flt.latest:
             return _time(o.result_time, flt)
-        inner = observations.alias("latest")
-        newest = select(func.max(inner.c.result_time)).where(inner.c.ds == o.ds).scalar_subquery()
-        return o.result_time == newest
+        if ds_pks is None:
+            newest = list(await conn.execute(select(o.ds, func.max(o.result_time)).group_by(o.ds)))
+        else:
+            newest = []
+            for pk in ds_pks:
+                value = (await conn.execute(select(func.max(o.result_time)).where(o.ds == pk))).scalar()
+                if value is not None:
+                    newest.append((pk, value))
+        if not newest:
+            return false()
+        return or_(*(and_(o.ds == pk, o.result_time == value) for pk, value in newest))
 
     async def _streams_for(self, conn: AsyncConnection, q: ObservationQuery, ds_pks: list[int] | None) -> list[int]:
         query = select(datastreams.c.pk)
@@ -230,8 +249,8 @@ class ObservationRepository:
         key = decode_token(token, "k")
         o = observations.c
         if single and "t" in key:
-            return tuple_(o.phenomenon_time, o.pk) > tuple_(int(key["t"]), int(key["k"]))
-        return o.pk > int(key["k"])
+            return tuple_(o.phenomenon_time, o.pk) > tuple_(token_int(key, "t"), token_int(key, "k"))
+        return o.pk > token_int(key, "k")
 
     async def open_slice(self, q: ObservationQuery) -> ObservationSlice:
         """Compute the page boundary (two index probes), then stream the page's rows."""
@@ -266,10 +285,11 @@ class ObservationRepository:
 
     async def get(self, obs_id: str) -> tuple[Sequence[Any], str]:
         """One observation row and its datastream id."""
-        if not obs_id.isdigit():
+        pk = obs_pk(obs_id)
+        if pk is None:
             raise NotFound(f"no observations resource with id '{obs_id}'")
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(*READ_COLUMNS).where(observations.c.pk == int(obs_id)))).first()
+            row = (await conn.execute(select(*READ_COLUMNS).where(observations.c.pk == pk))).first()
             if row is None:
                 raise NotFound(f"no observations resource with id '{obs_id}'")
             ds_id = (await conn.execute(select(datastreams.c.id).where(datastreams.c.pk == row.ds))).scalar_one()

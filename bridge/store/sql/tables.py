@@ -185,7 +185,7 @@ observations = Table(
     Column("extra", Text),  # JSON: parameters, resultQuality, result@link (rare)
     Column("legacy_key", BigInteger),
     Index("ix_obs_phenomenon", "ds", "phenomenon_time", "pk"),
-    Index("ix_obs_result", "ds", "result_time", "pk"),
+    Index("ix_obs_result", "ds", "result_time", "phenomenon_time", "pk"),
     Index("uq_obs_legacy", "ds", "legacy_key", unique=True),
 )
 
