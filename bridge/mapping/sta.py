@@ -57,14 +57,15 @@ def _definition(op: Any) -> str | None:
     return definition if definition and _URI.match(definition) else None
 
 
-def _scalar(
-    kind: str, name: str, label: str | None, definition: str | None, uom: dict[str, str] | None
-) -> dict[str, Any]:
-    comp: dict[str, Any] = {"type": kind, "name": name}
+def _uid(key: str, ctx: Mapping[str, Any]) -> str:
+    return str(REGISTRY["uuid"](f"{ctx['source']}/{key}", ctx))
+
+
+def _scalar(kind: str, name: str, label: str | None, definition: str, uom: dict[str, str] | None) -> dict[str, Any]:
+    """A SWE Common 3 scalar; `definition` is required by SWE Common 3, so callers always give one."""
+    comp: dict[str, Any] = {"type": kind, "name": name, "definition": definition}
     if label:
         comp["label"] = label
-    if definition:
-        comp["definition"] = definition
     if kind == "Quantity":
         comp["uom"] = uom or {"code": "1"}
     return comp
@@ -82,7 +83,8 @@ def _datastream_schema(ds: StaDatastream, ctx: Mapping[str, Any]) -> dict[str, A
     op = ctx["ns"].get("op")
     label = getattr(op, "name", None) or ds.name
     units = ctx["lookups"].get("units", {})
-    result = _scalar(_kind(ds.observation_type, ctx), _component_name(label, "result"), label, _definition(op),
+    definition = _definition(op) or (_property_uid(op, ctx) if op else _uid(f"Datastream/{ds.id}/result", ctx))
+    result = _scalar(_kind(ds.observation_type, ctx), _component_name(label, "result"), label, definition,
                      _unit(ds.unit_of_measurement, units))  # fmt: skip
     return {"obsFormat": "application/json", "resultSchema": result}
 
@@ -100,7 +102,8 @@ def _multi_schema(ds: MultiDatastream, ctx: Mapping[str, Any]) -> dict[str, Any]
         name = name if name not in used else f"{name}_{i + 1}"
         used.add(name)
         unit = ds.unit_of_measurements[i] if i < len(ds.unit_of_measurements) else None
-        fields.append(_scalar(_kind(data_type, ctx), name, label, _definition(op), _unit(unit, units)))
+        definition = _definition(op) or (_property_uid(op, ctx) if op else _uid(f"MultiDatastream/{ds.id}/{name}", ctx))
+        fields.append(_scalar(_kind(data_type, ctx), name, label, definition, _unit(unit, units)))
     return {"obsFormat": "application/json", "resultSchema": {"type": "DataRecord", "name": "result", "fields": fields}}
 
 
@@ -116,7 +119,7 @@ def _datastream_properties(ds: Any, ctx: Mapping[str, Any]) -> list[dict[str, st
 
 
 def _property_uid(op: Any, ctx: Mapping[str, Any]) -> str:
-    return str(REGISTRY["uuid"](f"{ctx['source']}/ObservedProperty/{op.id}", ctx))
+    return _uid(f"ObservedProperty/{op.id}", ctx)
 
 
 @transform("property_definition")
@@ -174,11 +177,14 @@ def _sampled_feature(foi: Any, ctx: Mapping[str, Any]) -> Link:
     return Link(href=href, title=getattr(foi, "name", None), type="application/json")
 
 
-def swe3_field(item: Mapping[str, Any], index: int) -> dict[str, Any]:
-    """One SWE Common JSON (STA Tasking) field → SWE Common 3 JSON."""
+def swe3_field(item: Mapping[str, Any], index: int, fallback: Callable[[str], str]) -> dict[str, Any]:
+    """One SWE Common JSON (STA Tasking) field → SWE Common 3 JSON (a missing definition gets `fallback(name)`)."""
     kind = str(item.get("type") or "Text")
-    comp: dict[str, Any] = {"type": kind, "name": _component_name(str(item.get("name") or ""), f"p{index + 1}")}
-    for key in ("label", "description", "definition", "optional", "updatable"):
+    name = _component_name(str(item.get("name") or ""), f"p{index + 1}")
+    definition = item.get("definition")
+    comp: dict[str, Any] = {"type": kind, "name": name}
+    comp["definition"] = definition if isinstance(definition, str) and _URI.match(definition) else fallback(name)
+    for key in ("label", "description", "optional", "updatable"):
         if item.get(key) is not None:
             comp[key] = item[key]
     uom = item.get("uom")
@@ -201,9 +207,14 @@ def _tasking_schema(tc: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
     """taskingParameters (SWE Common JSON DataRecord) → the control stream's JSON command schema."""
     params = tc.tasking_parameters or {}
     items = params.get("field") or params.get("fields") or []
-    fields = [swe3_field(item, i) for i, item in enumerate(items) if isinstance(item, dict)]
+
+    def fallback(name: str) -> str:
+        return _uid(f"TaskingCapability/{tc.id}/{name}", ctx)
+
+    fields = [swe3_field(item, i, fallback) for i, item in enumerate(items) if isinstance(item, dict)]
     if not fields:  # opaque or absent: accept any text parameters (STA servers do not validate either, Q18)
-        fields = [{"type": "Text", "name": "parameters", "label": "Tasking parameters (unstructured)"}]
+        fields = [{"type": "Text", "name": "parameters", "label": "Tasking parameters (unstructured)",
+                   "definition": fallback("parameters")}]  # fmt: skip
     return {"commandFormat": "application/json",
             "parametersSchema": {"type": "DataRecord", "name": "params", "fields": fields}}  # fmt: skip
 

@@ -1,0 +1,390 @@
+"""SOS 2.0 mapping: transforms named in `mappings/sos2/entities.yaml` and the compiled observation row mapper.
+
+Identifiers are opaque strings (Q3): ones that already are URIs stay the UID of their resource, others
+become `urn:x-sos:<source>:<kind>:<percent-encoded id>`. Property ids become definitions through the
+`definitions` lookup, stay as given when they are URIs, and otherwise use the Property's own UID, so a
+property has one definition everywhere (Property.baseProperty, datastream observedProperties, schema).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from bridge.mapping.transforms import REGISTRY, stable_id, stable_key, transform, uri_segment
+from bridge.model.csapi import Command, CommandStatus, Link, TimeExtent
+from bridge.model.csapi import Datastream as CsDatastream
+from bridge.model.stream_schema import cached_schema
+from bridge.model.time import EPOCH, from_us
+from bridge.sources.base import ObservationPage, Unit
+from bridge.sources.sos2.compact import CompactRow
+from bridge.sources.sos2.records import Record
+from bridge.sources.swe_xml import NIL_UNKNOWN
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+_NAME = re.compile(r"[^A-Za-z0-9_\-]+")
+_VALID_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+_OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
+SML_CORE = ("id", "uniqueId", "label", "description", "definition", "validTime", "links")
+
+
+def is_uri(value: str) -> bool:
+    """True for an absolute URI without spaces or characters URIs cannot hold."""
+    return bool(_URI.match(value))
+
+
+def legacy_uid(source: str, kind: str, value: Any) -> str:
+    """The value when it is a URI, else a URN minted from the source, kind and percent-encoded id."""
+    text = str(value).strip()
+    return text if is_uri(text) else f"urn:x-sos:{uri_segment(source)}:{kind}:{uri_segment(text)}"
+
+
+@transform("procedure_uid")
+def _procedure_uid(value: Any, ctx: Mapping[str, Any]) -> str:
+    return legacy_uid(ctx["source"], "procedure", value)
+
+
+@transform("feature_uid")
+def _feature_uid(value: Any, ctx: Mapping[str, Any]) -> str:
+    return legacy_uid(ctx["source"], "feature", value)
+
+
+def property_definition(prop: str, ctx: Mapping[str, Any]) -> str:
+    """The definition URI of an observed property (well-known lookup, the id itself, or its Property UID)."""
+    known = ctx["lookups"].get("definitions", {}).get(prop)
+    if known:
+        return str(known)
+    if is_uri(prop):
+        return prop
+    return str(REGISTRY["uuid"](f"{ctx['source']}/ObservableProperty/{prop}", ctx))
+
+
+@transform("sos_property_definition")
+def _sos_property_definition(value: Any, ctx: Mapping[str, Any]) -> str:
+    return property_definition(str(value), ctx)
+
+
+@transform("sos_description")
+def _sos_description(proc: Any, ctx: Mapping[str, Any]) -> str | None:
+    """The SensorML description, else the offering descriptions, else a sentence naming the offerings."""
+    if proc.sensor is not None and proc.sensor.description:
+        return str(proc.sensor.description)
+    described = [o.description for o in proc.offerings if o.description]
+    if described:
+        return str(described[0])
+    offerings = ", ".join(o.identifier for o in proc.offerings)
+    return f"SOS procedure {proc.procedure}" + (f" (offerings: {offerings})" if offerings else "")
+
+
+@transform("sos_period")
+def _sos_period(value: Any, ctx: Mapping[str, Any]) -> TimeExtent | None:
+    """A legacy time extent as a CSAPI period; an indeterminate end ("now", unknown) stays open."""
+    if value is None or getattr(value, "start", None) is None:
+        return None
+    return TimeExtent(value.start, value.end)
+
+
+@transform("sos_system_geometry")
+def _sos_system_geometry(proc: Any, ctx: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The SensorML position; else the observed area when it is a single point."""
+    if proc.sensor is not None and proc.sensor.position:
+        return dict(proc.sensor.position)
+    for offering in proc.offerings:
+        box = offering.observed_area
+        if box is not None and box[0] == box[2] and box[1] == box[3]:
+            return {"type": "Point", "coordinates": [box[0], box[1]]}
+    return None
+
+
+@transform("sos_sml")
+def _sos_sml(proc: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """SensorML-JSON members of the description (identifiers, classifiers, characteristics, capabilities,
+    contacts, position, outputs...) kept verbatim; the core members come from the resource fields."""
+    if proc.sensor is None:
+        return {}
+    doc = {k: v for k, v in proc.sensor.sml_json.items() if k not in SML_CORE}
+    if isinstance(doc.get("outputs"), list):
+        doc["outputs"] = [_uri_definitions(o, ctx) for o in doc["outputs"]]
+    return doc
+
+
+def _uri_definitions(comp: Any, ctx: Mapping[str, Any]) -> Any:
+    """A SWE component whose non-URI definitions (SOS property names, Q3) are replaced by property definitions."""
+    if not isinstance(comp, dict):
+        return comp
+    out = dict(comp)
+    definition = out.get("definition")
+    if isinstance(definition, str) and not is_uri(definition):
+        out["definition"] = property_definition(definition, ctx)
+    for key in ("fields", "coordinates", "items"):
+        if isinstance(out.get(key), list):
+            out[key] = [_uri_definitions(c, ctx) for c in out[key]]
+    return out
+
+
+@transform("sos_system_properties")
+def _sos_system_properties(proc: Any, ctx: Mapping[str, Any]) -> list[str]:
+    """observedProperties of a system: its SensorML output definitions and its offerings' properties."""
+    found: list[str] = []
+    if proc.sensor is not None:
+        found += [o.definition for o in proc.sensor.outputs if o.definition and is_uri(o.definition)]
+    found += [property_definition(p, ctx) for p in proc.observable_properties]
+    return list(dict.fromkeys(found))
+
+
+@transform("sos_system_kind")
+def _sos_system_kind(proc: Any, ctx: Mapping[str, Any]) -> Link | None:
+    """The datasheet procedure of a system described by a type (SensorML typeOf or a process)."""
+    sensor = proc.sensor
+    if sensor is None:
+        return None
+    type_of = sensor.sml_json.get("typeOf")
+    if isinstance(type_of, dict) and type_of.get("href"):
+        return Link(href=str(type_of["href"]), rel="systemKind", title=type_of.get("title"))
+    if sensor.kind == "process":
+        return Link(href=str(REGISTRY["uuid"](f"{ctx['source']}/ProcedureType/{proc.procedure}", ctx)))
+    return None
+
+
+@transform("sos_offerings")
+def _sos_offerings(proc: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """What the Capabilities say about the procedure's offerings (kept as extra properties)."""
+    offerings = []
+    for o in proc.offerings:
+        item: dict[str, Any] = {"identifier": o.identifier}
+        if o.name:
+            item["name"] = o.name
+        if o.observed_area is not None:
+            item["observedArea"] = list(o.observed_area)
+        offerings.append(item)
+    return {"sosOfferings": offerings}
+
+
+@transform("sos_feature_name")
+def _sos_feature_name(foi: Any, ctx: Mapping[str, Any]) -> str:
+    return str(foi.name or foi.identifier or foi.gml_id or "Feature of interest")
+
+
+@transform("sos_feature_geometry")
+def _sos_feature_geometry(foi: Any, ctx: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The GeoJSON shape when it is in lon/lat (other CRSs cannot be reprojected here: kept in properties)."""
+    return foi.geometry if foi.geometry and foi.geometry_crs84 else None
+
+
+@transform("sos_feature_properties")
+def _sos_feature_properties(foi: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if foi.geometry and not foi.geometry_crs84:
+        out["sourceGeometry"] = {"geometry": foi.geometry, "srsName": foi.srs_name}
+    if len(foi.names) > 1:
+        out["names"] = list(foi.names)
+    return out
+
+
+@transform("sos_sampling_type")
+def _sos_sampling_type(foi: Any, ctx: Mapping[str, Any]) -> str:
+    """The SF type of the feature, else one from its geometry type."""
+    if foi.feature_type:
+        return str(foi.feature_type)
+    kind = (foi.geometry or {}).get("type", "")
+    table: Mapping[str, Any] = ctx["lookups"].get("sampling_types", {})
+    return str(table.get(kind) or table.get("*"))
+
+
+@transform("sos_sampled_feature")
+def _sos_sampled_feature(values: Any, ctx: Mapping[str, Any]) -> Link:
+    """The first sampled feature (the nil URI `unknown` when none is given: the link is required)."""
+    href = next((v for v in values or () if v), NIL_UNKNOWN)
+    return Link(href=str(href), title="sampled feature" if href != NIL_UNKNOWN else "unknown")
+
+
+@transform("sos_datastream_properties")
+def _sos_datastream_properties(stream: Any, ctx: Mapping[str, Any]) -> list[dict[str, str]]:
+    return [{"definition": property_definition(stream.prop, ctx), "label": stream.label}]
+
+
+def _name(text: str | None, fallback: str) -> str:
+    name = _NAME.sub("_", (text or "").strip()).strip("_")
+    return name if name and name[0].isalpha() else fallback
+
+
+def unit_json(uom: Any, ctx: Mapping[str, Any]) -> dict[str, str]:
+    """A SWE `uom` through the unit table: UCUM codes as `code`, URIs as `href`, anything else kept (Q7)."""
+    units: Mapping[str, Any] = ctx["lookups"].get("units", {})
+    raw = uom.get("code") or uom.get("href") if isinstance(uom, dict) else uom
+    text = str(raw or "").strip()
+    if text in units:
+        mapped = str(units[text])
+        return {"href": mapped} if is_uri(mapped) and "/" in mapped else {"code": mapped}
+    if not text:
+        return {"href": NIL_UNKNOWN}
+    if text.startswith(("http://", "https://", "urn:")):
+        return {"href": text}
+    return {"code": text.replace(" ", "_")}
+
+
+def _clean(comp: dict[str, Any], ctx: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """A component made valid for a datastream schema: URI definitions, named fields, mapped units."""
+    out = {k: v for k, v in comp.items() if k not in ("value", "values")}
+    name = out.get("name")
+    if not (isinstance(name, str) and _VALID_NAME.match(name)):  # record values are keyed by the parser's names
+        out["name"] = _name(name, f"field{index + 1}")
+    definition = out.get("definition")
+    if isinstance(definition, str) and not is_uri(definition):
+        out["definition"] = property_definition(definition, ctx)
+    if out.get("type") in ("Quantity", "QuantityRange"):
+        out["uom"] = unit_json(out.get("uom"), ctx)
+    for key in ("fields", "coordinates", "items"):
+        if isinstance(out.get(key), list):
+            out[key] = [_clean(c, ctx, i) for i, c in enumerate(out[key]) if isinstance(c, dict)]
+    return out
+
+
+@transform("sos_datastream_schema")
+def _sos_datastream_schema(hint: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON schema of a stream from its hint (data, result template, SensorML output or observation type)."""
+    stream = ctx["ns"]["stream"]
+    label = stream.label
+    definition = property_definition(stream.prop, ctx)
+    comp = dict(hint.component) if hint is not None and hint.component else None
+    if comp is None:
+        types: Mapping[str, Any] = ctx["lookups"].get("observation_types", {})
+        key = (hint.observation_type if hint is not None else None) or ""
+        kind = str(types.get(key) or types.get(key.rsplit("/", 1)[-1]) or types.get("*", "Quantity"))
+        comp = {"type": kind}
+        if kind == "Quantity":
+            comp["uom"] = {"code": hint.uom} if hint is not None and hint.uom else {"href": NIL_UNKNOWN}
+    comp = _clean(comp, ctx, 0)
+    if comp.get("type") not in ("DataRecord", "DataArray", "Vector", "DataChoice"):
+        comp.update(name=_name(label, "result"), label=label, definition=definition)
+    else:
+        comp.setdefault("label", label)
+        comp["name"] = _name(label, "result")
+    return {"obsFormat": "application/json", "resultSchema": comp}
+
+
+Row = tuple[int, int, int, str | None, float | None, str | None, str | None, int]
+_MICRO = timedelta(microseconds=1)
+
+
+def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
+    """A compiled per-datastream function: (SOS observation, seq) → store row (`ds` filled in by the store).
+
+    The legacy key is the observation's identity: procedure, property, feature of interest and phenomenon
+    time (+ its position among identical identities in one response); 52°North gml:ids (`o_1`) are per
+    response, not stable, so they are not used.
+    """
+    foi_ids: dict[str | None, str | None] = {None: None}
+    prefix = f"{source}/Observation/"
+    numeric = kind in ("num", "int", "bool")
+    as_text = kind == "text"
+
+    def mapper(record: Record) -> Row:
+        obs, seq = record
+        extent = obs.phenomenon_time
+        start = extent.start or extent.end or obs.result_time
+        if start is None:
+            raise ValueError(f"observation {obs.gml_id} has neither phenomenonTime nor resultTime")
+        phenomenon = (start - EPOCH) // _MICRO
+        end = phenomenon if extent.end is None or extent.end is start else (extent.end - EPOCH) // _MICRO
+        stamp = obs.result_time
+        result_time = end if stamp is None or stamp is extent.end else (stamp - EPOCH) // _MICRO
+        key = obs.foi
+        if not key or key[:1] == "#":  # unresolved `#id` reference: no feature (as `foi_key`)
+            key = None
+        foi = foi_ids.get(key)
+        if foi is None and key is not None:
+            foi = foi_ids[key] = stable_id(f"{source}/FeatureOfInterest/{key}")
+        value = obs.result
+        if value is None:
+            num = txt = None
+        elif numeric:
+            num, txt = (float(value) if type(value) is float else _number(value)), None
+        elif as_text:
+            num, txt = None, value if isinstance(value, str) else orjson.dumps(value).decode()
+        else:
+            num, txt = None, orjson.dumps(value).decode()
+        identity = f"{prefix}{obs.procedure}/{obs.observed_property}/{key}/{phenomenon}/{end}"
+        legacy = stable_key(f"{identity}#{seq}" if seq else identity)
+        extra = _extra(obs, phenomenon != end) if obs.parameters or obs.quality or phenomenon != end else None
+        return (0, phenomenon, result_time, foi, num, txt, extra, legacy)
+
+    return mapper
+
+
+def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callable[[CompactRow], Row]:
+    """The row mapper of compact GetResult rows (same legacy keys as `observation_mapper`)."""
+    foi_ids: dict[str | None, str | None] = {None: None}
+    prefix = f"{source}/Observation/{procedure}/{prop}/"
+    numeric = kind in ("num", "int", "bool")
+    as_text = kind == "text"
+
+    def mapper(row: CompactRow) -> Row:
+        start, end, result_time, key, value, seq = row
+        foi = foi_ids.get(key)
+        if foi is None and key:
+            foi = foi_ids[key] = stable_id(f"{source}/FeatureOfInterest/{key}")
+        if value is None:
+            num = txt = None
+        elif numeric:
+            num, txt = (value if type(value) is float else _number(value)), None
+        else:
+            num, txt = None, (value if as_text and isinstance(value, str) else orjson.dumps(value).decode())
+        identity = f"{prefix}{key or None}/{start}/{end}"
+        legacy = stable_key(f"{identity}#{seq}" if seq else identity)
+        extra = None
+        if start != end:
+            span = [from_us(start).isoformat(), from_us(end).isoformat()]
+            extra = orjson.dumps({"parameters": {"phenomenonTimeInterval": span}}).decode()
+        return (0, start, result_time, foi, num, txt, extra, legacy)
+
+    return mapper
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "false"):
+            return 1.0 if text == "true" else 0.0
+        try:
+            return float(text)
+        except ValueError:
+            return math.nan
+    return None
+
+
+def _extra(obs: Any, interval: bool) -> str | None:
+    params = {k: v for k, v in obs.parameters.items() if k not in _OFFERING_KEYS} if obs.parameters else {}
+    if interval:
+        params["phenomenonTimeInterval"] = [obs.phenomenon_time.start.isoformat(), obs.phenomenon_time.end.isoformat()]
+    extra: dict[str, Any] = {}
+    if params:
+        extra["parameters"] = params
+    if obs.quality:
+        extra["resultQuality"] = list(obs.quality)
+    return orjson.dumps(extra, default=str).decode() if extra else None
+
+
+class SosRules:
+    """SOS parts of batch mapping (see `bridge.mapping.batch.ProtocolRules`)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def row_mapper(self, page: ObservationPage, stream: CsDatastream) -> Callable[[Any], Any]:
+        kind = cached_schema(orjson.dumps(stream.schema)).result_kind
+        if page.stream_ns.get("compact"):
+            info = page.stream_ns["stream"]
+            return compact_mapper(self.source, kind, info.procedure.procedure, info.prop)
+        return observation_mapper(self.source, kind)
+
+    def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
+        """SOS has no commands."""
+        return []

@@ -1,0 +1,169 @@
+"""SPS 2.0-specific transforms (names, UIDs, command schemas, task parameters) and batch rules.
+
+A task's status history becomes CSAPI status reports through `bridge.mapping.sps2_status`; a task
+also moves a cursor (`SpsTask/<task id>` → the time of its latest report), which is how later runs
+know which tasks to refresh: SPS 2.0 has no operation that lists tasks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bridge.errors import UpstreamError
+from bridge.mapping.batch import BatchMapper, MappedBatch, StreamRows
+from bridge.mapping.engine import Mapper
+from bridge.mapping.sps2_status import command_statuses
+from bridge.mapping.transforms import transform, uri_segment
+from bridge.model.csapi import Command, CommandStatus, Datastream, TimeExtent
+from bridge.model.legacy.sps2 import DEFAULT_TEXT_ENCODING, Task, TaskingDescription
+from bridge.sources.base import ObservationPage, Unit
+from bridge.sources.sps2 import TaskingParameterError, decode_parameters
+from bridge.sources.sps2.harvest import TASK_CURSOR
+from bridge.sources.sps2.status_map import StatusTable
+from bridge.sources.sps2.tasking import updatable_subset
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+def system_key(procedure: str, source: str) -> str:
+    """The identity key of a procedure's System: global for a URI, per source otherwise.
+
+    A URI names the same procedure whichever service lists it (SOS, SPS), so its System is shared;
+    an id like `8` only means something inside one service.
+    """
+    text = procedure.strip()
+    return f"procedure:{text}" if _URI.match(text) else f"{source}/SpsProcedure/{text}"
+
+
+@transform("system_key")
+def _system_key(value: Any, ctx: Mapping[str, Any]) -> str:
+    return system_key(str(value), str(ctx["source"]))
+
+
+@transform("sps_procedure_uid")
+def _procedure_uid(value: Any, ctx: Mapping[str, Any]) -> str:
+    """The procedure identifier when it is a URI (the System's UID everywhere), else a per-source URN."""
+    text = str(value).strip()
+    return text if _URI.match(text) else f"urn:x-sps:{uri_segment(ctx['source'])}:procedure:{uri_segment(text)}"
+
+
+@transform("offering_name")
+def _offering_name(offering: Any, ctx: Mapping[str, Any]) -> str:
+    name = (getattr(offering, "name", None) or "").strip()
+    return name or str(getattr(offering, "procedure", "SPS procedure"))
+
+
+@transform("tasking_name")
+def _tasking_name(offering: Any, ctx: Mapping[str, Any]) -> str:
+    return f"Tasking of {_offering_name(offering, ctx)}"
+
+
+@transform("sps_command_schema")
+def _command_schema(description: TaskingDescription, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """DescribeTasking DataRecord (constraints, allowed values, optional/updatable flags kept) → JSON schema."""
+    params = dict(description.parameters)
+    params.setdefault("name", description.name or "parameters")
+    return {"commandFormat": "application/json", "parametersSchema": params}
+
+
+@transform("sps_controlled_properties")
+def _controlled_properties(description: TaskingDescription, ctx: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Definitions of the top-level tasking parameters (nil/unknown definitions skipped)."""
+    ignored = ctx["lookups"].get("ignored_definitions", {})
+    out: list[dict[str, str]] = []
+    for field in description.parameters.get("fields", []):
+        definition = field.get("definition")
+        if isinstance(definition, str) and _URI.match(definition) and not ignored.get(definition):
+            prop = {"definition": definition}
+            if field.get("label"):
+                prop["label"] = str(field["label"])
+            out.append(prop)
+    return out
+
+
+@transform("task_issue_time")
+def _task_issue_time(task: Task, ctx: Mapping[str, Any]) -> Any:
+    """The submission time: the first report of the history."""
+    return min((r.update_time for r in task.history), default=None)
+
+
+@transform("task_parameters")
+def _task_parameters(task: Task, ctx: Mapping[str, Any]) -> Any:
+    """The task's current parameters: submitted values with the accepted updates applied."""
+    description = ctx["ns"].get("description")
+    return current_parameters(description, task) if description is not None else None
+
+
+def current_parameters(description: TaskingDescription, task: Task) -> dict[str, Any] | None:
+    """Decode the Submit parameters of a task and apply the parameters of its TaskUpdated reports."""
+    values: dict[str, Any] | None = None
+    for report in sorted(task.history, key=lambda r: r.update_time):
+        if report.parameters is None:
+            continue
+        try:
+            if values is None:
+                decoded = decode_parameters(description, report.parameters)
+                values = dict(decoded) if isinstance(decoded, dict) else None
+            elif report.event == "TaskUpdated":
+                decoded = decode_parameters(description, report.parameters, update=True)
+                values.update({k: v for k, v in dict(decoded).items() if v is not None})
+        except (TaskingParameterError, UpstreamError):
+            continue
+    return values
+
+
+def description_from_schema(
+    schema: Mapping[str, Any], procedure: str, encoding: Mapping[str, Any] | None = None
+) -> TaskingDescription | None:
+    """A TaskingDescription rebuilt from a control stream's stored JSON command schema (None if not one)."""
+    params = schema.get("parametersSchema")
+    if not isinstance(params, dict):
+        return None
+    return TaskingDescription(
+        procedure=procedure,
+        name=str(params.get("name") or "parameters"),
+        parameters=params,
+        encoding={**DEFAULT_TEXT_ENCODING, **dict(encoding or {})},
+        updatable_parameters=updatable_subset(params),
+    )
+
+
+class SpsRules:
+    """SPS parts of batch mapping (see `bridge.mapping.batch.ProtocolRules`)."""
+
+    def __init__(self, source: str, table: StatusTable | None = None) -> None:
+        self.source = source
+        self.table = table
+
+    def row_mapper(self, page: ObservationPage, stream: Datastream) -> Callable[[Any], Any]:
+        raise TypeError("an SPS source has no observations")
+
+    def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
+        """The task's whole status history (GetTask); currentStatus and executionTime follow it."""
+        task: Task = unit.ns["task"]
+        history = command_statuses(self.source, task.task_id, task.history, self.table)
+        for status in history:
+            status.command_id = command.id
+        if history:
+            command.current_status = history[-1].status_code
+            timed = [s.execution_time for s in history if s.execution_time is not None and s.execution_time.start]
+            if timed:
+                command.execution_time = TimeExtent(timed[0].start, timed[-1].end)
+        return history
+
+
+class SpsBatchMapper(BatchMapper):
+    """Batch mapping for SPS sources: task pages carry no observations, only their task cursor."""
+
+    def _map_page(self, page: ObservationPage, out: MappedBatch) -> None:
+        if page.stream_key.startswith(TASK_CURSOR):
+            out.observations.append(StreamRows("", [], page.stream_key, page.cursor))
+            return
+        super()._map_page(page, out)
+
+
+def sps_batch_mapper(mapper: Mapper, source: str, table: StatusTable | None = None) -> SpsBatchMapper:
+    """The batch mapper of one SPS source."""
+    return SpsBatchMapper(mapper, SpsRules(source, table))
