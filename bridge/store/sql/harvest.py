@@ -158,7 +158,7 @@ class SqlHarvestSink:
         if policy == "keep":
             return {}
         gone: dict[str, int] = {}
-        tables = [*(t for t in FEATURE_TABLES.values()), datastreams, controlstreams]
+        tables = [datastreams, controlstreams, *FEATURE_TABLES.values()]  # streams first: a system delete cascades
         for table in tables:
             async with self.engine.connect() as conn:
                 rows = list(
