@@ -59,13 +59,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the facade with uvicorn (and, with --sync, the scheduled harvests beside it)."""
+    """Run the facade with uvicorn, forwarding commands and polling their status (with --sync, harvests too)."""
     import uvicorn
 
     from bridge.api.app import create_app
+    from bridge.commands.registry import build_forwarders
 
     settings = _settings(args)
-    app = create_app(settings, demo_dir=args.demo, sync=args.sync)
+    forwarders = build_forwarders(settings)
+    app = create_app(settings, demo_dir=args.demo, sync=args.sync, forwarders=forwarders, poll=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
 
@@ -169,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # one line per job run is noise
     try:
         return COMMANDS[args.command](args)
     except BridgeError as exc:

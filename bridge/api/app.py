@@ -23,6 +23,7 @@ from bridge.api.routes import (
     datastreams,
     deployments,
     events,
+    feasibility,
     landing,
     observations,
     procedures,
@@ -50,6 +51,7 @@ ROUTERS = [
     observations.router,
     control_streams.router,
     commands.router,
+    feasibility.router,
     events.router,
 ]
 
@@ -60,10 +62,14 @@ def create_app(
     demo_dir: str | None = None,
     forwarders: list[Forwarder] | None = None,
     sync: bool = False,
+    poll: bool = False,
 ) -> FastAPI:
     """Build the app; the store is opened at startup from `settings.store` unless one is given.
 
     `demo_dir`: a directory with a demo `manifest.yaml` loaded once the app has started.
+    `forwarders`: command forwarders (see `bridge.commands.registry`); closed at shutdown.
+    `poll`: reconcile unrecorded submissions at startup, then poll the status of forwarded commands
+    (`bridge.jobs.poller`) while the app runs.
     """
 
     @asynccontextmanager
@@ -86,11 +92,23 @@ def create_app(
 
             scheduler = build_scheduler(settings, app.state.store)
             scheduler.start()
+        poller = None
+        if poll:
+            from bridge.jobs.poller import build_poller
+
+            poller = build_poller(settings, app.state.store, app.state.pipeline)
+            await poller.start()
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            if poller is not None:
+                await poller.stop()
+            if forwarders:
+                from bridge.commands.registry import close_forwarders
+
+                await close_forwarders(forwarders)
             if own:
                 await app.state.store.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -190,7 +191,7 @@ def property_query(
     return build_query(Kind.PROPERTY, settings, _public(locals()))
 
 
-QUERY_DEPENDENCIES = {
+QUERY_DEPENDENCIES: dict[Kind, Callable[..., FeatureQuery]] = {
     Kind.SYSTEM: system_query,
     Kind.DEPLOYMENT: deployment_query,
     Kind.PROCEDURE: procedure_query,

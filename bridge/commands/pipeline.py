@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bridge.commands.base import Forwarded, Forwarder
 from bridge.errors import BridgeError
 from bridge.model.csapi import Command, CommandStatus, ControlStream, StatusCode
+from bridge.model.query import StatusQuery
 from bridge.model.time import utcnow
 from bridge.store.base import Store
 
@@ -19,6 +21,7 @@ class CommandPipeline:
     def __init__(self, store: Store, forwarders: list[Forwarder] | None = None) -> None:
         self.store = store
         self.forwarders = list(forwarders or [])
+        self._locks = [asyncio.Lock() for _ in range(64)]  # striped by command id
 
     def forwarder_for(self, stream: ControlStream) -> Forwarder | None:
         return next((f for f in self.forwarders if f.handles(stream)), None)
@@ -30,23 +33,29 @@ class CommandPipeline:
 
         Returns the command as stored and whether it was created by this call.
         """
+        forwarder = self.forwarder_for(stream)
+        check = getattr(forwarder, "validate", None)
+        if check is not None:  # the legacy service's own rules (e.g. SPS parameter encoding): 400, nothing stored
+            await check(stream, command)
         pending = CommandStatus(command_id="", status_code=StatusCode.PENDING, report_time=utcnow(), message="received")
         stored, created = await self.store.create_command(command, pending, idempotency_key)
         if not created:
             return stored, False
-        forwarder = self.forwarder_for(stream)
         if forwarder is not None:
             await self._record(stored.id, await self._call(forwarder.submit(stream, stored), stored.id))
         return await self.store.get_command(stored.id), True
 
-    async def cancel(self, stream: ControlStream, command: Command, report: CommandStatus) -> None:
-        """A CANCELED report posted by a client: forwarded first, recorded if the service agrees."""
+    async def cancel(self, stream: ControlStream, command: Command, report: CommandStatus) -> CommandStatus | None:
+        """A CANCELED report posted by a client: forwarded first, recorded if the service agrees.
+
+        Returns the last report recorded (None when the legacy service answered nothing to record).
+        """
         forwarder = self.forwarder_for(stream)
         if forwarder is None:
-            await self.store.add_status(report)
-            return
+            return await self.store.add_status(report)
         answer = await forwarder.cancel(stream, command)
         await self._record(command.id, answer)
+        return answer.statuses[-1] if answer.statuses else None
 
     async def update(self, stream: ControlStream, command: Command) -> None:
         forwarder = self.forwarder_for(stream)
@@ -57,6 +66,15 @@ class CommandPipeline:
         forwarder = self.forwarder_for(stream)
         if forwarder is not None:
             await self._record(command.id, await forwarder.poll(stream, command))
+
+    async def reconcile(self, stream: ControlStream, command: Command) -> bool:
+        """A command stored but never answered (crash): let its forwarder find or redo the legacy task once."""
+        forwarder = self.forwarder_for(stream)
+        answer = await forwarder.reconcile(stream, command) if forwarder is not None else None
+        if answer is None:
+            return False
+        await self._record(command.id, answer)
+        return True
 
     async def _call(self, call: object, command_id: str) -> Forwarded:
         """Await a forwarder call; a legacy failure becomes a FAILED report rather than a lost command."""
@@ -71,11 +89,28 @@ class CommandPipeline:
             return Forwarded(statuses=[failed])
 
     async def _record(self, command_id: str, answer: Forwarded) -> None:
+        """Store what the forwarder said; reports and results with ids already stored are skipped (re-polls).
+
+        One command is recorded by one caller at a time (the poller and a cancel/update may see the same report).
+        """
+        async with self._locks[hash(command_id) % len(self._locks)]:
+            await self._record_now(command_id, answer)
+
+    async def _record_now(self, command_id: str, answer: Forwarded) -> None:
         if answer.task is not None:
             await self.store.set_command_provenance(command_id, answer.task)
+        known: set[str] = set()
+        if any(s.id for s in answer.statuses):
+            known = {s.id for s in (await self.store.list_status(StatusQuery(command_id, limit=100_000))).items}
         for status in answer.statuses:
+            if status.id and status.id in known:
+                continue
             status.command_id = command_id
             await self.store.add_status(status, enforce=False)
+        if any(r.id for r in answer.results):
+            known = {r.id for r in (await self.store.list_results(command_id, 100_000, None)).items}
         for result in answer.results:
+            if result.id and result.id in known:
+                continue
             result.command_id = command_id
             await self.store.add_result(result)

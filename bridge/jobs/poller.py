@@ -3,8 +3,9 @@
 Every `command_poll_interval` seconds the poller asks the forwarder of each unfinished command with a
 known legacy task for news (`CommandPipeline.poll`: new reports are appended, known ones skipped) and
 stops at a final state; commands issued longer than `command_poll_max_age` ago are left alone.
-At startup — and later for commands left behind — it reconciles commands that were stored but whose
-legacy submission was never recorded (a crash between Submit and recording the answer).
+Each round first reconciles commands that were stored but whose legacy submission was never recorded (a
+crash between Submit and recording the answer): at once for those left by an earlier process, after a
+grace period for this process's own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -58,6 +59,7 @@ class CommandPoller:
         self.max_commands = max_commands
         self.scheduler: AsyncIOScheduler | None = None
         self._round: asyncio.Task[Any] | None = None
+        self.started = utcnow()
 
     async def _stream(self, streams: dict[str, ControlStream | None], cs_id: str) -> ControlStream | None:
         if cs_id not in streams:
@@ -91,10 +93,9 @@ class CommandPoller:
 
         await asyncio.gather(*(one(c) for c in commands))
 
-    async def unrecorded(self, grace: timedelta | None) -> list[Command]:
-        """PENDING commands (and feasibility requests) without a legacy task, older than `grace`."""
+    async def unrecorded(self, cutoff: datetime | None = None) -> list[Command]:
+        """PENDING commands (and feasibility requests) without a legacy task, issued at or before `cutoff`."""
         found: list[Command] = []
-        cutoff = utcnow() - grace if grace is not None else None
         for feasibility in (False, True):
             query = CommandQuery(limit=self.max_commands, status=(StatusCode.PENDING.value,), feasibility=feasibility)
             page = await self.store.list_commands(query)
@@ -103,10 +104,10 @@ class CommandPoller:
             ]
         return found
 
-    async def reconcile(self, grace: timedelta | None = None) -> PollRound:
-        """Reconcile unrecorded submissions (all of them at startup: nothing is in flight yet)."""
+    async def reconcile(self, cutoff: datetime | None = None) -> PollRound:
+        """Reconcile unrecorded submissions issued at or before `cutoff` (all of them when None)."""
         result = PollRound()
-        await self._each(await self.unrecorded(grace), "reconcile", result)
+        await self._each(await self.unrecorded(cutoff), "reconcile", result)
         if result.reconciled:
             log.info("reconciled %d command(s) whose submission was not recorded", result.reconciled)
         return result
@@ -122,10 +123,15 @@ class CommandPoller:
         return result
 
     async def tick(self) -> PollRound:
-        """A scheduled round: late reconciliations, then polling."""
+        """A scheduled round: reconciliations, then polling.
+
+        Commands stored before this poller started were left by an earlier process: always eligible. Later
+        ones may be in flight in this process until they are `RECONCILE_GRACE` old (the forwarder also skips
+        the submissions it is making).
+        """
         self._round = asyncio.current_task()
         try:
-            late = await self.reconcile(RECONCILE_GRACE)
+            late = await self.reconcile(max(self.started, utcnow() - RECONCILE_GRACE))
             done = await self.poll()
         finally:
             self._round = None
@@ -133,8 +139,8 @@ class CommandPoller:
         return done
 
     async def start(self) -> None:
-        """Reconcile what a previous process left unrecorded, then poll every `interval` seconds."""
-        await self.reconcile()
+        """Schedule a round now and every `interval` seconds (the first reconciles what an earlier process left)."""
+        self.started = utcnow()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.add_job(
             self.tick, IntervalTrigger(seconds=self.interval), id="command-status-poll",

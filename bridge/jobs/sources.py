@@ -54,7 +54,8 @@ def _sta(source: SourceConfig, client: PoliteClient) -> tuple[Harvester, BatchMa
 @register("sos")
 def _sos(source: SourceConfig, client: PoliteClient) -> tuple[Harvester, BatchMapper]:
     from bridge.mapping.sos2 import SosRules
-    from bridge.sources.sos2.harvest import SosHarvestConfig, SosHarvester
+    from bridge.sources.sos2.harvest import SosHarvester
+    from bridge.sources.sos2.harvest_reads import SosHarvestConfig
     from bridge.sources.sos2.windows import duration_us
 
     try:

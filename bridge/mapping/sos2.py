@@ -8,22 +8,18 @@ property has one definition everywhere (Property.baseProperty, datastream observ
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from typing import Any
 
 import orjson
 
-from bridge.mapping.transforms import REGISTRY, stable_id, stable_key, transform, uri_segment
+from bridge.mapping.sos2_rows import compact_mapper, observation_mapper
+from bridge.mapping.transforms import REGISTRY, transform, uri_segment
 from bridge.model.csapi import Command, CommandStatus, Link, TimeExtent
 from bridge.model.csapi import Datastream as CsDatastream
 from bridge.model.stream_schema import cached_schema
-from bridge.model.time import EPOCH, from_us
 from bridge.sources.base import ObservationPage, Unit
-from bridge.sources.sos2.compact import CompactRow
-from bridge.sources.sos2.records import Record
 from bridge.sources.swe_xml import NIL_UNKNOWN
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
@@ -268,110 +264,6 @@ def _sos_datastream_schema(hint: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
     return {"obsFormat": "application/json", "resultSchema": comp}
 
 
-Row = tuple[int, int, int, str | None, float | None, str | None, str | None, int]
-_MICRO = timedelta(microseconds=1)
-
-
-def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
-    """A compiled per-datastream function: (SOS observation, seq) → store row (`ds` filled in by the store).
-
-    The legacy key is the observation's identity: procedure, property, feature of interest and phenomenon
-    time (+ its position among identical identities in one response); 52°North gml:ids (`o_1`) are per
-    response, not stable, so they are not used.
-    """
-    foi_ids: dict[str | None, str | None] = {None: None}
-    prefix = f"{source}/Observation/"
-    numeric = kind in ("num", "int", "bool")
-    as_text = kind == "text"
-
-    def mapper(record: Record) -> Row:
-        obs, seq = record
-        extent = obs.phenomenon_time
-        start = extent.start or extent.end or obs.result_time
-        if start is None:
-            raise ValueError(f"observation {obs.gml_id} has neither phenomenonTime nor resultTime")
-        phenomenon = (start - EPOCH) // _MICRO
-        end = phenomenon if extent.end is None or extent.end is start else (extent.end - EPOCH) // _MICRO
-        stamp = obs.result_time
-        result_time = end if stamp is None or stamp is extent.end else (stamp - EPOCH) // _MICRO
-        key = obs.foi
-        if not key or key[:1] == "#":  # unresolved `#id` reference: no feature (as `foi_key`)
-            key = None
-        foi = foi_ids.get(key)
-        if foi is None and key is not None:
-            foi = foi_ids[key] = stable_id(f"{source}/FeatureOfInterest/{key}")
-        value = obs.result
-        if value is None:
-            num = txt = None
-        elif numeric:
-            num, txt = (float(value) if type(value) is float else _number(value)), None
-        elif as_text:
-            num, txt = None, value if isinstance(value, str) else orjson.dumps(value).decode()
-        else:
-            num, txt = None, orjson.dumps(value).decode()
-        identity = f"{prefix}{obs.procedure}/{obs.observed_property}/{key}/{phenomenon}/{end}"
-        legacy = stable_key(f"{identity}#{seq}" if seq else identity)
-        extra = _extra(obs, phenomenon != end) if obs.parameters or obs.quality or phenomenon != end else None
-        return (0, phenomenon, result_time, foi, num, txt, extra, legacy)
-
-    return mapper
-
-
-def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callable[[CompactRow], Row]:
-    """The row mapper of compact GetResult rows (same legacy keys as `observation_mapper`)."""
-    foi_ids: dict[str | None, str | None] = {None: None}
-    prefix = f"{source}/Observation/{procedure}/{prop}/"
-    numeric = kind in ("num", "int", "bool")
-    as_text = kind == "text"
-
-    def mapper(row: CompactRow) -> Row:
-        start, end, result_time, key, value, seq = row
-        foi = foi_ids.get(key)
-        if foi is None and key:
-            foi = foi_ids[key] = stable_id(f"{source}/FeatureOfInterest/{key}")
-        if value is None:
-            num = txt = None
-        elif numeric:
-            num, txt = (value if type(value) is float else _number(value)), None
-        else:
-            num, txt = None, (value if as_text and isinstance(value, str) else orjson.dumps(value).decode())
-        identity = f"{prefix}{key or None}/{start}/{end}"
-        legacy = stable_key(f"{identity}#{seq}" if seq else identity)
-        extra = None
-        if start != end:
-            span = [from_us(start).isoformat(), from_us(end).isoformat()]
-            extra = orjson.dumps({"parameters": {"phenomenonTimeInterval": span}}).decode()
-        return (0, start, result_time, foi, num, txt, extra, legacy)
-
-    return mapper
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool | int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("true", "false"):
-            return 1.0 if text == "true" else 0.0
-        try:
-            return float(text)
-        except ValueError:
-            return math.nan
-    return None
-
-
-def _extra(obs: Any, interval: bool) -> str | None:
-    params = {k: v for k, v in obs.parameters.items() if k not in _OFFERING_KEYS} if obs.parameters else {}
-    if interval:
-        params["phenomenonTimeInterval"] = [obs.phenomenon_time.start.isoformat(), obs.phenomenon_time.end.isoformat()]
-    extra: dict[str, Any] = {}
-    if params:
-        extra["parameters"] = params
-    if obs.quality:
-        extra["resultQuality"] = list(obs.quality)
-    return orjson.dumps(extra, default=str).decode() if extra else None
-
-
 class SosRules:
     """SOS parts of batch mapping (see `bridge.mapping.batch.ProtocolRules`)."""
 
@@ -380,10 +272,12 @@ class SosRules:
 
     def row_mapper(self, page: ObservationPage, stream: CsDatastream) -> Callable[[Any], Any]:
         kind = cached_schema(orjson.dumps(stream.schema)).result_kind
+        info = page.stream_ns["stream"]
+        compact = compact_mapper(self.source, kind, info.procedure.procedure, info.prop)
         if page.stream_ns.get("compact"):
-            info = page.stream_ns["stream"]
-            return compact_mapper(self.source, kind, info.procedure.procedure, info.prop)
-        return observation_mapper(self.source, kind)
+            return compact
+        general = observation_mapper(self.source, kind)
+        return lambda record: compact(record) if type(record[0]) is int else general(record)
 
     def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
         """SOS has no commands."""

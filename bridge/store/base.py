@@ -130,6 +130,11 @@ class Store(Protocol):
 
     async def delete_stream(self, kind: Kind, sid: str, cascade: bool) -> None: ...
 
+    async def stream_features(self, kind: Kind, sid: str, ultimate: bool = False) -> list[str]:
+        """Local ids of the sampling features of a stream (its own and its observations'/commands');
+        with `ultimate`, the locally hosted features those sample (`/datastreams/{id}/featuresOfInterest`)."""
+        ...
+
     async def datastream_by_key(self, key: int) -> Datastream:
         """The datastream whose integer key an observation row carries."""
         ...
@@ -173,6 +178,18 @@ class Store(Protocol):
     async def list_results(self, cmd_id: str, limit: int, token: str | None) -> Page[CommandResult]: ...
 
     async def get_result(self, cmd_id: str, result_id: str) -> CommandResult: ...
+
+    async def replace_status(self, status: CommandStatus) -> None:
+        """`PUT /commands/{id}/status/{sid}`: the report chain must stay a legal lifecycle (409)."""
+        ...
+
+    async def delete_status(self, cmd_id: str, status_id: str) -> None:
+        """`DELETE /commands/{id}/status/{sid}` (409 for the only report); currentStatus follows the latest."""
+        ...
+
+    async def replace_result(self, result: CommandResult) -> None: ...
+
+    async def delete_result(self, cmd_id: str, result_id: str) -> None: ...
 
     async def unfinished_commands(self, source: str | None = None) -> list[Command]:
         """Commands not yet final whose legacy task is known (status polling)."""

@@ -6,7 +6,6 @@ Values are in SWE Common JSON form: finite numbers stay numbers; NaN and infinit
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,14 +23,8 @@ from bridge.swe.timefmt import (
     to_units,
 )
 
-INF = math.inf
 SPECIAL_OF_FLOAT = {"nan": "NaN", "inf": "+Infinity", "-inf": "-Infinity"}
 CANONICAL_SPECIAL = {"NaN": "NaN", "Infinity": "+Infinity", "+Infinity": "+Infinity", "-Infinity": "-Infinity"}
-
-
-def special_of(x: float) -> str:
-    """'NaN', '+Infinity' or '-Infinity' for a non-finite float."""
-    return SPECIAL_OF_FLOAT[repr(x)]
 
 
 def number_out(x: float) -> float | str:
@@ -91,9 +84,9 @@ def iso_out(v: Any) -> str:
         if is_canonical_iso(v):  # written as is: values to encode come from the bridge's own store
             return v
         return CANONICAL_SPECIAL.get(v) or normalize_iso(v)
-    if isinstance(v, datetime):
+    if isinstance(v, datetime) and v.tzinfo is not None:
         return format_iso(v)
-    raise TypeError(f"expected an ISO 8601 time, got {v!r}")
+    raise TypeError(f"expected an ISO 8601 time (or an aware datetime), got {v!r}")
 
 
 def time_scale(c: Time | TimeRange) -> tuple[datetime, float | None]:

@@ -128,8 +128,13 @@ def _parse_bool(tok: str) -> bool:
 
 
 def _parse_iso(tok: str) -> str:
-    special = _SPECIAL_OF_TEXT.get(tok)
-    return special if special is not None else iso_in(tok)
+    try:
+        return iso_in(tok)
+    except ValueError:
+        special = _SPECIAL_OF_TEXT.get(tok)
+        if special is None:
+            raise
+        return special
 
 
 def text_formatter(enc: TextEncoding, convert: Callable[[Any], str] | None = None) -> Fmt:

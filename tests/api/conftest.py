@@ -25,7 +25,8 @@ async def api() -> AsyncIterator[httpx.AsyncClient]:
 async def world() -> AsyncIterator[World]:
     """The data set of `tests/api/world.py`, read-only, shared by all the tests that use it.
 
-    Modules using it run their tests in the session event loop: `pytestmark = pytest.mark.asyncio(loop_scope="session")`.
+    Modules using it run their tests in the session event loop:
+    `pytestmark = pytest.mark.asyncio(loop_scope="session")`.
     """
     store = await SqlStore.open("sqlite:///:memory:")
     async with open_client(store) as client:

@@ -87,6 +87,8 @@ def check_body(response: httpx.Response, collections: dict[str, str]) -> None:
     request = response.request
     where = f"{request.method} {request.url}"
     assert response.status_code < 500, f"{where} → {response.status_code}: {response.text}"
+    if request.method == "HEAD":
+        return
     media = response.headers.get("content-type", "")
     if response.status_code >= 400:
         assert media == JSON, f"{where}: error body labelled {media!r}"
@@ -116,9 +118,7 @@ async def open_client(
 
     app = create_app(settings, store)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url=BASE, event_hooks={"response": [hook]}
-    ) as client:
+    async with httpx.AsyncClient(transport=transport, base_url=BASE, event_hooks={"response": [hook]}) as client:
         yield client
 
 
@@ -169,6 +169,19 @@ async def list_ids(client: httpx.AsyncClient, url: str, **headers: str) -> list[
 def link_href(links: Iterable[dict[str, Any]], rel: str) -> str | None:
     """href of the first link with `rel`, if any."""
     return next((lnk["href"] for lnk in links if lnk.get("rel") == rel), None)
+
+
+async def doc(api: httpx.AsyncClient, url: str, media_type: str = GEO) -> dict[str, Any]:
+    r = await api.get(url, headers={"Accept": media_type})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def assert_error(r: httpx.Response, status: int, *words: str) -> None:
+    assert r.status_code == status, f"{r.status_code} {r.text}"
+    for word in words:
+        assert word in r.json()["description"], (word, r.json())
 
 
 def assert_bad_param(response: httpx.Response, name: str) -> None:

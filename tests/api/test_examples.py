@@ -29,23 +29,27 @@ SUBSYSTEMS = [
     ("usecases/monitoring-station-geojson.json", "usecases/thermometer-sml.json"),
 ]
 DEPLOYMENTS = ["part1/deployments/deployment-geojson.json", "part1/deployments/deployment-sml.json"]
-SAMPLING = [
-    f"part1/sampling/{name}-geojson.json"
-    for name in (
-        "sampling-part",
-        "sampling-point",
-        "sampling-point-xyz",
-        "sampling-proxy",
-        "sampling-specimen",
-        "samplingProfile-at-location",
-        "viewing-frustum-at-location",
-        "viewing-frustum-on-platform",
-        "viewing-sector-at-location",
-    )
-] + [
-    f"usecases/{name}-geojson.json"
-    for name in ("well-bottom", "station-sampling-point", "shelter-sampling-point", "wind-sampling-point")
-] + ["usecases/saildrone-SD1021-navsf-geojson.json"]
+SAMPLING = (
+    [
+        f"part1/sampling/{name}-geojson.json"
+        for name in (
+            "sampling-part",
+            "sampling-point",
+            "sampling-point-xyz",
+            "sampling-proxy",
+            "sampling-specimen",
+            "samplingProfile-at-location",
+            "viewing-frustum-at-location",
+            "viewing-frustum-on-platform",
+            "viewing-sector-at-location",
+        )
+    ]
+    + [
+        f"usecases/{name}-geojson.json"
+        for name in ("well-bottom", "station-sampling-point", "shelter-sampling-point", "wind-sampling-point")
+    ]
+    + ["usecases/saildrone-SD1021-navsf-geojson.json"]
+)
 PROPERTY_NAMES = [
     "air-temp",
     "avg-cpu-temp",
@@ -154,7 +158,7 @@ async def test_system_examples(api: httpx.AsyncClient, path: str) -> None:
 @pytest.mark.parametrize(("parent_path", "path"), SUBSYSTEMS)
 async def test_subsystem_examples(api: httpx.AsyncClient, parent_path: str, path: str) -> None:
     parent = await create(api, "/systems", load(parent_path))
-    rid, same, cross = await round_trip(api, f"/systems/{parent}/subsystems", "systems", load(path), SML)
+    _, same, cross = await round_trip(api, f"/systems/{parent}/subsystems", "systems", load(path), SML)
     assert same["attachedTo"]["href"] == f"{BASE}/systems/{parent}"
     parent_links = [lnk["href"] for lnk in cross["links"] if lnk["rel"] == "parentSystem"]
     assert parent_links == [f"{BASE}/systems/{parent}"]

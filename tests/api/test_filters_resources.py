@@ -133,7 +133,8 @@ async def test_procedure_filters(world: World, base: str, query: str, expected: 
 
 
 @pytest.mark.parametrize(
-    ("base", "query", "expected"), with_bases(SAMPLING_CASES, "/samplingFeatures", "/collections/all_sampling_features/items")
+    ("base", "query", "expected"),
+    with_bases(SAMPLING_CASES, "/samplingFeatures", "/collections/all_sampling_features/items"),
 )
 async def test_sampling_feature_filters(world: World, base: str, query: str, expected: set[str]) -> None:
     assert await _names(world, f"{base}?{query}") == expected

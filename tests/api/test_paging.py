@@ -80,9 +80,7 @@ async def test_paging_links_keep_filters_format_and_limit(client: httpx.AsyncCli
     await add_systems(store, 0, 30)
     pages = await walk(client, "/systems?q=sys&bbox=0,0,19.5,20&limit=7&f=sml", "next")
     assert [len(items_of(p)) for p in pages] == [7, 7, 6]
-    assert sorted(d["uniqueId"] for p in pages for d in items_of(p)) == sorted(
-        f"urn:x-test:sys:{i}" for i in range(20)
-    )
+    assert sorted(d["uniqueId"] for p in pages for d in items_of(p)) == sorted(f"urn:x-test:sys:{i}" for i in range(20))
     next_url = link_href(pages[0]["links"], "next")
     assert next_url is not None and next_url.startswith(f"{BASE}/systems?")
     for needed in ("q=sys", "bbox=0%2C0%2C19.5%2C20", "limit=7", "f=sml"):

@@ -80,7 +80,6 @@ INVALID["baseProperty"] = BAD_ID_LISTS
 INVALID["objectType"] = BAD_ID_LISTS
 
 
-
 def _unknown(params: list[str]) -> list[str]:
     extra = ["foo", "offset", "sortby", "uid", "object", "cascade"]
     return [*(p for p in EVERY_PARAM if p not in params), *extra]

@@ -1,18 +1,18 @@
 """A small, fully connected Part 1 data set that the filter tests query (built once per module).
 
-    properties   temp (qudt Temperature) ← air (base = temp UID) ← daily (base = air canonical URL)
-                 valve (qudt Angle), power (qudt Power)
-    procedures   thermo_ds (sensor datasheet, outputs air), valve_ctl (ActuatingProcedure, inputs valve, 2015),
-                 manual (GeoJSON ObservingProcedure)
-    systems      station (Platform, Toulouse, 2020) ─ thermo (outputs air, typeOf thermo_ds URL)
-                                                      └ probe (Actuator: outputs power, inputs valve; 2019)
-                 valve (Actuator at lon 179.5, inputs valve, typeOf = external URL + valve_ctl UID, 2022/now)
-                 fiji (lon -179.5, no validTime), nogeo (no geometry, 2010, systemKind manual)
-    sampling     well (on station, sampledFeature uid urn:x-test:foi:aquifer, 2020-03), shelter (on thermo,
-                 sampledFeature Atmosphere), core (on valve, sampleOf well), buoy (on fiji, Pacific Ocean)
-    deployments  mission (2021-H1, box lon -10..10 lat 40..50, station by UID + valve by URL)
-                   └ leg (2021-02, thermo by UID) └ part (2021-02-10/20, fiji by URL)
-                 pacific (2023/now, box lon 170..180, fiji by URL, platform valve)
+properties   temp (qudt Temperature) ← air (base = temp UID) ← daily (base = air canonical URL)
+             valve (qudt Angle), power (qudt Power)
+procedures   thermo_ds (sensor datasheet, outputs air), valve_ctl (ActuatingProcedure, inputs valve, 2015),
+             manual (GeoJSON ObservingProcedure)
+systems      station (Platform, Toulouse, 2020) ─ thermo (outputs air, typeOf thermo_ds URL)
+                                                  └ probe (Actuator: outputs power, inputs valve; 2019)
+             valve (Actuator at lon 179.5, inputs valve, typeOf = external URL + valve_ctl UID, 2022/now)
+             fiji (lon -179.5, no validTime), nogeo (no geometry, 2010, systemKind manual)
+sampling     well (on station, sampledFeature uid urn:x-test:foi:aquifer, 2020-03), shelter (on thermo,
+             sampledFeature Atmosphere), core (on valve, sampleOf well), buoy (on fiji, Pacific Ocean)
+deployments  mission (2021-H1, box lon -10..10 lat 40..50, station by UID + valve by URL)
+               └ leg (2021-02, thermo by UID) └ part (2021-02-10/20, fiji by URL)
+             pacific (2023/now, box lon 170..180, fiji by URL, platform valve)
 """
 
 from __future__ import annotations
@@ -78,7 +78,12 @@ async def _properties(w: World) -> None:
     w.ids["air"] = await create(
         c,
         "/properties",
-        sml_property(PROP + "air-temp", "Air temperature", PROP + "temperature", objectType="http://dbpedia.org/resource/Atmosphere"),
+        sml_property(
+            PROP + "air-temp",
+            "Air temperature",
+            PROP + "temperature",
+            objectType="http://dbpedia.org/resource/Atmosphere",
+        ),
     )
     w.ids["daily"] = await create(
         c,
@@ -93,7 +98,9 @@ async def _properties(w: World) -> None:
     w.ids["valve_pos"] = await create(
         c,
         "/properties",
-        sml_property(PROP + "valve-position", "Valve position", QUDT + "Angle", objectType="http://dbpedia.org/resource/Valve"),
+        sml_property(
+            PROP + "valve-position", "Valve position", QUDT + "Angle", objectType="http://dbpedia.org/resource/Valve"
+        ),
     )
     w.ids["power"] = await create(c, "/properties", sml_property(PROP + "power", "Engine power", QUDT + "Power"))
 
@@ -103,7 +110,13 @@ async def _procedures(w: World) -> None:
     w.ids["thermo_ds"] = await create(
         c,
         "/procedures",
-        sml_process("urn:x-test:proc:thermo-ds", "Thermometer datasheet", SOSA + "Sensor", "PhysicalComponent", outputs=[PROP + "air-temp"]),
+        sml_process(
+            "urn:x-test:proc:thermo-ds",
+            "Thermometer datasheet",
+            SOSA + "Sensor",
+            "PhysicalComponent",
+            outputs=[PROP + "air-temp"],
+        ),
     )
     w.ids["valve_ctl"] = await create(
         c,
@@ -161,7 +174,9 @@ async def _systems(w: World) -> None:
         validTime=["2022-01-01T00:00:00Z", "now"],
     )
     w.ids["valve"] = await create(c, "/systems", valve)
-    w.ids["fiji"] = await create(c, "/systems", geo_system("urn:x-test:sys:fiji", "Fiji west buoy", geometry=point(-179.5, -16.8)))
+    w.ids["fiji"] = await create(
+        c, "/systems", geo_system("urn:x-test:sys:fiji", "Fiji west buoy", geometry=point(-179.5, -16.8))
+    )
     nogeo = geo_system(
         "urn:x-test:sys:nogeo",
         "Archive sensor",
@@ -181,7 +196,9 @@ async def _sampling_features(w: World) -> None:
         validTime=["2020-03-01T00:00:00Z", "2020-04-01T00:00:00Z"],
     )
     ids["well"] = await create(c, f"/systems/{ids['station']}/samplingFeatures", well)
-    shelter = sampling_feature("urn:x-test:sf:shelter", "Shelter point", {"href": ATMOSPHERE}, point(1.3789, 43.6211, 2))
+    shelter = sampling_feature(
+        "urn:x-test:sf:shelter", "Shelter point", {"href": ATMOSPHERE}, point(1.3789, 43.6211, 2)
+    )
     ids["shelter"] = await create(c, f"/systems/{ids['thermo']}/samplingFeatures", shelter)
     core = sampling_feature(
         "urn:x-test:sf:core",
@@ -232,9 +249,7 @@ async def link_observed_property(store: SqlStore, sf_id: str, rel: str, prop_uid
     """What a Part 2 datastream (control stream) of a sampling feature records for `observedProperty`
     (`controlledProperty`) filtering: an association row from the sampling feature to the property."""
     async with store.engine.begin() as conn:
-        await conn.execute(
-            insert(refs).values(owner_kind="samplingFeatures", owner_id=sf_id, rel=rel, target=prop_uid)
-        )
+        await conn.execute(insert(refs).values(owner_kind="samplingFeatures", owner_id=sf_id, rel=rel, target=prop_uid))
 
 
 async def build_world(client: httpx.AsyncClient, store: SqlStore) -> World:

@@ -44,7 +44,7 @@ async def test_sync_runs_each_scheduled_source_repeatedly(sta_server: str, tmp_p
     scheduler = build_scheduler(Settings(store="x", sources=[source]), store)
     scheduler.start()
     try:
-        for _ in range(150):
+        for _ in range(400):
             await asyncio.sleep(0.2)
             runs = await SqlHarvestSink(store).list_runs("scheduled")
             if len([r for r in runs if r.status.startswith("completed")]) >= 2:

@@ -117,6 +117,8 @@ def _times(data_type: str) -> st.SearchStrategy[str]:
     stamps = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC))
     if data_type == "signedLong":
         stamps = stamps.map(lambda d: d.replace(microsecond=0))
+    elif data_type == "double":  # a double of POSIX seconds keeps microseconds only until 2106
+        stamps = stamps.map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
     return stamps.map(format_iso)
 
 

@@ -270,3 +270,12 @@ def test_default_encodings_are_schema_valid_and_cover_every_media_type() -> None
     assert make_codec(schema, encoding_for(SWE_JSON, schema)).media_type == SWE_JSON
     with pytest.raises(SweSchemaError):
         encoding_for("application/json", schema)
+
+
+def test_generated_fast_paths_are_safe_for_any_field_name() -> None:
+    odd = ["a'b", 'c"d', "e\\nf", "x')); import os; ('"]
+    record = DataRecord(fields=[Quantity(name=n, uom=UnitReference(code="m")) for n in odd])
+    value = {n: float(i) for i, n in enumerate(odd)}
+    for enc in (json_encoding(), JSONEncoding(records_as_arrays=True), csv_encoding(), default_binary_encoding(record)):
+        codec = make_codec(record, enc)
+        assert codec.decode(b"".join(codec.encode([value]))) == [value]

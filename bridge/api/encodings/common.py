@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from shapely.errors import ShapelyError
+from shapely.geometry import shape
+
 from bridge import validation
 from bridge.errors import InvalidBody
 from bridge.model.csapi import Feature, JsonDict, Kind, Link, TimeExtent
@@ -67,6 +70,16 @@ def check_uid(uid: Any, path: str) -> str:
     if not isinstance(uid, str) or not _URI.match(uid):
         raise InvalidBody(f"{path}: the unique identifier must be a URI (e.g. urn:x-org:sensor:1), got {uid!r}")
     return uid
+
+
+def check_geometry(value: Any, path: str) -> None:
+    """A GeoJSON geometry the schema accepts but that cannot be used (e.g. 5-number positions) is a 400."""
+    if value is None:
+        return
+    try:
+        shape(value)
+    except (ValueError, TypeError, AttributeError, KeyError, ShapelyError) as exc:
+        raise InvalidBody(f"{path}: unusable GeoJSON geometry ({exc})") from None
 
 
 def validate_body(schema: str, body: JsonDict, what: str) -> None:

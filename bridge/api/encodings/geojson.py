@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.api.encodings.common import (
+    check_geometry,
     check_uid,
     decode_link,
     decode_period,
@@ -85,6 +86,10 @@ def decode(kind: Kind, body: Any) -> Feature:
     if not isinstance(body, dict):
         raise InvalidBody("the body must be a GeoJSON Feature object")
     validate_body(SCHEMAS[kind], body, f"GeoJSON {kind.value} feature")
+    geometry = body.get("geometry")
+    if kind is Kind.SYSTEM and geometry is not None and geometry.get("type") != "Point":
+        raise InvalidBody("$.geometry.type: the location of a system is a GeoJSON Point (Table 40, D7)")
+    check_geometry(geometry, "$.geometry")
     props: JsonDict = dict(body.get("properties") or {})
     feature = FEATURE_CLASSES[kind](
         uid=check_uid(props.get("uid"), "$.properties.uid"),

@@ -21,6 +21,7 @@ from bridge.model.time import iso_us, parse_datetime, to_us
 from bridge.store.base import ObsRow
 
 SPECIAL = {"NaN": math.nan, "+Infinity": math.inf, "-Infinity": -math.inf, "Infinity": math.inf}
+NAN_MARK = "NaN"  # the `txt` column of a numeric result that is NaN (`num` is NULL)
 
 
 def _number_out(value: float) -> Any:
@@ -48,7 +49,9 @@ class ObservationCodec:
         """The result in SWE Common JSON form (`row` = pk, ds, phenomenon, result, foi, num, txt, extra)."""
         kind = self.kind
         if kind == "num":
-            return None if row[5] is None else _number_out(row[5])
+            if row[5] is None:
+                return "NaN" if row[6] == NAN_MARK else None
+            return _number_out(row[5])
         if kind == "int":
             return None if row[5] is None else int(row[5])
         if kind == "bool":
@@ -96,7 +99,10 @@ class ObservationCodec:
         if value is None:
             return None, None
         if kind in ("num", "int"):
-            return (SPECIAL[value] if isinstance(value, str) else float(value)), None
+            number = SPECIAL[value] if isinstance(value, str) else float(value)
+            if number != number:  # SQLite stores a NaN REAL as NULL: keep NaN as a text mark instead
+                return None, NAN_MARK
+            return number, None
         if kind == "bool":
             return float(bool(value)), None
         if kind == "text":

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bridge.api.encodings.common import (
+    check_geometry,
     check_uid,
     decode_link,
     decode_period,
@@ -50,6 +51,13 @@ GEOMETRY_TYPES = {
 }
 _SOFT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 ASSET_TYPE_DEFINITION = "cs:AssetType"  # checklist D8: kept verbatim
+_PROCESS_REQUIRED = ("type", "definition", "uniqueId", "label")
+_REQUIRED = {
+    Kind.SYSTEM: _PROCESS_REQUIRED,
+    Kind.PROCEDURE: _PROCESS_REQUIRED,
+    Kind.DEPLOYMENT: (*_PROCESS_REQUIRED, "validTime"),  # validTime: required by Table 42 and the GeoJSON schema
+    Kind.PROPERTY: ("uniqueId", "label", "baseProperty"),
+}
 _CORE = {"id", "links", "uniqueId", "label", "description", "definition", "validTime", "typeOf", "attachedTo"}
 _PROCESS_TYPES = {"SimpleProcess", "AggregateProcess"}
 _PROCEDURE_TYPES = {"Procedure", "ObservingProcedure", "SamplingProcedure", "ActuatingProcedure"}
@@ -80,7 +88,7 @@ def encode(feature: Feature, links: list[dict[str, str]], parent_href: str | Non
     """The SensorML-JSON document of a system, deployment, procedure or property."""
     doc: JsonDict = {k: v for k, v in feature.sml.items() if k not in _CORE}
     if isinstance(feature, Property):
-        head = {
+        head: JsonDict = {
             "id": feature.id,
             "uniqueId": feature.uid,
             "label": feature.name,
@@ -115,8 +123,8 @@ def _encode_system(feature: System, doc: JsonDict, parent_href: str | None) -> N
             {"definition": ASSET_TYPE_DEFINITION, "label": "Asset Type", "value": feature.asset_type},
             *classifiers,
         ]
-    if feature.geometry is not None:
-        doc["position"] = feature.geometry
+    if feature.geometry is not None and feature.geometry.get("type") == "Point":
+        doc["position"] = feature.geometry  # the schema's position takes a GeoJSON Point only
     if feature.system_kind:
         doc["typeOf"] = feature.system_kind.to_json()
     if parent_href:
@@ -175,6 +183,9 @@ def decode(kind: Kind, body: Any) -> Feature:
         raise InvalidBody(f"{kind.value} cannot be written as SensorML; use application/geo+json")
     if not isinstance(body, dict):
         raise InvalidBody("the body must be a SensorML-JSON object")
+    missing = [f"$.{key}" for key in _REQUIRED[kind] if key not in body]
+    if missing:  # checked first: inside the schema's oneOf a missing member gives an obscure error
+        raise InvalidBody(f"invalid SensorML {kind.value} description: {', '.join(missing)} is required")
     validate_body(SCHEMAS[kind], body, f"SensorML {kind.value} description")
     extras = {k: v for k, v in body.items() if k not in _CORE}
     feature = FEATURE_CLASSES[kind](
@@ -209,6 +220,7 @@ def _decode_process(feature: System | Procedure, body: JsonDict, extras: JsonDic
         return
     position = extras.get("position")
     if isinstance(position, dict) and position.get("type") in GEOMETRY_TYPES:
+        check_geometry(position, "$.position")
         feature.geometry = extras.pop("position")
     for classifier in extras.get("classifiers") or []:
         if _is_asset_type(classifier):
@@ -220,6 +232,7 @@ def _decode_process(feature: System | Procedure, body: JsonDict, extras: JsonDic
 def _decode_deployment(feature: Deployment, extras: JsonDict) -> None:
     location = extras.pop("location", None)
     if isinstance(location, dict):
+        check_geometry(location, "$.location")
         feature.geometry = location
     platform = extras.pop("platform", None)
     if isinstance(platform, dict) and "system" in platform:

@@ -11,12 +11,14 @@ from typing import Any
 
 import orjson
 
-from bridge.api.encodings.common import decode_link, decode_period, drop_none, encode_period
+from bridge.api.encodings.common import decode_link, decode_period, drop_none, encode_period, validate_body
 from bridge.api.links import LinkContext, link
 from bridge.api.media import JSON
 from bridge.errors import InvalidBody
 from bridge.model.csapi import ControlStream, Datastream, JsonDict, Kind, ref_target
+from bridge.model.stream_schema import JSON as JSON_FORMAT
 from bridge.model.stream_schema import StreamSchema, cached_schema, compile_schema
+from bridge.validation import PART2
 
 Stream = Datastream | ControlStream
 _LINKS = {
@@ -81,6 +83,8 @@ def _links(stream: Stream, kind: Kind, href: str, ctx: LinkContext, canonical_vi
     fmt = "obsFormat" if kind is Kind.DATASTREAM else "cmdFormat"
     out.append(link(f"{href}/schema?{fmt}={JSON}", "schema", JSON, "Schema"))
     out.append(link(ctx.canonical(Kind.SYSTEM, stream.system_id), "system", "application/geo+json", "Parent system"))
+    out.append(link(f"{href}/samplingFeatures", "samplingFeatures", "application/geo+json", "Sampling features"))
+    out.append(link(f"{href}/featuresOfInterest", "featuresOfInterest", "application/geo+json", "Features of interest"))
     out += [link(lk.href, lk.rel or "related", lk.type, lk.title) for lk in stream.links]
     return out
 
@@ -96,14 +100,36 @@ def _text(body: JsonDict, key: str, required: bool = False) -> str | None:
     return value
 
 
-def decode_stream(kind: Kind, body: Any, system_id: str) -> tuple[Stream, StreamSchema]:
-    """A stream (and its compiled schema) from a creation or replacement body."""
+def _check_official(schema: StreamSchema, command: bool) -> None:
+    """The schema, in the format it was given in, must be valid against the official schema of that format,
+    or `/schema` would later serve an invalid document (e.g. a Quantity without `uom`); 400 naming the paths.
+
+    SWE formats are checked against observationSchemaSwe.json / commandSchemaSwe.json directly: the upstream
+    `oneOf` of observationSchema.json also matches the "any other" branch for swe+csv and then fails.
+    """
+    kind = "command" if command else "observation"
+    if schema.source_format == JSON_FORMAT:
+        validate_body(f"{PART2}{kind}SchemaJson.json", schema.json_schema(), "schema")
+    else:
+        validate_body(f"{PART2}{kind}SchemaSwe.json", schema.swe_schema(schema.source_format), "schema")
+
+
+def decode_stream(
+    kind: Kind, body: Any, system_id: str, stored_schema: JsonDict | None = None
+) -> tuple[Stream, StreamSchema]:
+    """A stream (and its compiled schema) from a creation or replacement body.
+
+    The schema is checked against the official schemas when it is new (not when a replacement keeps the
+    stored one: a harvested stream stays editable even if its legacy-derived schema lacks a label).
+    """
     if not isinstance(body, dict):
         raise InvalidBody("the body must be a JSON object")
     is_ds = kind is Kind.DATASTREAM
     if "schema" not in body:
         raise InvalidBody("$.schema is required (the observation/command schema of the stream)")
     schema = compile_schema(body["schema"], command=not is_ds)
+    if body["schema"] != stored_schema:
+        _check_official(schema, not is_ds)
     common: dict[str, Any] = {
         "system_id": system_id,
         "name": _text(body, "name", required=True),

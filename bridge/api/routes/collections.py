@@ -17,7 +17,7 @@ from bridge.api.queries import QUERY_DEPENDENCIES, _public, build_query
 from bridge.api.responses import json_response
 from bridge.api.routes import features as handlers
 from bridge.errors import InvalidBody, InvalidParameter, NotFound
-from bridge.model.csapi import Kind, ref_target
+from bridge.model.csapi import Kind
 from bridge.store.base import Collection, Store
 
 router = APIRouter(tags=["Collections"])
@@ -35,7 +35,7 @@ FEATURE_TYPES = {
 
 def _accepted(kind: Kind) -> set[str]:
     dependant = get_dependant(path="", call=QUERY_DEPENDENCIES[kind])
-    return {p.alias for p in _all_query_params(dependant)}  # type: ignore[attr-defined]
+    return {p.alias for p in _all_query_params(dependant)}
 
 
 ACCEPTED = {kind: _accepted(kind) | {"f"} for kind in QUERY_DEPENDENCIES}
@@ -131,7 +131,7 @@ async def post_items(request: Request, store: StoreDep, ctx: LinksDep, cid: CidP
         if coll.builtin:
             raise InvalidBody(f"'{cid}' holds every {coll.kind.value} resource already; nothing to add")
         refs = await _uri_list(request, declared)
-        ids = [await _resolve_ref(store, coll.kind, r) for r in refs]
+        ids = [await _resolve_ref(store, ctx, coll.kind, r) for r in refs]
         await store.add_to_collection(cid, coll.kind, ids)
         return Response(status_code=204)
     if coll.kind is Kind.SAMPLING_FEATURE:
@@ -152,13 +152,16 @@ async def _uri_list(request: Request, declared: str) -> list[str]:
     return refs
 
 
-async def _resolve_ref(store: Store, kind: Kind, ref: str) -> str:
-    """A canonical URL or a UID (Req 71) → local id of a resource of `kind` on this server."""
+async def _resolve_ref(store: Store, ctx: LinkContext, kind: Kind, ref: str) -> str:
+    """A canonical URL (absolute, or a path under the API root) or a UID (Req 71) → local id of a resource
+    of `kind` on this server; existence is checked when the membership is added."""
     local = await store.find_feature_uid(kind, ref)
     if local is not None:
         return local
-    if f"/{kind.value}/" in ref:
-        return ref_target(ref)
+    for base in (ctx.canonical(kind, ""), f"/{kind.value}/"):
+        rid = ref[len(base) :].split("?", 1)[0].split("#", 1)[0].rstrip("/") if ref.startswith(base) else ""
+        if rid and "/" not in rid:
+            return rid
     raise InvalidBody(f"'{ref}' is neither a canonical URL nor a UID of a {kind.value} resource on this server")
 
 

@@ -1,4 +1,4 @@
-"""Commands, status reports and results (Part 2 `/conf/controlstream`, §5.3-5.5)."""
+"""Commands (Part 2 `/conf/controlstream`, §5.3); their status reports and results are in `command_reports`."""
 
 from typing import Annotated, Any
 
@@ -6,40 +6,37 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.deps import LinksDep, SettingsDep, StoreDep, get_pipeline, json_body
-from bridge.api.dynamic_queries import command_query, status_query
+from bridge.api.deps import LinksDep, StoreDep, json_body
+from bridge.api.dynamic_queries import command_query
 from bridge.api.encodings.commands import (
     command_from_record,
     command_to_record,
     decode_command,
-    decode_result,
-    decode_status,
     encode_command,
-    encode_result,
     encode_status,
 )
 from bridge.api.encodings.streams import stream_schema
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import JSON, canonical, negotiate
-from bridge.api.params import CursorParam, FParam, LimitParam, clamp_limit
+from bridge.api.params import FParam
 from bridge.api.responses import json_response, openapi_content
+from bridge.api.routes.command_reports import PipelineDep
+from bridge.api.routes.command_reports import router as reports_router
 from bridge.api.routes.features import merge_patch
 from bridge.commands.pipeline import CommandPipeline
-from bridge.errors import InvalidBody, UnsupportedMediaType
-from bridge.model.commands import check_report
+from bridge.errors import Conflict, InvalidBody, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Command, CommandStatus, ControlStream, Kind, StatusCode
 from bridge.model.query import CommandQuery, StatusQuery
 from bridge.store.base import Store
+from bridge.store.tokens import TOKEN_PARAM
 
 router = APIRouter(tags=["Commands"])
 IdPath = Annotated[str, Path(description="Local identifier of the command")]
 CsIdPath = Annotated[str, Path(alias="controlStreamId", description="Local identifier of the control stream")]
-SubIdPath = Annotated[str, Path(description="Local identifier of the report/result")]
 CmdQuery = Annotated[CommandQuery, Depends(command_query)]
-StQuery = Annotated[StatusQuery, Depends(status_query)]
-PipelineDep = Annotated[CommandPipeline, Depends(get_pipeline)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retried POST a no-op")]
 WRITE_FORMATS = [JSON, swe.SWE_JSON, swe.SWE_CSV, swe.SWE_BINARY]
+READ_FORMATS = [*WRITE_FORMATS, swe.SWE_TEXT]
 
 
 async def _stream(store: Store, cs_id: str) -> ControlStream:
@@ -51,13 +48,17 @@ async def _stream(store: Store, cs_id: str) -> ControlStream:
 async def list_commands(
     store: Store, request: Request, ctx: LinkContext, query: CommandQuery, f: str | None, stream: ControlStream | None
 ) -> Response:
-    offered = [JSON] + ([m for m in WRITE_FORMATS[1:]] if stream is not None else [])
+    """A page of commands in JSON, or (one control stream) in a SWE format with the next page in a `Link` header."""
+    offered = READ_FORMATS if stream is not None else [JSON]
     media_type = negotiate(request, offered, f)
     page = await store.list_commands(query)
     if media_type != JSON and stream is not None:
         schema = stream_schema(stream)
         records = [command_to_record(c, schema) for c in page.items]
-        return StreamingResponse(schema.codec(media_type).encode(records), media_type=media_type)
+        headers = {}
+        if page.next_token:
+            headers["Link"] = f'<{ctx.with_params(**{TOKEN_PARAM: page.next_token})}>; rel="next"'
+        return StreamingResponse(schema.codec(media_type).encode(records), media_type=media_type, headers=headers)
     items = [encode_command(c, ctx, canonical_view=False) for c in page.items]
     links = paging_links(ctx, page.next_token, page.prev_token, JSON, {JSON: "json"})
     return json_response({"items": items, "links": links}, media_type)
@@ -71,7 +72,7 @@ async def all_commands(request: Request, store: StoreDep, ctx: LinksDep, query: 
 @router.get(
     "/controlstreams/{controlStreamId}/commands",
     summary="Commands of a control stream (JSON or SWE Common)",
-    responses={200: {"content": openapi_content(*WRITE_FORMATS)}},
+    responses={200: {"content": openapi_content(*READ_FORMATS)}},
 )
 async def stream_commands(
     request: Request, store: StoreDep, ctx: LinksDep, cs_id: CsIdPath, query: CmdQuery, f: FParam = None
@@ -142,8 +143,10 @@ async def _update(store: Store, pipeline: CommandPipeline, cmd_id: str, params: 
     updated = decode_command({"parameters": params, "samplingFeature@id": current.sampling_feature_id}, stream,
                              stream_schema(stream))  # fmt: skip
     current.parameters = updated.parameters
+    if current.current_status.is_final:
+        raise Conflict(f"command {cmd_id} is {current.current_status.value}; it can no longer be changed")
+    await pipeline.update(stream, current)  # forwarded first: an update the legacy service refuses changes nothing
     await store.replace_command(current)
-    await pipeline.update(stream, current)
     return Response(status_code=204)
 
 
@@ -168,71 +171,57 @@ async def patch_command(request: Request, store: StoreDep, pipeline: PipelineDep
     "/commands/{id}", summary="Delete a command (an unfinished one is canceled upstream first)", status_code=204
 )
 async def delete_command(store: StoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
-    command = await store.get_command(id, feasibility=False)
+    return await _delete(store, pipeline, id)
+
+
+async def _delete(store: Store, pipeline: CommandPipeline, cmd_id: str) -> Response:
+    command = await store.get_command(cmd_id, feasibility=False)
     if not command.current_status.is_final:
         stream = await _stream(store, command.controlstream_id)
-        report = CommandStatus(command_id=id, status_code=StatusCode.CANCELED, message="canceled by deletion")
+        report = CommandStatus(command_id=cmd_id, status_code=StatusCode.CANCELED, message="canceled by deletion")
         await pipeline.cancel(stream, command, report)
-    await store.delete_command(id)
+    await store.delete_command(cmd_id)
     return Response(status_code=204)
 
 
-@router.get("/commands/{id}/status", summary="Status reports of a command")
-async def list_status(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, query: StQuery, f: FParam = None
+# `/controlstreams/{csId}/commands/{id}`: the same command, off its canonical URL (CRD/UPD paths) ------------
+async def _owned(store: Store, cs_id: str, cmd_id: str) -> Command:
+    command = await store.get_command(cmd_id, feasibility=False)
+    if command.controlstream_id != cs_id:
+        raise NotFound(f"command '{cmd_id}' does not belong to control stream '{cs_id}'")
+    return command
+
+
+@router.get("/controlstreams/{controlStreamId}/commands/{id}", summary="One command of a control stream")
+async def get_stream_command(
+    request: Request, store: StoreDep, ctx: LinksDep, cs_id: CsIdPath, id: IdPath, f: FParam = None
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
-    query.command_id = id
-    page = await store.list_status(query)
-    items = [encode_status(s, ctx) for s in page.items]
-    links = paging_links(ctx, page.next_token, page.prev_token, JSON, {JSON: "json"})
-    return json_response({"items": items, "links": links}, media_type)
+    command = await _owned(store, cs_id, id)
+    headers = {"Link": f'<{ctx.href(f"/commands/{id}")}>; rel="canonical"'}
+    return json_response(encode_command(command, ctx, False), media_type, headers=headers)
 
 
-@router.post("/commands/{id}/status", summary="Add a status report (CANCELED = cancel request)", status_code=201)
-async def post_status(request: Request, store: StoreDep, pipeline: PipelineDep, ctx: LinksDep, id: IdPath) -> Response:
-    report = decode_status(await json_body(request), id)
-    command = await store.get_command(id, feasibility=False)
-    if report.status_code is StatusCode.CANCELED:
-        await pipeline.cancel(await _stream(store, command.controlstream_id), command, report)
-        return Response(status_code=201, headers={"Location": ctx.href(f"/commands/{id}/status")})
-    problem = check_report(report.status_code, report.execution_time is not None)
-    if problem:
-        raise InvalidBody(problem)
-    stored = await store.add_status(report)
-    return Response(status_code=201, headers={"Location": ctx.href(f"/commands/{id}/status/{stored.id}")})
+@router.put("/controlstreams/{controlStreamId}/commands/{id}", summary="Replace a command", status_code=204)
+async def put_stream_command(
+    request: Request, store: StoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath
+) -> Response:
+    await _owned(store, cs_id, id)
+    return await put_command(request, store, pipeline, id)
 
 
-@router.get("/commands/{id}/status/{statusId}", summary="One status report")
-async def get_status(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath,
-    status_id: Annotated[str, Path(alias="statusId")], f: FParam = None,
-) -> Response:  # fmt: skip
-    media_type = negotiate(request, [JSON], f)
-    return json_response(encode_status(await store.get_status(id, status_id), ctx), media_type)
+@router.patch("/controlstreams/{controlStreamId}/commands/{id}", summary="Update a command", status_code=204)
+async def patch_stream_command(
+    request: Request, store: StoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath
+) -> Response:
+    await _owned(store, cs_id, id)
+    return await patch_command(request, store, pipeline, id)
 
 
-@router.get("/commands/{id}/result", summary="Results of a command")
-async def list_results(
-    request: Request, store: StoreDep, settings: SettingsDep, ctx: LinksDep, id: IdPath,
-    limit: LimitParam = None, cursor: CursorParam = None, f: FParam = None,
-) -> Response:  # fmt: skip
-    media_type = negotiate(request, [JSON], f)
-    page = await store.list_results(id, clamp_limit(limit or settings.default_limit, settings.max_limit), cursor)
-    links = paging_links(ctx, page.next_token, page.prev_token, JSON, {JSON: "json"})
-    return json_response({"items": [encode_result(r, ctx) for r in page.items], "links": links}, media_type)
+@router.delete("/controlstreams/{controlStreamId}/commands/{id}", summary="Delete a command", status_code=204)
+async def delete_stream_command(store: StoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath) -> Response:
+    await _owned(store, cs_id, id)
+    return await _delete(store, pipeline, id)
 
 
-@router.post("/commands/{id}/result", summary="Add a result to a command", status_code=201)
-async def post_result(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
-    stored = await store.add_result(decode_result(await json_body(request), id))
-    return Response(status_code=201, headers={"Location": ctx.href(f"/commands/{id}/result/{stored.id}")})
-
-
-@router.get("/commands/{id}/result/{resultId}", summary="One result")
-async def get_result(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath,
-    result_id: Annotated[str, Path(alias="resultId")], f: FParam = None,
-) -> Response:  # fmt: skip
-    media_type = negotiate(request, [JSON], f)
-    return json_response(encode_result(await store.get_result(id, result_id), ctx), media_type)
+router.include_router(reports_router)

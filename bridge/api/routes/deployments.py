@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.responses import Response
@@ -20,7 +20,7 @@ from bridge.model.query import FeatureQuery
 router = canonical_router(Kind.DEPLOYMENT, deployment_query, can_create=True, title="Deployments", top_level=True)
 DeploymentQuery = Annotated[FeatureQuery, Depends(deployment_query)]
 SystemDeploymentQuery = Annotated[FeatureQuery, Depends(system_deployment_query)]
-READ = {200: {"content": openapi_content(*FORMATS[Kind.DEPLOYMENT])}}
+READ: dict[int | str, dict[str, Any]] = {200: {"content": openapi_content(*FORMATS[Kind.DEPLOYMENT])}}
 
 
 @router.get(

@@ -1,6 +1,6 @@
 """System events (`/systemEvents`, `/systems/{id}/events`) and system history (`/systems/{id}/history`)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
@@ -14,6 +14,8 @@ from bridge.api.links import LinkContext, link, paging_links
 from bridge.api.media import GEOJSON, JSON, SML_JSON, negotiate
 from bridge.api.params import CursorParam, FParam, LimitParam, clamp_limit, parse_time
 from bridge.api.responses import json_response
+from bridge.api.routes.features import merge_patch
+from bridge.errors import InvalidBody
 from bridge.model.csapi import Kind
 from bridge.model.query import EventQuery
 from bridge.store.base import Revision, Store
@@ -35,6 +37,15 @@ async def _list(store: Store, request: Request, ctx: LinkContext, query: EventQu
 
 @router.get("/systemEvents", summary="Events of all systems")
 async def list_events(request: Request, store: StoreDep, ctx: LinksDep, query: EvQuery, f: FParam = None) -> Response:
+    return await _list(store, request, ctx, query, f)
+
+
+@router.get(
+    "/systemevents", summary="Events of all systems (lower-case alias used by the ATS)", include_in_schema=False
+)
+async def list_events_alias(
+    request: Request, store: StoreDep, ctx: LinksDep, query: EvQuery, f: FParam = None
+) -> Response:
     return await _list(store, request, ctx, query, f)
 
 
@@ -65,19 +76,68 @@ async def get_event(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath
     return json_response(encode_event(await store.get_event(id), ctx, True), media_type)
 
 
-@router.put("/systemEvents/{id}", summary="Replace a system event", status_code=204)
-async def put_event(request: Request, store: StoreDep, id: IdPath) -> Response:
-    current = await store.get_event(id)
-    event = decode_event(await json_body(request), current.system_id)
-    event.id = id
+async def _replace(store: Store, event_id: str, system_id: str | None, body: Any) -> Response:
+    current = await store.get_event(event_id, system_id)
+    event = decode_event(body, current.system_id)
+    event.id = event_id
     await store.replace_event(event)
     return Response(status_code=204)
 
 
+async def _patch(store: Store, request: Request, ctx: LinkContext, event_id: str, system_id: str | None) -> Response:
+    patch = await json_body(request)
+    if not isinstance(patch, dict):
+        raise InvalidBody("a merge patch must be a JSON object")
+    doc = encode_event(await store.get_event(event_id, system_id), ctx, True)
+    editable = {k: v for k, v in doc.items() if k not in ("id", "links")}
+    return await _replace(store, event_id, system_id, merge_patch(editable, patch))
+
+
+async def _delete(store: Store, event_id: str, system_id: str | None) -> Response:
+    await store.get_event(event_id, system_id)
+    await store.delete_event(event_id)
+    return Response(status_code=204)
+
+
+@router.put("/systemEvents/{id}", summary="Replace a system event", status_code=204)
+async def put_event(request: Request, store: StoreDep, id: IdPath) -> Response:
+    return await _replace(store, id, None, await json_body(request))
+
+
+@router.patch("/systemEvents/{id}", summary="Update a system event (merge patch)", status_code=204)
+async def patch_event(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+    return await _patch(store, request, ctx, id, None)
+
+
 @router.delete("/systemEvents/{id}", summary="Delete a system event", status_code=204)
 async def delete_event(store: StoreDep, id: IdPath) -> Response:
-    await store.delete_event(id)
-    return Response(status_code=204)
+    return await _delete(store, id, None)
+
+
+@router.get("/systems/{systemId}/events/{id}", summary="One event of a system")
+async def get_system_event(
+    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath, f: FParam = None
+) -> Response:
+    media_type = negotiate(request, EVENT_FORMATS, f)
+    headers = {"Link": f'<{ctx.href(f"/systemEvents/{id}")}>; rel="canonical"'}
+    return json_response(encode_event(await store.get_event(id, system_id), ctx, False), media_type, headers=headers)
+
+
+@router.put("/systems/{systemId}/events/{id}", summary="Replace an event of a system", status_code=204)
+async def put_system_event(request: Request, store: StoreDep, system_id: SystemIdPath, id: IdPath) -> Response:
+    return await _replace(store, id, system_id, await json_body(request))
+
+
+@router.patch("/systems/{systemId}/events/{id}", summary="Update an event of a system", status_code=204)
+async def patch_system_event(
+    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath
+) -> Response:
+    return await _patch(store, request, ctx, id, system_id)
+
+
+@router.delete("/systems/{systemId}/events/{id}", summary="Delete an event of a system", status_code=204)
+async def delete_system_event(store: StoreDep, system_id: SystemIdPath, id: IdPath) -> Response:
+    return await _delete(store, id, system_id)
 
 
 def _revision(rev: Revision, ctx: LinkContext, media_type: str, system_id: str) -> dict[str, object]:

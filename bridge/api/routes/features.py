@@ -17,7 +17,7 @@ from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import GEOJSON, JSON, SML_JSON, canonical, negotiate
 from bridge.api.responses import json_response
 from bridge.errors import Conflict, InvalidBody, UnsupportedMediaType
-from bridge.model.csapi import Deployment, Feature, JsonDict, Kind
+from bridge.model.csapi import Deployment, Feature, JsonDict, Kind, Procedure, System
 from bridge.model.query import FeatureQuery
 from bridge.model.time import format_datetime, utcnow
 from bridge.store.base import Store
@@ -169,8 +169,27 @@ async def patch_feature(store: Store, request: Request, ctx: LinkContext, kind: 
     feature = geojson.decode(kind, patched) if fmt == GEOJSON else sensorml.decode(kind, patched)
     feature.id, feature.parent_id, feature.provenance = rid, current.parent_id, current.provenance
     feature.links = current.links
+    keep_unseen(current, feature, fmt)
     await store.replace_feature(feature)
     return Response(status_code=204)
+
+
+def keep_unseen(current: Feature, patched: Feature, fmt: str) -> None:
+    """A merge patch changes only what it names: members the patched encoding does not show are kept."""
+    if fmt != GEOJSON:
+        patched.properties = current.properties
+        return
+    patched.sml = current.sml
+    if isinstance(current, System | Procedure) and isinstance(patched, System | Procedure):
+        patched.observed_properties = current.observed_properties
+        patched.controlled_properties = current.controlled_properties
+    if isinstance(current, Deployment) and isinstance(patched, Deployment):
+        before = {d.system.href: d for d in current.deployed_systems}
+        for deployed in patched.deployed_systems:
+            old = before.get(deployed.system.href)
+            if old is not None:
+                deployed.name, deployed.description = old.name, old.description
+                deployed.configuration = old.configuration
 
 
 def _patch_format(kind: Kind, request: Request, patch: JsonDict) -> str:

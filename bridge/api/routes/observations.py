@@ -1,12 +1,12 @@
 """Observations: `/observations[/{id}]`, `/datastreams/{id}/observations` (GET streamed, POST batch)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.deps import LinksDep, StoreDep, json_body
 from bridge.api.dynamic_queries import observation_query
 from bridge.api.encodings.observations import ObservationCodec, stream_json
 from bridge.api.encodings.streams import stream_schema
@@ -14,10 +14,11 @@ from bridge.api.links import LinkContext, link
 from bridge.api.media import JSON, canonical, negotiate
 from bridge.api.params import FParam
 from bridge.api.responses import json_response, openapi_content
-from bridge.errors import InvalidBody, UnsupportedMediaType
+from bridge.api.routes.features import merge_patch
+from bridge.errors import InvalidBody, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Datastream, Kind
-from bridge.model.query import ObservationQuery
-from bridge.store.base import Store
+from bridge.model.query import FeatureQuery, IdList, ObservationQuery
+from bridge.store.base import ObsRow, Store
 from bridge.store.tokens import TOKEN_PARAM
 
 router = APIRouter(tags=["Observations"])
@@ -78,7 +79,10 @@ async def list_observations(
 ) -> Response:
     ds = None
     if query.datastreams is not None and len(query.datastreams.local) == 1:
-        ds = await _datastream(store, query.datastreams.local[0])
+        try:  # one datastream: its SWE formats are offered too
+            ds = await _datastream(store, query.datastreams.local[0])
+        except NotFound:
+            ds = None  # a filter naming an unknown datastream matches nothing
     return await _respond(store, request, ctx, query, ds, f)
 
 
@@ -114,6 +118,7 @@ async def post_observations(request: Request, store: StoreDep, ctx: LinksDep, ds
     if not body.strip():
         raise InvalidBody("the request body is empty")
     rows = codec.decode_body(media_type, body)
+    await _check_sampling_features(store, rows)
     single = media_type == JSON and body.lstrip()[:1] == b"{"
     result = await store.insert_observations(ds_id, rows, want_ids=True)
     if single and isinstance(result, list):
@@ -124,30 +129,107 @@ async def post_observations(request: Request, store: StoreDep, ctx: LinksDep, ds
     return json_response({"count": result}, JSON, 201, headers)
 
 
+async def _check_sampling_features(store: Store, rows: list[ObsRow]) -> None:
+    """`samplingFeature@id` (or the SWE FOI field) must name a sampling feature of this server (400 otherwise)."""
+    fois = sorted({r[3] for r in rows if r[3]})
+    if not fois:
+        return
+    page = await store.list_features(
+        FeatureQuery(kind=Kind.SAMPLING_FEATURE, ids=IdList(local=tuple(fois)), limit=len(fois))
+    )
+    missing = sorted(set(fois) - {f.id for f in page.items})
+    if missing:
+        raise InvalidBody(
+            f"samplingFeature@id: no sampling feature {', '.join(repr(m) for m in missing)} on this server"
+        )
+
+
+async def _observation(store: Store, obs_id: str, ds_id: str | None) -> tuple[Any, str]:
+    """An observation row and its datastream id (404 when it is not in datastream `ds_id`)."""
+    row, owner = await store.get_observation(obs_id)
+    if ds_id is not None and owner != ds_id:
+        raise NotFound(f"observation '{obs_id}' does not belong to datastream '{ds_id}'")
+    return row, owner
+
+
+async def _get(
+    request: Request, store: Store, ctx: LinkContext, obs_id: str, ds_id: str | None, f: str | None
+) -> Response:
+    media_type = negotiate(request, [JSON], f)
+    row, owner = await _observation(store, obs_id, ds_id)
+    body = _codec_for(await _datastream(store, owner)).to_json(row)
+    canonical_url = ctx.href(f"/observations/{obs_id}")
+    body["links"] = [
+        link(canonical_url, "self" if ds_id is None else "canonical", JSON),
+        link(ctx.href(f"/datastreams/{owner}"), "datastream", JSON),
+    ]
+    headers = None if ds_id is None else {"Link": f'<{canonical_url}>; rel="canonical"'}
+    return json_response(body, media_type, headers=headers)
+
+
+async def _replace(store: Store, obs_id: str, ds_id: str | None, body: Any) -> Response:
+    _, owner = await _observation(store, obs_id, ds_id)
+    codec = _codec_for(await _datastream(store, owner))
+    if isinstance(body, list):
+        raise InvalidBody("PUT takes exactly one observation")
+    row = codec.from_json(body, 0)
+    await _check_sampling_features(store, [row])
+    await store.replace_observation(obs_id, row)
+    return Response(status_code=204)
+
+
+async def _patch(store: Store, obs_id: str, ds_id: str | None, patch: Any) -> Response:
+    if not isinstance(patch, dict):
+        raise InvalidBody("a merge patch must be a JSON object")
+    row, owner = await _observation(store, obs_id, ds_id)
+    current = _codec_for(await _datastream(store, owner)).to_json(row)
+    editable = {k: v for k, v in current.items() if k not in ("id", "datastream@id")}
+    return await _replace(store, obs_id, ds_id, merge_patch(editable, patch))
+
+
+async def _delete(store: Store, obs_id: str, ds_id: str | None) -> Response:
+    await _observation(store, obs_id, ds_id)
+    await store.delete_observation(obs_id)
+    return Response(status_code=204)
+
+
 @router.get("/observations/{id}", summary="One observation")
 async def get_observation(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
-    media_type = negotiate(request, [JSON], f)
-    row, ds_id = await store.get_observation(id)
-    body = _codec_for(await _datastream(store, ds_id)).to_json(row)
-    body["links"] = [
-        link(ctx.href(f"/observations/{id}"), "self", JSON),
-        link(ctx.href(f"/datastreams/{ds_id}"), "datastream", JSON),
-    ]
-    return json_response(body, media_type)
+    return await _get(request, store, ctx, id, None, f)
 
 
 @router.put("/observations/{id}", summary="Replace an observation", status_code=204)
 async def put_observation(request: Request, store: StoreDep, id: IdPath) -> Response:
-    _, ds_id = await store.get_observation(id)
-    codec = _codec_for(await _datastream(store, ds_id))
-    rows = codec.decode_body(JSON, await request.body())
-    if len(rows) != 1:
-        raise InvalidBody("PUT takes exactly one observation")
-    await store.replace_observation(id, rows[0])
-    return Response(status_code=204)
+    return await _replace(store, id, None, await json_body(request))
+
+
+@router.patch("/observations/{id}", summary="Update an observation (JSON merge patch)", status_code=204)
+async def patch_observation(request: Request, store: StoreDep, id: IdPath) -> Response:
+    return await _patch(store, id, None, await json_body(request))
 
 
 @router.delete("/observations/{id}", summary="Delete an observation", status_code=204)
 async def delete_observation(store: StoreDep, id: IdPath) -> Response:
-    await store.delete_observation(id)
-    return Response(status_code=204)
+    return await _delete(store, id, None)
+
+
+@router.get("/datastreams/{dataStreamId}/observations/{id}", summary="One observation of a datastream")
+async def get_ds_observation(
+    request: Request, store: StoreDep, ctx: LinksDep, ds_id: DsIdPath, id: IdPath, f: FParam = None
+) -> Response:
+    return await _get(request, store, ctx, id, ds_id, f)
+
+
+@router.put("/datastreams/{dataStreamId}/observations/{id}", summary="Replace an observation", status_code=204)
+async def put_ds_observation(request: Request, store: StoreDep, ds_id: DsIdPath, id: IdPath) -> Response:
+    return await _replace(store, id, ds_id, await json_body(request))
+
+
+@router.patch("/datastreams/{dataStreamId}/observations/{id}", summary="Update an observation", status_code=204)
+async def patch_ds_observation(request: Request, store: StoreDep, ds_id: DsIdPath, id: IdPath) -> Response:
+    return await _patch(store, id, ds_id, await json_body(request))
+
+
+@router.delete("/datastreams/{dataStreamId}/observations/{id}", summary="Delete an observation", status_code=204)
+async def delete_ds_observation(store: StoreDep, ds_id: DsIdPath, id: IdPath) -> Response:
+    return await _delete(store, id, ds_id)

@@ -12,15 +12,18 @@ from bridge.api.encodings.streams import decode_stream, encode_stream, stream_sc
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import JSON, negotiate
 from bridge.api.params import CascadeParam, FParam
+from bridge.api.queries import sampling_feature_query
 from bridge.api.responses import json_response
+from bridge.api.routes import features as handlers
 from bridge.api.routes.features import merge_patch
-from bridge.errors import InvalidBody, InvalidParameter
+from bridge.errors import InvalidBody, InvalidParameter, NotFound
 from bridge.model.csapi import ControlStream, Datastream, Kind
 from bridge.model.query import FeatureQuery, IdList, StreamQuery
 from bridge.model.stream_schema import JSON as JSON_FORMAT
 from bridge.store.base import Store
 
 IdPath = Annotated[str, Path(description="Local identifier of the stream")]
+StreamIdPath = Annotated[str, Path(alias="streamId", description="Local identifier of the stream")]
 SystemIdPath = Annotated[str, Path(alias="systemId", description="Local identifier of the system")]
 DeploymentIdPath = Annotated[str, Path(alias="deploymentId", description="Local identifier of the deployment")]
 
@@ -53,11 +56,18 @@ async def _check_sampling_feature(store: Store, stream: Datastream | ControlStre
 
 async def _replace(store: Store, kind: Kind, sid: str, body: Any) -> Response:
     current = await store.get_stream(kind, sid)
-    stream, schema = decode_stream(kind, body, current.system_id)
+    stream, schema = decode_stream(kind, body, current.system_id, current.schema)
     stream.id, stream.provenance = sid, current.provenance
     await _check_sampling_feature(store, stream)
     await store.replace_stream(stream, schema.result_kind if kind is Kind.DATASTREAM else None)
     return Response(status_code=204)
+
+
+async def _patch(store: Store, ctx: LinkContext, kind: Kind, sid: str, patch: Any) -> Response:
+    if not isinstance(patch, dict):
+        raise InvalidBody("a merge patch must be a JSON object")
+    current = await store.get_stream(kind, sid)
+    return await _replace(store, kind, sid, merge_patch(_editable(current, ctx), patch))
 
 
 def _editable(stream: Datastream | ControlStream, ctx: LinkContext) -> dict[str, Any]:
@@ -141,15 +151,100 @@ def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str)
 
     @router.patch(base + "/{id}", summary="Update a stream (JSON merge patch)", status_code=204)
     async def patch_stream(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
-        patch = await json_body(request)
-        if not isinstance(patch, dict):
-            raise InvalidBody("a merge patch must be a JSON object")
-        current = await store.get_stream(kind, id)
-        return await _replace(store, kind, id, merge_patch(_editable(current, ctx), patch))
+        return await _patch(store, ctx, kind, id, await json_body(request))
 
     @router.delete(base + "/{id}", summary="Delete a stream (409 with data unless cascade=true)", status_code=204)
     async def delete_stream(store: StoreDep, id: IdPath, cascade: CascadeParam = False) -> Response:
         await store.delete_stream(kind, id, cascade)
         return Response(status_code=204)
 
+    @router.put(base + "/{id}/schema", summary="Replace the schema (409 once the stream has data)", status_code=204)
+    async def put_schema(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+        doc = _editable(await store.get_stream(kind, id), ctx)
+        doc["schema"] = await json_body(request)
+        return await _replace(store, kind, id, doc)
+
+    _add_feature_lists(router, kind, title)
+    _add_system_paths(router, kind, title)
     return router
+
+
+def _add_feature_lists(router: APIRouter, kind: Kind, title: str) -> None:
+    """`/{streams}/{id}/samplingFeatures` and `/featuresOfInterest` (Part 2 sf-/foi-ref-from-datastream)."""
+    SfQuery = Annotated[FeatureQuery, Depends(sampling_feature_query)]
+
+    async def features(
+        request: Request, store: Store, ctx: LinkContext, sid: str, query: FeatureQuery, f: str | None, ultimate: bool
+    ) -> Response:
+        ids = await store.stream_features(kind, sid, ultimate)
+        query.ids = IdList(local=tuple(await _restrict(store, ids, query.ids)))
+        return await handlers.list_features(store, request, ctx, query, f)
+
+    @router.get(f"/{kind.value}/{{streamId}}/samplingFeatures", summary=f"Sampling features of a {title.lower()[:-1]}")
+    async def sampling_features(
+        request: Request, store: StoreDep, ctx: LinksDep, sid: StreamIdPath, query: SfQuery, f: FParam = None
+    ) -> Response:
+        return await features(request, store, ctx, sid, query, f, ultimate=False)
+
+    @router.get(
+        f"/{kind.value}/{{streamId}}/featuresOfInterest",
+        summary="Features of interest hosted here (what the stream's sampling features sample, transitively)",
+    )
+    async def features_of_interest(
+        request: Request, store: StoreDep, ctx: LinksDep, sid: StreamIdPath, query: SfQuery, f: FParam = None
+    ) -> Response:
+        return await features(request, store, ctx, sid, query, f, ultimate=True)
+
+
+async def _restrict(store: Store, ids: list[str], wanted: IdList | None) -> list[str]:
+    """The stream's sampling features that an `id` parameter (local ids or UIDs/prefixes) designates."""
+    if wanted is None or not ids:
+        return ids
+    if wanted.local:
+        return [i for i in ids if i in wanted.local]
+    page = await store.list_features(
+        FeatureQuery(kind=Kind.SAMPLING_FEATURE, ids=IdList(local=tuple(ids)), limit=len(ids))
+    )
+    uids = set(wanted.exact_uids)
+    return [f.id for f in page.items if f.uid in uids or f.uid.startswith(wanted.uid_prefixes)]
+
+
+def _add_system_paths(router: APIRouter, kind: Kind, title: str) -> None:
+    """`/systems/{sysId}/{streams}/{id}`: the stream off its canonical URL (CRD/UPD paths, `rel=canonical`)."""
+    path = f"/systems/{{systemId}}/{kind.value}/{{id}}"
+
+    async def owned(store: Store, system_id: str, sid: str) -> None:
+        await store.get_feature(Kind.SYSTEM, system_id)
+        found = await store.list_streams(StreamQuery(kind=kind, ids=IdList(local=(sid,)), of_system=system_id, limit=1))
+        if not found.items:
+            raise NotFound(f"{kind.value} '{sid}' does not belong to system '{system_id}'")
+
+    @router.get(path, summary=f"A {title.lower()[:-1]} of a system")
+    async def get_system_stream(
+        request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath, f: FParam = None
+    ) -> Response:
+        media_type = negotiate(request, [JSON], f)
+        await owned(store, system_id, id)
+        headers = {"Link": f'<{ctx.canonical(kind, id)}>; rel="canonical"'}
+        body = encode_stream(await store.get_stream(kind, id), ctx, canonical_view=False)
+        return json_response(body, media_type, headers=headers)
+
+    @router.put(path, summary=f"Replace a {title.lower()[:-1]} of a system", status_code=204)
+    async def put_system_stream(request: Request, store: StoreDep, system_id: SystemIdPath, id: IdPath) -> Response:
+        await owned(store, system_id, id)
+        return await _replace(store, kind, id, await json_body(request))
+
+    @router.patch(path, summary=f"Update a {title.lower()[:-1]} of a system", status_code=204)
+    async def patch_system_stream(
+        request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath
+    ) -> Response:
+        await owned(store, system_id, id)
+        return await _patch(store, ctx, kind, id, await json_body(request))
+
+    @router.delete(path, summary=f"Delete a {title.lower()[:-1]} of a system", status_code=204)
+    async def delete_system_stream(
+        store: StoreDep, system_id: SystemIdPath, id: IdPath, cascade: CascadeParam = False
+    ) -> Response:
+        await owned(store, system_id, id)
+        await store.delete_stream(kind, id, cascade)
+        return Response(status_code=204)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import Conflict, NotFound
 from bridge.model.commands import check_transition
-from bridge.model.csapi import FINAL_STATUSES, Command, CommandResult, CommandStatus, Kind, Link, Provenance, StatusCode
+from bridge.model.csapi import FINAL_STATUSES, Command, CommandStatus, Kind, Link, Provenance, StatusCode
 from bridge.model.query import CommandQuery, Page, StatusQuery
 from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.sql import filters
-from bridge.store.sql.features import new_id
+from bridge.store.sql.features import new_id, storable
 from bridge.store.sql.paging import page_by_pk
 from bridge.store.sql.streams import _period, _system_ids, _us
 from bridge.store.sql.tables import command_results, command_status, commands, controlstreams
@@ -47,7 +48,7 @@ def command_row(cmd: Command) -> dict[str, Any]:
     }
 
 
-def row_command(row: Mapping[str, Any]) -> Command:
+def row_command(row: Mapping[Any, Any]) -> Command:
     doc = orjson.loads(row["doc"])
     prov = None
     if row["source"]:
@@ -81,7 +82,7 @@ def status_row(status: CommandStatus) -> dict[str, Any]:
     }
 
 
-def row_status(row: Mapping[str, Any]) -> CommandStatus:
+def row_status(row: Mapping[Any, Any]) -> CommandStatus:
     return CommandStatus(
         id=row["id"],
         command_id=row["command_id"],
@@ -108,6 +109,23 @@ class CommandRepository:
         With an idempotency key already used on the same control stream, the stored command is returned
         and nothing is written (a client retry never creates a second command).
         """
+        try:
+            return await self._create(cmd, first, idempotency_key)
+        except IntegrityError:  # a concurrent retry with the same key committed first: answer with its command
+            if not idempotency_key:
+                raise
+            async with self.engine.connect() as conn:
+                same = commands.c.controlstream_id == cmd.controlstream_id
+                existing = (
+                    await conn.execute(select(commands).where(same, commands.c.idempotency_key == idempotency_key))
+                ).first()
+            if existing is None:
+                raise
+            return row_command(existing._mapping), False
+
+    async def _create(
+        self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None
+    ) -> tuple[Command, bool]:
         async with self.engine.begin() as conn:
             if idempotency_key:
                 existing = (
@@ -123,14 +141,13 @@ class CommandRepository:
             if not cmd.id:
                 cmd.id = new_id()
             cmd.issue_time = cmd.issue_time or utcnow()
-            row = command_row(cmd)
-            row["idempotency_key"] = idempotency_key
+            row = storable(commands, {**command_row(cmd), "idempotency_key": idempotency_key})
             await conn.execute(insert(commands).values(**row))
             await self._widen(conn, cmd)
             if first is not None:
                 first.command_id = cmd.id
                 first.id = first.id or new_id()
-                await conn.execute(insert(command_status).values(**status_row(first)))
+                await conn.execute(insert(command_status).values(**storable(command_status, status_row(first))))
         return cmd, True
 
     async def upsert(self, conn: AsyncConnection, cmd: Command, history: list[CommandStatus]) -> str:
@@ -219,7 +236,7 @@ class CommandRepository:
             conds.append(c.controlstream_id.in_(owners))
         return conds
 
-    async def list(self, q: CommandQuery) -> Page[Command]:
+    async def search(self, q: CommandQuery) -> Page[Command]:
         async with self.engine.connect() as conn:
             page = await page_by_pk(conn, commands, await self._conditions(conn, q), q.limit, q.token)
         return Page([row_command(r._mapping) for r in page.rows], page.next_token, page.prev_token, page.matched)
@@ -234,7 +251,7 @@ class CommandRepository:
                 check_transition(StatusCode(row.current_status), status.status_code)
             status.id = status.id or new_id()
             status.report_time = status.report_time or utcnow()
-            await conn.execute(insert(command_status).values(**status_row(status)))
+            await conn.execute(insert(command_status).values(**storable(command_status, status_row(status))))
             values: dict[str, Any] = {"current_status": status.status_code.value, "updated": to_us(utcnow())}
             if status.execution_time and status.execution_time.start:
                 values["execution_start"] = to_us(status.execution_time.start)
@@ -243,6 +260,57 @@ class CommandRepository:
             cmd = row_command({**row._mapping, **values})
             await self._widen(conn, cmd)
         return status
+
+    async def _reports(self, conn: AsyncConnection, cmd_id: str) -> list[Any]:
+        """The command's status reports, oldest first (the latest one gives currentStatus)."""
+        s = command_status.c
+        rows = await conn.execute(select(command_status).where(s.command_id == cmd_id).order_by(s.pk))
+        return list(rows)
+
+    async def _follow_latest(self, conn: AsyncConnection, cmd_id: str) -> None:
+        """Keep `currentStatus` (and the execution time) equal to what the latest reports say."""
+        reports = await self._reports(conn, cmd_id)
+        values: dict[str, Any] = {"current_status": reports[-1].status_code, "updated": to_us(utcnow())}
+        timed = [r for r in reports if r.execution_start is not None]
+        if timed:
+            values.update(execution_start=timed[-1].execution_start, execution_end=timed[-1].execution_end)
+        await conn.execute(update(commands).where(commands.c.id == cmd_id).values(**values))
+
+    @staticmethod
+    def _check_around(codes: list[str], index: int) -> None:
+        """The reports next to position `index` must follow each other (earlier history is not re-judged)."""
+        for before, after in ((index - 1, index), (index, index + 1)):
+            if before >= 0 and after < len(codes):
+                check_transition(StatusCode(codes[before]), StatusCode(codes[after]))
+
+    async def replace_status(self, status: CommandStatus) -> None:
+        """Replace one report; the sequence of reports must remain a legal lifecycle (else 409)."""
+        async with self.engine.begin() as conn:
+            reports = await self._reports(conn, status.command_id)
+            index = next((i for i, r in enumerate(reports) if r.id == status.id), None)
+            if index is None:
+                raise NotFound(f"no status report '{status.id}' for command '{status.command_id}'")
+            codes = [r.status_code for r in reports]
+            codes[index] = status.status_code.value
+            self._check_around(codes, index)
+            status.report_time = status.report_time or from_us(reports[index].report_time)
+            row = storable(command_status, status_row(status))
+            await conn.execute(update(command_status).where(command_status.c.id == status.id).values(**row))
+            await self._follow_latest(conn, status.command_id)
+
+    async def delete_status(self, cmd_id: str, status_id: str) -> None:
+        """Delete one report (not the only one); currentStatus then follows the latest remaining report."""
+        async with self.engine.begin() as conn:
+            reports = await self._reports(conn, cmd_id)
+            index = next((i for i, r in enumerate(reports) if r.id == status_id), None)
+            if index is None:
+                raise NotFound(f"no status report '{status_id}' for command '{cmd_id}'")
+            if len(reports) == 1:
+                raise Conflict(f"'{status_id}' is the only status report of command '{cmd_id}'; it cannot be deleted")
+            if 0 < index < len(reports) - 1:  # the neighbours become consecutive
+                check_transition(StatusCode(reports[index - 1].status_code), StatusCode(reports[index + 1].status_code))
+            await conn.execute(delete(command_status).where(command_status.c.id == status_id))
+            await self._follow_latest(conn, cmd_id)
 
     async def list_status(self, q: StatusQuery) -> Page[CommandStatus]:
         s = command_status.c
@@ -271,36 +339,6 @@ class CommandRepository:
             raise NotFound(f"no status report '{status_id}' for command '{cmd_id}'")
         return row_status(row._mapping)
 
-    async def add_result(self, result: CommandResult) -> CommandResult:
-        await self.get(result.command_id)
-        result.id = result.id or new_id()
-        doc = {"data": result.data} if result.link_member is None else {result.link_member: result.link}
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(command_results).values(
-                    id=result.id, command_id=result.command_id, doc=orjson.dumps(doc).decode()
-                )
-            )
-        return result
-
-    async def list_results(self, cmd_id: str, limit: int, token: str | None) -> Page[CommandResult]:
-        async with self.engine.connect() as conn:
-            page = await page_by_pk(conn, command_results, [command_results.c.command_id == cmd_id], limit, token)
-        return Page([_row_result(r._mapping) for r in page.rows], page.next_token, page.prev_token, page.matched)
-
-    async def get_result(self, cmd_id: str, result_id: str) -> CommandResult:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(command_results).where(
-                        command_results.c.command_id == cmd_id, command_results.c.id == result_id
-                    )
-                )
-            ).first()
-        if row is None:
-            raise NotFound(f"no result '{result_id}' for command '{cmd_id}'")
-        return _row_result(row._mapping)
-
     async def replace(self, cmd: Command) -> None:
         async with self.engine.begin() as conn:
             current = (await conn.execute(select(commands).where(commands.c.id == cmd.id))).first()
@@ -308,7 +346,7 @@ class CommandRepository:
                 raise NotFound(f"no commands resource with id '{cmd.id}'")
             if StatusCode(current.current_status) in FINAL_STATUSES:
                 raise Conflict(f"command {cmd.id} is {current.current_status}; it can no longer be changed")
-            row = command_row(cmd)
+            row = storable(commands, command_row(cmd))
             for keep in ("issue_time", "current_status", "controlstream_id", "feasibility"):
                 row[keep] = current._mapping[keep]
             await conn.execute(update(commands).where(commands.c.id == cmd.id).values(**row))
@@ -317,7 +355,7 @@ class CommandRepository:
         async with self.engine.begin() as conn:
             await self.delete_in(conn, [cmd_id])
 
-    async def delete_in(self, conn: AsyncConnection, ids: list[str]) -> None:
+    async def delete_in(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
         await conn.execute(delete(command_status).where(command_status.c.command_id.in_(ids)))
         await conn.execute(delete(command_results).where(command_results.c.command_id.in_(ids)))
         await conn.execute(delete(commands).where(commands.c.id.in_(ids)))
@@ -342,11 +380,3 @@ class CommandRepository:
                 .where(commands.c.id == cmd_id)
                 .values(source=prov.source, legacy_type=prov.legacy_type, legacy_id=prov.legacy_id, via=prov.via)
             )
-
-
-def _row_result(row: Mapping[str, Any]) -> CommandResult:
-    doc = orjson.loads(row["doc"])
-    if "data" in doc:
-        return CommandResult(id=row["id"], command_id=row["command_id"], data=doc["data"])
-    member, link = next(iter(doc.items()))
-    return CommandResult(id=row["id"], command_id=row["command_id"], link_member=member, link=link)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bridge.errors import NotFound
+from bridge.errors import InvalidBody, NotFound
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -21,13 +23,72 @@ from bridge.model.csapi import (
     SystemEvent,
 )
 from bridge.model.query import CommandQuery, EventQuery, ObservationQuery, Page, StatusQuery, StreamQuery, TimeFilter
+from bridge.store.sql.command_results import ResultRepository
 from bridge.store.sql.commands import CommandRepository
 from bridge.store.sql.events import EventRepository, HistoryRepository, Revision
 from bridge.store.sql.observations import ObservationRepository, ObservationSlice, ObsRow
+from bridge.store.sql.rows import REL_SAMPLE_OF, REL_SAMPLED
 from bridge.store.sql.streams import Stream, StreamRepository, _add_refs, row_to_stream
-from bridge.store.sql.tables import systems
+from bridge.store.sql.tables import refs, sampling_features, stream_fois, systems
 
 SMALL_BATCH = 1000
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+try:  # the PostgreSQL COPY path raises the driver's own errors
+    from psycopg import DataError as _CopyDataError
+except ImportError:  # pragma: no cover - SQLite-only installations
+    _CopyDataError = DataError  # type: ignore[assignment,misc]
+
+
+def storable_values(method: F) -> F:
+    """A value the database cannot hold (a NUL character on PostgreSQL, a string longer than its column)
+    is the client's error: 400, not a server error."""
+
+    @functools.wraps(method)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        except (DataError, _CopyDataError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise InvalidBody(
+                f"the request holds a value the store cannot keep: {str(reason).splitlines()[0]}"
+            ) from None
+
+    return guarded  # type: ignore[return-value]
+
+
+MAX_CHAIN = 16
+
+
+async def _sampled_tops(conn: AsyncConnection, sf_ids: set[str]) -> set[str]:
+    """Local features sampled (via sampledFeature/sampleOf, transitively) by `sf_ids`, keeping the top of each chain."""
+    table = sampling_features
+    tops: set[str] = set()
+    frontier, seen = set(sf_ids), set(sf_ids)
+    for _ in range(MAX_CHAIN):
+        if not frontier:
+            break
+        rels = select(refs.c.owner_id, refs.c.target).where(
+            refs.c.owner_kind == Kind.SAMPLING_FEATURE.value,
+            refs.c.rel.in_((REL_SAMPLED, REL_SAMPLE_OF)),
+            refs.c.owner_id.in_(frontier),
+        )
+        targets: dict[str, set[str]] = {}
+        for owner, target in await conn.execute(rels):
+            targets.setdefault(owner, set()).add(target)
+        values = set().union(*targets.values()) if targets else set()
+        local = await conn.execute(
+            select(table.c.id, table.c.uid).where(or_(table.c.id.in_(values), table.c.uid.in_(values)))
+        )
+        by_value = {v: rid for rid, uid in local for v in (rid, uid)}
+        nxt: set[str] = set()
+        for owner in frontier:
+            parents = {by_value[t] for t in targets.get(owner, set()) if t in by_value}
+            if not parents and owner not in sf_ids:
+                tops.add(owner)
+            nxt |= parents - seen
+        seen |= nxt
+        frontier = nxt
+    return tops
 
 
 class DynamicStore:
@@ -40,6 +101,7 @@ class DynamicStore:
         self.controlstreams = StreamRepository(self.engine, Kind.CONTROL_STREAM)
         self.observations = ObservationRepository(self.engine)
         self.commands = CommandRepository(self.engine)
+        self.results = ResultRepository(self.engine)
         self.events = EventRepository(self.engine)
         self.history = HistoryRepository(self.engine)
 
@@ -58,12 +120,14 @@ class DynamicStore:
     async def get_stream(self, kind: Kind, sid: str) -> Stream:
         return await self._streams(kind).get(sid)
 
+    @storable_values
     async def create_stream(self, stream: Stream, result_kind: str | None = None) -> Stream:
         """`POST /systems/{id}/datastreams|controlstreams`."""
         await self._require_system(stream.system_id)
         kind = Kind.DATASTREAM if isinstance(stream, Datastream) else Kind.CONTROL_STREAM
         return await self._streams(kind).create(stream, result_kind)
 
+    @storable_values
     async def replace_stream(self, stream: Stream, result_kind: str | None = None) -> None:
         """PUT/PATCH a stream (409 if its schema changes while it has observations/commands)."""
         kind = Kind.DATASTREAM if isinstance(stream, Datastream) else Kind.CONTROL_STREAM
@@ -86,6 +150,21 @@ class DynamicStore:
         async with self.engine.begin() as conn:
             await self._delete_children(conn, kind, row, sid)
 
+    async def stream_features(self, kind: Kind, sid: str, ultimate: bool = False) -> list[str]:
+        """Sampling features of a stream; with `ultimate`, the local features at the top of their sampling chains."""
+        repo = self._streams(kind)
+        async with self.engine.connect() as conn:
+            row = await repo.get_row(conn, sid)
+            query = select(stream_fois.c.foi).where(
+                stream_fois.c.stream_kind == kind.value, stream_fois.c.stream_id == sid
+            )
+            found = set((await conn.execute(query)).scalars())
+            if row["sampling_feature_id"]:
+                found.add(row["sampling_feature_id"])
+            if ultimate:
+                found = await _sampled_tops(conn, found)
+        return sorted(found)
+
     async def _delete_children(self, conn: AsyncConnection, kind: Kind, row: Any, sid: str) -> None:
         if kind is Kind.DATASTREAM:
             await self.observations.delete_for(conn, int(row["pk"]))
@@ -93,6 +172,7 @@ class DynamicStore:
             await self.commands.delete_in(conn, await self.commands.ids_for_stream(conn, sid))
 
     # Observations ---------------------------------------------------------------------------------
+    @storable_values
     async def insert_observations(self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool) -> list[str] | int:
         """Batch insert in one transaction (all or nothing). Returns new ids for small batches, else a count.
 
@@ -100,7 +180,7 @@ class DynamicStore:
         """
         async with self.engine.begin() as conn:
             ds_pk = await self.observations.ds_pk(conn, ds_id)
-            rows = [(ds_pk, *r[1:]) for r in rows]  # type: ignore[misc]
+            rows = [(ds_pk, *r[1:]) for r in rows]
             if want_ids and len(rows) <= SMALL_BATCH:
                 ids: list[str] | int = [str(pk) for pk in await self.observations.insert_returning(conn, rows)]
             else:
@@ -134,6 +214,7 @@ class DynamicStore:
     async def get_observation(self, obs_id: str) -> tuple[Any, str]:
         return await self.observations.get(obs_id)
 
+    @storable_values
     async def replace_observation(self, obs_id: str, row: ObsRow) -> None:
         await self.observations.replace(obs_id, row)
 
@@ -141,6 +222,7 @@ class DynamicStore:
         await self.observations.delete(obs_id)
 
     # Commands -------------------------------------------------------------------------------------
+    @storable_values
     async def create_command(
         self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None
     ) -> tuple[Command, bool]:
@@ -150,8 +232,9 @@ class DynamicStore:
         return await self.commands.get(cmd_id, feasibility)
 
     async def list_commands(self, query: CommandQuery) -> Page[Command]:
-        return await self.commands.list(query)
+        return await self.commands.search(query)
 
+    @storable_values
     async def replace_command(self, cmd: Command) -> None:
         await self.commands.replace(cmd)
 
@@ -159,6 +242,7 @@ class DynamicStore:
         await self.commands.get(cmd_id)
         await self.commands.delete(cmd_id)
 
+    @storable_values
     async def add_status(self, status: CommandStatus, enforce: bool = True) -> CommandStatus:
         return await self.commands.add_status(status, enforce)
 
@@ -169,15 +253,29 @@ class DynamicStore:
     async def get_status(self, cmd_id: str, status_id: str) -> CommandStatus:
         return await self.commands.get_status(cmd_id, status_id)
 
+    @storable_values
+    async def replace_status(self, status: CommandStatus) -> None:
+        await self.commands.replace_status(status)
+
+    async def delete_status(self, cmd_id: str, status_id: str) -> None:
+        await self.commands.delete_status(cmd_id, status_id)
+
+    @storable_values
     async def add_result(self, result: CommandResult) -> CommandResult:
-        return await self.commands.add_result(result)
+        return await self.results.add(result)
 
     async def list_results(self, cmd_id: str, limit: int, token: str | None) -> Page[CommandResult]:
-        await self.commands.get(cmd_id)
-        return await self.commands.list_results(cmd_id, limit, token)
+        return await self.results.search(cmd_id, limit, token)
 
     async def get_result(self, cmd_id: str, result_id: str) -> CommandResult:
-        return await self.commands.get_result(cmd_id, result_id)
+        return await self.results.get(cmd_id, result_id)
+
+    @storable_values
+    async def replace_result(self, result: CommandResult) -> None:
+        await self.results.replace(result)
+
+    async def delete_result(self, cmd_id: str, result_id: str) -> None:
+        await self.results.delete(cmd_id, result_id)
 
     async def unfinished_commands(self, source: str | None = None) -> list[Command]:
         return await self.commands.unfinished(source)
@@ -186,6 +284,7 @@ class DynamicStore:
         await self.commands.set_provenance(cmd_id, prov)
 
     # Events and history -----------------------------------------------------------------------------
+    @storable_values
     async def create_event(self, event: SystemEvent) -> SystemEvent:
         await self._require_system(event.system_id)
         return await self.events.create(event)
@@ -196,6 +295,7 @@ class DynamicStore:
     async def get_event(self, event_id: str, system_id: str | None = None) -> SystemEvent:
         return await self.events.get(event_id, system_id)
 
+    @storable_values
     async def replace_event(self, event: SystemEvent) -> None:
         await self.events.replace(event)
 

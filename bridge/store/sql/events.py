@@ -15,7 +15,7 @@ from bridge.model.csapi import Feature, Kind, SystemEvent, TimeExtent
 from bridge.model.query import EventQuery, Page, TimeFilter
 from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.sql import filters
-from bridge.store.sql.features import new_id
+from bridge.store.sql.features import new_id, storable
 from bridge.store.sql.paging import page_by_pk
 from bridge.store.sql.rows import row_to_feature, search_text
 from bridge.store.sql.streams import _system_ids
@@ -37,7 +37,7 @@ def _event_row(event: SystemEvent) -> dict[str, Any]:
     }
 
 
-def _row_event(row: Mapping[str, Any]) -> SystemEvent:
+def _row_event(row: Mapping[Any, Any]) -> SystemEvent:
     doc = orjson.loads(row["doc"])
     description = doc.pop("description", None)
     return SystemEvent(
@@ -68,7 +68,7 @@ class Revision:
     system: Feature
 
 
-def _revision(row: Mapping[str, Any]) -> Revision:
+def _revision(row: Mapping[Any, Any]) -> Revision:
     feature = row_to_feature(Kind.SYSTEM, orjson.loads(row["row"]))
     feature.valid_time = TimeExtent(
         from_us(row["valid_start"]), from_us(row["valid_end"]) if row["valid_end"] else None
@@ -85,7 +85,7 @@ class EventRepository:
     async def create(self, event: SystemEvent) -> SystemEvent:
         event.id = event.id or new_id()
         async with self.engine.begin() as conn:
-            await conn.execute(insert(system_events).values(**_event_row(event)))
+            await conn.execute(insert(system_events).values(**storable(system_events, _event_row(event))))
         return event
 
     async def list(self, q: EventQuery) -> Page[SystemEvent]:
@@ -120,7 +120,8 @@ class EventRepository:
     async def replace(self, event: SystemEvent) -> None:
         await self.get(event.id)
         async with self.engine.begin() as conn:
-            await conn.execute(update(system_events).where(system_events.c.id == event.id).values(**_event_row(event)))
+            row = storable(system_events, _event_row(event))
+            await conn.execute(update(system_events).where(system_events.c.id == event.id).values(**row))
 
     async def delete(self, event_id: str) -> None:
         await self.get(event_id)

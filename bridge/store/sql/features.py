@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import orjson
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, Row, Table, and_, delete, func, insert, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bridge.errors import Conflict, InvalidParameter, NotFound
-from bridge.model.csapi import Deployment, Feature, Kind
+from bridge.errors import Conflict, InvalidBody, InvalidParameter, NotFound
+from bridge.model.csapi import Deployment, Feature, Kind, ref_target
 from bridge.model.query import FeatureQuery, Page
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql import filters
-from bridge.store.sql.rows import DOCUMENT_RELS, REL_DEPLOYED, feature_refs, feature_to_row, ref_target, row_to_feature
-from bridge.store.sql.tables import FEATURE_TABLES, collection_members, refs
+from bridge.store.sql.rows import DOCUMENT_RELS, REL_DEPLOYED, feature_refs, feature_to_row, row_to_feature
+from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections, refs
 from bridge.store.tokens import TOKEN_PARAM, decode_token, encode_token
 
 _SCAN_FACTOR = 4
@@ -29,6 +31,20 @@ def new_id() -> str:
     """A short random local id (lower-case base32, 13 characters)."""
     alphabet = "0123456789abcdefghijklmnopqrstuv"
     return "".join(secrets.choice(alphabet) for _ in range(13))
+
+
+def storable(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """The row, or a 400 for a value the backends would not store alike: longer than its column
+    (PostgreSQL refuses it, SQLite keeps it) or holding a NUL character (PostgreSQL text cannot)."""
+    for key, value in row.items():
+        if not isinstance(value, str):
+            continue
+        length = getattr(table.c[key].type, "length", None)
+        if length is not None and len(value) > length:
+            raise InvalidBody(f"'{key}' is longer than the {length} characters the store keeps")
+        if "\x00" in value:
+            raise InvalidBody(f"'{key}' contains a NUL character")
+    return row
 
 
 def keyset_boundary(table: Table, token: str | None) -> tuple[ColumnElement[bool] | None, bool]:
@@ -93,7 +109,7 @@ class FeatureRepository:
         geometry = shape(orjson.loads(row.geometry)) if row.geometry else None
         return geometry is not None and all(geometry.intersects(s) for s in shapes)
 
-    async def list(self, q: FeatureQuery) -> Page[Feature]:
+    async def list_page(self, q: FeatureQuery) -> Page[Feature]:
         """One keyset page of features matching `q` (ascending insertion order)."""
         table = FEATURE_TABLES[q.kind]
         shapes = self._exact(q)
@@ -169,16 +185,28 @@ class FeatureRepository:
         async with self.engine.connect() as conn:
             return (await conn.execute(select(table.c.id).where(table.c.uid == uid))).scalar_one_or_none()
 
+    @asynccontextmanager
+    async def _writing(self, feature: Feature) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; a value the database cannot store (too long for its column, a NUL
+        character on PostgreSQL) is the client's error (400), not the server's."""
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except DataError as exc:
+            raise InvalidBody(
+                f"{feature.kind.value} '{feature.uid[:200]}' has a value the store cannot hold: {exc.orig}"
+            ) from None
+
     async def create(self, feature: Feature, collection: str | None = None) -> Feature:
         """Insert a new feature (server-assigned id unless preset); a duplicate UID is a 409."""
         table = FEATURE_TABLES[feature.kind]
         if not feature.id:
             feature.id = new_id()
-        async with self.engine.begin() as conn:
+        async with self._writing(feature) as conn:
             if (await conn.execute(select(table.c.id).where(table.c.uid == feature.uid))).first():
                 raise Conflict(f"a {feature.kind.value} resource with uid '{feature.uid}' already exists")
             try:
-                await conn.execute(insert(table).values(**feature_to_row(feature, to_us(utcnow()))))
+                await conn.execute(insert(table).values(**storable(table, feature_to_row(feature, to_us(utcnow())))))
             except IntegrityError as exc:
                 raise Conflict(f"{feature.kind.value} '{feature.uid}' conflicts with a stored resource") from exc
             await self._write_refs(conn, feature)
@@ -189,7 +217,7 @@ class FeatureRepository:
     async def replace(self, feature: Feature) -> None:
         """Replace a stored feature's content (same id); UID changes must stay unique."""
         table = FEATURE_TABLES[feature.kind]
-        async with self.engine.begin() as conn:
+        async with self._writing(feature) as conn:
             current = (await conn.execute(select(table.c.pk).where(table.c.id == feature.id))).first()
             if current is None:
                 raise NotFound(f"no {feature.kind.value} resource with id '{feature.id}'")
@@ -199,7 +227,9 @@ class FeatureRepository:
             if self.hooks is not None:
                 await self.hooks.on_replace(conn, feature)
             await conn.execute(
-                update(table).where(table.c.id == feature.id).values(**feature_to_row(feature, to_us(utcnow())))
+                update(table)
+                .where(table.c.id == feature.id)
+                .values(**storable(table, feature_to_row(feature, to_us(utcnow()))))
             )
             await self._write_refs(conn, feature)
 
@@ -224,7 +254,10 @@ class FeatureRepository:
         await conn.execute(
             delete(refs).where(refs.c.owner_kind == kind, refs.c.owner_id == feature.id, refs.c.rel.in_(DOCUMENT_RELS))
         )
-        values = [{"owner_kind": kind, "owner_id": feature.id, "rel": r, "target": t} for r, t in feature_refs(feature)]
+        values = [
+            storable(refs, {"owner_kind": kind, "owner_id": feature.id, "rel": r, "target": t})
+            for r, t in feature_refs(feature)
+        ]
         if values:
             await conn.execute(insert(refs), values)
 
@@ -277,7 +310,12 @@ class FeatureRepository:
         if not ids:
             return
         await conn.execute(delete(refs).where(refs.c.owner_kind == kind.value, refs.c.owner_id.in_(ids)))
-        await conn.execute(delete(collection_members).where(collection_members.c.item_id.in_(ids)))
+        same_kind = select(collections.c.id).where(collections.c.kind == kind.value)  # ids are unique per kind only
+        await conn.execute(
+            delete(collection_members).where(
+                collection_members.c.item_id.in_(ids), collection_members.c.collection_id.in_(same_kind)
+            )
+        )
         await conn.execute(delete(table).where(table.c.id.in_(ids)))
 
     async def _drop_deployed(self, conn: AsyncConnection, system_refs: set[str]) -> None:

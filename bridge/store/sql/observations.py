@@ -103,6 +103,7 @@ class ObservationRepository:
         """PostgreSQL COPY (through a temp table when duplicates must be dropped)."""
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
+        assert driver is not None
         target = "observations"
         if dedupe:
             await conn.exec_driver_sql(
@@ -214,10 +215,11 @@ class ObservationRepository:
         o = observations.c
         if not flt.latest:
             return _time(o.result_time, flt)
+        newest: list[tuple[int, int]] = []
         if ds_pks is None:
-            newest = list(await conn.execute(select(o.ds, func.max(o.result_time)).group_by(o.ds)))
+            rows = await conn.execute(select(o.ds, func.max(o.result_time)).group_by(o.ds))
+            newest = [(int(pk), int(value)) for pk, value in rows]
         else:
-            newest = []
             for pk in ds_pks:
                 value = (await conn.execute(select(func.max(o.result_time)).where(o.ds == pk))).scalar()
                 if value is not None:
@@ -299,15 +301,15 @@ class ObservationRepository:
         row, _ = await self.get(obs_id)
         async with self.engine.begin() as conn:
             await conn.execute(delete(observations).where(observations.c.pk == int(obs_id)))
-            await self.recompute_extents(conn, row.ds)
+            await self.recompute_extents(conn, row[1])
 
     async def replace(self, obs_id: str, new: ObsRow) -> None:
         row, _ = await self.get(obs_id)
         async with self.engine.begin() as conn:
             values = dict(zip(COLUMNS, new, strict=True))
-            values["ds"] = row.ds
+            values["ds"] = row[1]
             await conn.execute(update(observations).where(observations.c.pk == int(obs_id)).values(**values))
-            await self.recompute_extents(conn, row.ds)
+            await self.recompute_extents(conn, row[1])
 
     async def count(self, conn: AsyncConnection, ds_pk: int) -> int:
         return int((await conn.execute(select(func.count()).where(observations.c.ds == ds_pk))).scalar_one())

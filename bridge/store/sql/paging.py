@@ -8,7 +8,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Table, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.store.tokens import decode_token, encode_token
+from bridge.errors import InvalidParameter
+from bridge.store.tokens import TOKEN_PARAM, decode_token, encode_token
+
+MAX_KEY = 2**62
+
+
+def token_int(key: dict[str, Any], name: str) -> int:
+    """An integer boundary of a decoded token; a forged value is a 400 on `cursor`, never a database error."""
+    value = key.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_KEY < value < MAX_KEY:
+        raise InvalidParameter(TOKEN_PARAM, "not a paging token issued by this server")
+    return value
 
 
 @dataclass(slots=True)
@@ -33,7 +44,7 @@ async def page_by_pk(
     if token:
         key = decode_token(token, "after", "before")
         backwards = "before" in key
-        where.append(table.c.pk < int(key["before"]) if backwards else table.c.pk > int(key["after"]))
+        where.append(table.c.pk < token_int(key, "before") if backwards else table.c.pk > token_int(key, "after"))
     order = table.c.pk.desc() if backwards else table.c.pk.asc()
     rows = list(await conn.execute(select(table).where(and_(true(), *where)).order_by(order).limit(limit + 1)))
     has_more = len(rows) > limit

@@ -190,7 +190,7 @@ def _decode_field(name: str, value: Any) -> Any:
     return value
 
 
-def row_to_feature(kind: Kind, row: Mapping[str, Any]) -> Feature:
+def row_to_feature(kind: Kind, row: Mapping[Any, Any]) -> Feature:
     """Rebuild a feature from its row."""
     cls = FEATURE_CLASSES[kind]
     doc = orjson.loads(row["doc"])

@@ -50,7 +50,7 @@ class SqlStore(DynamicStore):
 
     # Part 1 resources -------------------------------------------------------------------------
     async def list_features(self, query: FeatureQuery) -> Page[Feature]:
-        return await self.features.list(query)
+        return await self.features.list_page(query)
 
     async def get_feature(self, kind: Kind, rid: str) -> Feature:
         return await self.features.get(kind, rid)

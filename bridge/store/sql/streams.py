@@ -15,10 +15,10 @@ from bridge.model.query import Page, StreamQuery, TimeFilter
 from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql import filters
-from bridge.store.sql.features import new_id
+from bridge.store.sql.features import new_id, storable
 from bridge.store.sql.paging import page_by_pk
 from bridge.store.sql.rows import search_text
-from bridge.store.sql.tables import controlstreams, datastreams, refs, stream_fois, systems
+from bridge.store.sql.tables import FEATURE_TABLES, controlstreams, datastreams, refs, stream_fois, systems
 
 Stream = Datastream | ControlStream
 _LINK_FIELDS = ("feature_of_interest", "procedure", "deployment")
@@ -70,7 +70,7 @@ def stream_to_row(stream: Stream, result_kind: str | None = None) -> dict[str, A
     return row
 
 
-def row_to_stream(kind: Kind, row: Mapping[str, Any]) -> Stream:
+def row_to_stream(kind: Kind, row: Mapping[Any, Any]) -> Stream:
     """Rebuild a stream (with its server-generated extents) from its row."""
     doc = orjson.loads(row["doc"])
     common: dict[str, Any] = {
@@ -149,6 +149,9 @@ class StreamRepository:
             conds.append(t.c.system_id.in_(await filters.descendants(conn, Kind.SYSTEM, {q.of_system}, True)))
         if q.of_deployment is not None:
             conds.append(t.c.system_id.in_(await _deployed_systems(conn, q.of_deployment)))
+            period = await _deployment_period(conn, q.of_deployment)
+            if period is not None:  # streams valid during the deployment (none given: always valid)
+                conds.append(filters.time_condition(t, period))
         if q.properties is not None:
             targets = await filters.derived_properties(conn, q.properties)
             conds.append(t.c.id.in_(await filters.owners(conn, self.kind, "property", targets)))
@@ -176,7 +179,7 @@ class StreamRepository:
             raise NotFound(f"no {self.kind.value} resource with id '{sid}'")
         return row_to_stream(self.kind, row._mapping)
 
-    async def get_row(self, conn: AsyncConnection, sid: str) -> Mapping[str, Any]:
+    async def get_row(self, conn: AsyncConnection, sid: str) -> Mapping[Any, Any]:
         row = (await conn.execute(select(self.table).where(self.table.c.id == sid))).first()
         if row is None:
             raise NotFound(f"no {self.kind.value} resource with id '{sid}'")
@@ -186,7 +189,7 @@ class StreamRepository:
         if not stream.id:
             stream.id = new_id()
         async with self.engine.begin() as conn:
-            await conn.execute(insert(self.table).values(**stream_to_row(stream, result_kind)))
+            await conn.execute(insert(self.table).values(**storable(self.table, stream_to_row(stream, result_kind))))
             await self.write_refs(conn, stream)
         return stream
 
@@ -211,7 +214,9 @@ class StreamRepository:
             if has_children and orjson.loads(current["schema"]) != stream.schema:
                 raise Conflict(f"{self.kind.value}/{stream.id} already has data; its schema cannot change")
             await conn.execute(
-                update(self.table).where(self.table.c.id == stream.id).values(**stream_to_row(stream, result_kind))
+                update(self.table)
+                .where(self.table.c.id == stream.id)
+                .values(**storable(self.table, stream_to_row(stream, result_kind)))
             )
             await self.write_refs(conn, stream)
 
@@ -230,7 +235,7 @@ class StreamRepository:
         if rows:
             await conn.execute(insert(refs), rows)
 
-    async def delete(self, sid: str, child_count: int, cascade: bool) -> Mapping[str, Any]:
+    async def delete(self, sid: str, child_count: int, cascade: bool) -> Mapping[Any, Any]:
         """Delete the stream row (children are deleted by the caller inside the same transaction)."""
         async with self.engine.begin() as conn:
             row = await self.get_row(conn, sid)
@@ -275,6 +280,17 @@ async def _add_refs(conn: AsyncConnection, owner_kind: str, owner_id: str, rel: 
 
 async def _system_ids(conn: AsyncConnection, ids: Any) -> set[str]:
     return set((await conn.execute(select(systems.c.id).where(filters.id_condition(systems, ids)))).scalars())
+
+
+async def _deployment_period(conn: AsyncConnection, deployment_id: str) -> TimeFilter | None:
+    """The validTime of a deployment as a filter (an open end runs to now), None when it has none."""
+    table = FEATURE_TABLES[Kind.DEPLOYMENT]
+    row = (
+        await conn.execute(select(table.c.valid_start, table.c.valid_end).where(table.c.id == deployment_id))
+    ).first()
+    if row is None or row.valid_start is None:
+        return None
+    return TimeFilter(row.valid_start, row.valid_end if row.valid_end is not None else to_us(utcnow()))
 
 
 async def _deployed_systems(conn: AsyncConnection, deployment_id: str) -> set[str]:

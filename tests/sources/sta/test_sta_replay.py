@@ -75,7 +75,10 @@ async def test_examind_multidatastream_and_its_dataarray(fake_sta, sta_doc, sta_
     fake_sta.on(mds_path + "/Things", {"@iot.id": "urn:thing"})
     fake_sta.on(mds_path + "/Sensors", {"@iot.id": "urn:sensor"})
     fake_sta.on(mds_path + "/ObservedProperties", {"value": [{"@iot.id": "depth"}, {"@iot.id": "temp"}]})
-    fake_sta.on(mds_path + "/Observations", httpx.Response(200, content=sta_bytes("examind-multidatastream-observations-dataarray.json")))
+    fake_sta.on(
+        mds_path + "/Observations",
+        httpx.Response(200, content=sta_bytes("examind-multidatastream-observations-dataarray.json")),
+    )
     async with fake_sta.client() as client:
         reader = StaReader(client, ROOT)
         (mds,) = [m async for m in reader.multi_datastreams()]
@@ -109,10 +112,19 @@ async def test_things_with_expanded_locations_and_nested_next_links(fake_sta, st
 
 
 async def test_tasking_capabilities_replayed(fake_sta, sta_doc) -> None:
-    washer = {"@iot.id": 1, "name": "washer", "taskingParameters": sta_doc("frost-swecommon-taskingparameters-washer.json"),
-              "Thing": {"@iot.id": 5}, "Actuator": {"@iot.id": 6}}
-    deep = {"@iot.id": 2, **sta_doc("frost-tests-taskingcapability-deep-insert-request.json"),
-            "Thing": {"@iot.id": 5}, "Actuator": {"@iot.id": 7}}
+    washer = {
+        "@iot.id": 1,
+        "name": "washer",
+        "taskingParameters": sta_doc("frost-swecommon-taskingparameters-washer.json"),
+        "Thing": {"@iot.id": 5},
+        "Actuator": {"@iot.id": 6},
+    }
+    deep = {
+        "@iot.id": 2,
+        **sta_doc("frost-tests-taskingcapability-deep-insert-request.json"),
+        "Thing": {"@iot.id": 5},
+        "Actuator": {"@iot.id": 7},
+    }
     fake_sta.root_doc("Things", "TaskingCapabilities", "Actuators", "Tasks")
     fake_sta.on("/v1.1/TaskingCapabilities", {"value": [washer, deep]})
     async with fake_sta.client() as client:
@@ -136,6 +148,9 @@ async def test_istsos_expanded_observations_and_encoded_next_link(fake_sta, sta_
         (batch,) = [b async for b in reader.observations(stream("Datastreams(16)/Observations"))]
         pages = [b async for b in reader.observations(stream("Datastreams(17)/Observations"), foi=False)]
     assert [(o.id, o.foi_id, o.datastream_id) for o in batch.observations] == [
-        ("18", "15", "16"), ("19", "15", "16"), ("20", "15", "16")]
+        ("18", "15", "16"),
+        ("19", "15", "16"),
+        ("20", "15", "16"),
+    ]
     assert [o.id for o in pages[0].observations] == ["23"] and pages[1].observations == []
     assert "%24skip=3" in fake_sta.paths()[-1]

@@ -1,0 +1,215 @@
+"""A fast path through GetObservation responses for the dominant shape: scalar OM_Measurement members.
+
+`iter_stream_records` streams a response like `iter_observations`, but a member that is a plain
+measurement of the requested procedure and property — TimeInstant phenomenon time with a zone,
+resultTime referring to it, feature by reference, gml:MeasureType result, nothing else — becomes a
+compact row `(phenomenon_us, end_us, result_us, foi, value, seq, foi_title)` without building an
+`Observation`. Every other member (and the first one, which gives the stream its structure) goes
+through the general decoder and is yielded as `(Observation, seq)`. Both forms map to the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
+
+from lxml import etree
+
+from bridge.errors import UpstreamError
+from bridge.model.legacy.sos2 import OM_SWE_ARRAY, TimeExtent
+from bridge.model.time import from_us
+from bridge.sources.gml import GmlError
+from bridge.sources.sos2.arrays import plan_rows
+from bridge.sources.sos2.compact import compact_plan, compact_rows
+from bridge.sources.sos2.exceptions import check_exception
+from bridge.sources.sos2.ns import GML32, GML311, GML_ID, HREF, SWE20, SWE101, TITLE, XSI_TYPE, elements, local, ns_of
+from bridge.sources.sos2.observations import (
+    _FOI,
+    _INSTANT,
+    _OBS,
+    _PHEN,
+    _POSITION,
+    _PROC,
+    _PROP,
+    _RESULT,
+    _RTIME,
+    _TAGS,
+    _TVPS,
+    _TYPE,
+    _envelope_of,
+    _Reader,
+    _release,
+)
+from bridge.sources.swe_xml import SweError, component_to_json
+from bridge.sources.xml import iterparse_xml
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_fromiso = datetime.fromisoformat
+_GML = (GML32, GML311)
+
+
+class _Numbers:
+    """`seq` of records sharing feature and time within one response (reset when the time changes)."""
+
+    def __init__(self) -> None:
+        self.time: Any = None
+        self.counts: dict[tuple[Any, ...], int] = {}
+
+    def next(self, time: Any, key: tuple[Any, ...]) -> int:
+        if time != self.time:
+            self.time = time
+            self.counts.clear()
+        seq = self.counts.get(key, 0)
+        self.counts[key] = seq + 1
+        return seq
+
+
+def _measurement(elem: etree._Element, procedure: str, prop: str) -> tuple[int, str | None, Any, str | None] | None:
+    """(time µs, feature, value, feature title) of a plain measurement member, else None."""
+    when = phen_id = foi = title = None
+    value: Any = None
+    seen_result = False
+    for child in elem:
+        tag = child.tag
+        if tag == _PHEN:
+            if len(child) != 1 or child[0].tag != _INSTANT or len(child[0]) != 1:
+                return None
+            position = child[0][0]
+            if position.tag != _POSITION or position.get("indeterminatePosition") is not None:
+                return None
+            when, phen_id = position.text, child[0].get(GML_ID)
+        elif tag == _RTIME:
+            ref = child.get(HREF)
+            if ref is None or phen_id is None or ref.strip() != "#" + phen_id:
+                return None
+        elif tag == _PROC:
+            if (child.get(HREF) or "").strip() != procedure:
+                return None
+        elif tag == _PROP:
+            if (child.get(HREF) or "").strip() != prop:
+                return None
+        elif tag == _FOI:
+            foi = (child.get(HREF) or "").strip()
+            if len(child) or not foi or foi[0] == "#":
+                return None
+            title = (child.get(TITLE) or "").strip() or None
+        elif tag == _RESULT:
+            kind = child.get(XSI_TYPE)
+            if len(child) or kind is None:
+                return None
+            prefix, _, name = kind.strip().rpartition(":")
+            if name != "MeasureType" or child.nsmap.get(prefix or None) not in _GML:
+                return None
+            text = child.text
+            value = float(text) if text is not None and text.strip() else None
+            seen_result = True
+        elif tag != _TYPE:
+            return None  # parameters, validTime, quality...: the general decoder keeps them
+    if when is None or not seen_result:
+        return None
+    when = when.strip()
+    if len(when) < 20 or when[10] != "T":
+        return None
+    try:
+        stamp = _fromiso(when)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        return None
+    return (stamp - _EPOCH) // _MICRO, foi, value, title
+
+
+_OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
+_SCALARS = ("Quantity", "Count", "Boolean", "Category", "Text")
+
+
+def _array_records(
+    reader: _Reader, elem: etree._Element, procedure: str, prop: str, numbers: _Numbers
+) -> Iterator[tuple[Any, ...]] | None:
+    """Rows of a plain DataArray result (one time column, one scalar value) as compact rows, else None.
+
+    The first row is yielded as a decoded `(Observation, seq)` so the stream learns its structure.
+    """
+    result = next((c for c in elem if c.tag == _RESULT), None)
+    array = next(elements(result), None) if result is not None and len(result) else None
+    if array is None or local(array) != "DataArray" or ns_of(array) not in (SWE20, SWE101):
+        return None
+    head = reader.header_for(elem)
+    if head.procedure != procedure or head.observed_property != prop:
+        return None
+    if any(k not in _OFFERING_KEYS for k in head.parameters):
+        return None
+    try:
+        structure = component_to_json(array, values=False)
+        encoding = structure.get("encoding") or {}
+        plan = plan_rows(structure["elementType"], encoding)
+    except (SweError, GmlError, KeyError, ValueError):
+        return None
+    value = plan.value_component or {}
+    if not compact_plan(plan) or value.get("type") not in _SCALARS:
+        return None
+    text = next((c.text or "" for c in elements(array) if local(c) == "values"), "")
+    return _array_rows(reader, head, plan, text, numbers)
+
+
+def _array_rows(reader: _Reader, head: Any, plan: Any, text: str, numbers: _Numbers) -> Iterator[tuple[Any, ...]]:
+    foi = head.foi if head.foi and head.foi[0] != "#" else None
+    default_result = None if head.result_time is None else (head.result_time - _EPOCH) // _MICRO
+    unit = (plan.value_component or {}).get("uom") or {}
+    first = True
+    try:
+        for row in compact_rows(text, plan, foi, default_result, numbers.next):
+            start, end, result_us, row_foi, value, seq, _ = row
+            if first:
+                first = False
+                phen = TimeExtent(from_us(start), from_us(end))
+                obs = reader.make(head, OM_SWE_ARRAY, value, unit.get("code") or unit.get("href"),
+                                  plan.value_component, (), phen, from_us(result_us), row_foi)  # fmt: skip
+                yield (obs, seq)
+            else:
+                yield (start, end, result_us, row_foi, value, seq, head.foi_title)
+    except (SweError, GmlError, ValueError) as exc:
+        raise UpstreamError(f"observation {head.gml_id}: unreadable DataArray result: {exc}") from exc
+
+
+def iter_stream_records(
+    source: IO[bytes], *, offering: str | None, procedure: str, prop: str
+) -> Iterator[tuple[Any, ...]]:
+    """Records of one stream's GetObservation response: compact rows and `(Observation, seq)` pairs."""
+    reader = _Reader(offering)
+    numbers = _Numbers()
+    first = True
+    for _, elem in iterparse_xml(source, events=("end",), tag=_TAGS):
+        tag = elem.tag
+        if tag == _OBS:
+            if elem is reader.header_of:
+                reader.header_of = reader.header = None
+            else:
+                fast = None if first else _measurement(elem, procedure, prop)
+                rows = None if fast is not None else _array_records(reader, elem, procedure, prop, numbers)
+                if fast is not None:
+                    when, foi, value, title = fast
+                    yield (when, when, when, foi, value, numbers.next(when, (foi, when)), title)
+                elif rows is not None:
+                    yield from rows
+                    first = False
+                else:
+                    for obs in reader.complete(elem):
+                        end = obs.phenomenon_time.end
+                        key = (obs.foi, None if end is None else (end - _EPOCH) // _MICRO)
+                        start = obs.phenomenon_time.start
+                        yield (obs, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
+                        first = False
+            _release(elem)
+        elif tag in _TVPS:
+            made = reader.point(elem, _TVPS[tag])
+            if made is not None:
+                start = made.phenomenon_time.start
+                end = made.phenomenon_time.end
+                key = (made.foi, None if end is None else (end - _EPOCH) // _MICRO)
+                yield (made, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
+            _release(elem)
+        else:
+            check_exception(_envelope_of(elem))

@@ -1,0 +1,92 @@
+"""The SPS 2.0 harvester: taskable procedures and their tasking schemas, then the tasks it knows of.
+
+Yields `Batch`es for the run engine: GetCapabilities → one `SpsProcedure` (System) and one `SpsTasking`
+(ControlStream) unit per sensor offering, each with its DescribeTasking description; then GetTask
+(whole status history) for every known task → `SpsTask` units (Commands). SPS 2.0 cannot list tasks,
+so the known tasks are those given to the harvester (`task_ids`) plus those harvested by earlier runs
+(their `SpsTask/<id>` cursors, moved to the time of each task's latest report). A procedure or task
+that fails is reported and the harvest goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from bridge.errors import BridgeError
+from bridge.model.legacy.sps2 import TaskingDescription
+from bridge.model.time import to_us
+from bridge.sources.base import Batch, HarvestState, ObservationPage, Unit
+from bridge.sources.http import PoliteClient
+from bridge.sources.sps2.client import ClientBinding, SpsClient
+
+TASK_CURSOR = "SpsTask/"
+
+
+class SpsHarvester:
+    """Reads one SPS 2.0 service for the run engine."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        client: PoliteClient,
+        *,
+        task_ids: Sequence[str] = (),
+        binding: ClientBinding = "auto",
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.client = client
+        self.sps = SpsClient(url, client, binding)
+        self.task_ids = list(task_ids)
+
+    def counters(self) -> dict[str, int]:
+        stats = self.client.stats
+        return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
+
+    async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
+        caps = await self.sps.get_capabilities()
+        procedures = {o.procedure for o in caps.offerings if o.procedure}
+        yield Batch(seen_complete={"SpsTasking": procedures})
+        descriptions: dict[str, TaskingDescription] = {}
+        batch = Batch()
+        for offering in caps.offerings:
+            if not offering.procedure:
+                batch.errors.append(f"offering {offering.identifier}: no procedure, skipped")
+                continue
+            try:
+                description = await self.sps.describe_tasking(offering.procedure)
+            except BridgeError as exc:
+                batch.errors.append(f"DescribeTasking {offering.procedure}: {exc.description}")
+                continue
+            descriptions[offering.procedure] = description
+            ns = {"offering": offering, "description": description, "caps": caps}
+            batch.units.append(Unit("SpsProcedure", ns, offering.procedure, self.url))
+            batch.units.append(Unit("SpsTasking", ns, offering.procedure, self.url))
+        yield batch
+        async for tasks in self._tasks(state, descriptions):
+            yield tasks
+
+    def known_tasks(self, state: HarvestState) -> list[str]:
+        """Tasks to read: those given, then those of earlier runs (by cursor), each once."""
+        earlier = [key[len(TASK_CURSOR) :] for key in state.cursors if key.startswith(TASK_CURSOR)]
+        return list(dict.fromkeys([*self.task_ids, *sorted(earlier)]))
+
+    async def _tasks(self, state: HarvestState, descriptions: dict[str, TaskingDescription]) -> AsyncIterator[Batch]:
+        for task_id in self.known_tasks(state):
+            try:
+                task = await self.sps.get_task(task_id)
+            except BridgeError as exc:
+                yield Batch(errors=[f"GetTask {task_id}: {exc.description}"])
+                continue
+            description = descriptions.get(task.procedure or "")
+            if description is None or not task.history:
+                yield Batch(errors=[f"task {task_id}: procedure {task.procedure} is not offered (or no history)"])
+                continue
+            latest = task.latest
+            assert latest is not None
+            key = TASK_CURSOR + task_id
+            yield Batch(
+                units=[Unit("SpsTask", {"task": task, "description": description}, task_id, self.url)],
+                observations=[ObservationPage("SpsTask", {}, key, [], to_us(latest.update_time))],
+            )

@@ -1,0 +1,77 @@
+"""pytest fixture `sos_server`: an SOS 2.0 server on a free loopback port (real HTTP, uvicorn in a thread).
+
+The server starts once per test session, on first use; every test gets the same `ServerState`, reset
+and empty: add offerings and data with `add_offering` / `add_points`, switch features on
+(`result_retrieval`, `data_availability`, `soap_only`, `size_limit`, `delay`) and inspect `requests`.
+Wire it in with `from tests.sos_server.fixtures import sos_server` in a conftest.
+"""
+
+from __future__ import annotations
+
+import atexit
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+
+from .app import SosTestApp
+from .state import ServerState
+
+
+@dataclass
+class ServerRuntime:
+    server: uvicorn.Server
+    thread: threading.Thread
+    state: ServerState
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+_RUNTIME: ServerRuntime | None = None
+_LOCK = threading.Lock()
+
+
+def start_server(state: ServerState | None = None) -> ServerRuntime:
+    """Start a server for `state` on 127.0.0.1 and a free port; its endpoint is `state.url`."""
+    state = state or ServerState()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    state.url = f"http://127.0.0.1:{sock.getsockname()[1]}/sos/service"
+    config = uvicorn.Config(SosTestApp(state), log_level="critical", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sos-test-server")
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("SOS test server did not start")
+        time.sleep(0.01)
+    return ServerRuntime(server, thread, state)
+
+
+def running_server() -> ServerRuntime:
+    """The session's shared server, started on first use and stopped at exit."""
+    global _RUNTIME
+    with _LOCK:
+        if _RUNTIME is None:
+            _RUNTIME = start_server()
+            atexit.register(_RUNTIME.stop)
+        return _RUNTIME
+
+
+@pytest.fixture
+def sos_server() -> Iterator[ServerState]:
+    """A reset SOS 2.0 test server: `.url` is its endpoint."""
+    state = running_server().state
+    state.reset()
+    yield state
+    errors = list(state.errors)
+    state.reset()
+    assert not errors, "SOS test server failed:\n" + "\n".join(errors)

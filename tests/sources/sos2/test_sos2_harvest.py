@@ -1,0 +1,324 @@
+"""SOS 2.0 → CSAPI end to end: `run_harvest` against the SOS test server, checked through the CSAPI facade."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bridge.api.app import create_app
+from bridge.jobs.run import RunReport, run_harvest
+from bridge.settings import Settings, SourceConfig
+from bridge.store.sql.store import SqlStore
+from tests.sos_server.state import BASE, SML20, SML101, ServerState, series
+from tests.sos_server.worlds import AIR, DISCHARGE, KERIKERI, MEAN_TEMP, MUENSTER, RIVER, WEATHER, WELLINGTON
+from tests.sos_server.worlds import multi_offering as world
+from tests.validate import PART1, PART2, assert_valid
+
+UNTIL = "2024-03-01T00:00:00Z"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "sos2"
+
+
+def collection(features: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": list(features.values())}
+
+
+def source(server: ServerState, **options: Any) -> SourceConfig:
+    return SourceConfig(**{"name": "sos-test", "type": "sos", "url": server.url, "retries": 0, **options})
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'sos.db'}")
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def api(db: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
+        yield client
+
+
+async def walk(client: httpx.AsyncClient, url: str, key: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        response = await client.get(next_url)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page[key]
+        next_url = next((link["href"] for link in page.get("links", []) if link["rel"] == "next"), None)
+    return items
+
+
+def server_rows(server: ServerState, offering: str, prop: str) -> list[tuple[str, float, str]]:
+    """(time, value, feature id) of every observation the server holds for one stream."""
+    return sorted((t.strftime("%Y-%m-%dT%H:%M:%SZ"), v, f.identifier) for t, f, v in server.data[(offering, prop)])
+
+
+async def stream_rows(client: httpx.AsyncClient, ds_id: str, fois: dict[str, str]) -> list[tuple[str, float, str]]:
+    rows = await walk(client, f"/datastreams/{ds_id}/observations?limit=1000", "items")
+    return sorted((o["phenomenonTime"], o["result"], fois[o["samplingFeature@id"]]) for o in rows)
+
+
+async def streams_by_name(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    return {s["name"]: s for s in await walk(client, "/datastreams?limit=100", "items")}
+
+
+async def test_multi_offering_harvest_is_complete_and_correct(
+    sos_server: ServerState, db: SqlStore, api: httpx.AsyncClient
+) -> None:
+    world(sos_server)
+    report = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert report.status == "completed-with-errors"
+    [error] = report.errors  # the failing offering is reported and the others were harvested
+    assert sos_server.url in error and "GetObservation" in error and "broken-offering" in error
+    assert "NoApplicableCode" in error and "locator offering" in error
+    assert report.observations == sos_server.total() - 10
+    systems = {f["properties"]["uid"]: f for f in (await api.get("/systems?limit=100")).json()["features"]}
+    assert_valid(
+        PART1 + "geojson/systemCollection.json", {"type": "FeatureCollection", "features": list(systems.values())}
+    )
+    weather = systems[WEATHER.procedure]
+    assert weather["properties"]["name"] == "Weather station 1"
+    assert weather["geometry"] == {"type": "Point", "coordinates": [MUENSTER.lon, MUENSTER.lat]}
+    assert any(link["rel"] == "via" and "request=DescribeSensor" in link["href"] for link in weather["links"])
+    river = systems["urn:x-sos:sos-test:procedure:ws%202500%20%28roof%29"]  # non-URI id → a valid URN (Q3)
+    assert river["geometry"]["coordinates"] == [KERIKERI.lon, KERIKERI.lat]
+    assert "urn:test:procedure:broken" in systems
+    sfs = {f["properties"]["uid"]: f for f in (await api.get("/samplingFeatures?limit=100")).json()["features"]}
+    assert_valid(
+        PART1 + "geojson/samplingFeatureCollection.json", {"type": "FeatureCollection", "features": list(sfs.values())}
+    )
+    wellington = sfs["urn:x-sos:sos-test:feature:station%3A42%20%28harbour%29"]
+    assert wellington["geometry"] == {"type": "Point", "coordinates": [WELLINGTON.lon, WELLINGTON.lat]}
+    assert sfs[MUENSTER.identifier]["properties"]["sampledFeature@link"]["href"] == MUENSTER.sampled
+    parent = next(link["href"] for link in wellington["links"] if link["rel"] == "parentSystem")
+    assert parent.endswith("/systems/" + river["id"])
+    props = (await api.get("/properties?limit=100")).json()["items"]
+    assert_valid(PART1 + "sensorml/propertyCollection.json", {"items": props})
+    assert {p["baseProperty"] for p in props} >= {
+        AIR,
+        "http://vocab.nerc.ac.uk/standard_name/water_volume_transport_in_river_channel/",
+    }
+    fois = {f["id"]: (f["properties"]["uid"] if f["properties"]["uid"].startswith("http") else f["properties"]["name"])
+            for f in sfs.values()}  # fmt: skip
+    names = {MUENSTER.identifier: MUENSTER.identifier, KERIKERI.name: KERIKERI.identifier,
+             WELLINGTON.name: WELLINGTON.identifier}  # fmt: skip
+    fois = {k: names.get(v, v) for k, v in fois.items()}
+    streams = await streams_by_name(api)
+    assert_valid(PART2 + "dataStreamCollection.json", {"items": list(streams.values())})
+    expected_units = {"air_temperature (Weather station 1)": "Cel", "Abfluss (River gauge 8)": "m3/s",
+                      "relative_humidity (Weather station 1)": "%"}  # fmt: skip
+    for name, code in expected_units.items():
+        schema = (await api.get(f"/datastreams/{streams[name]['id']}/schema?obsFormat=application/json")).json()
+        assert schema["resultSchema"]["type"] == "Quantity" and schema["resultSchema"]["uom"] == {"code": code}
+    for spec, prop in ((WEATHER, AIR), (RIVER, DISCHARGE), (RIVER, MEAN_TEMP)):
+        ds = next(s for s in streams.values() if s["description"].endswith(f"'{spec.identifier}' of the SOS")
+                  and s["observedProperties"][0]["label"] in prop.replace(" ", "_"))  # fmt: skip
+        got = await stream_rows(api, ds["id"], fois)
+        assert got == server_rows(sos_server, spec.identifier, prop)
+        assert ds["phenomenonTime"] == [got[0][0], got[-1][0]]
+    broken = next(s for s in streams.values() if "broken" in s["description"])  # listed, without data
+    assert (await api.get(f"/datastreams/{broken['id']}/observations")).json()["items"] == []
+
+
+async def test_sensorml_versions_are_negotiated_and_kept(
+    sos_server: ServerState, db: SqlStore, api: httpx.AsyncClient
+) -> None:
+    world(sos_server, with_broken=False)
+    report = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    asked = [
+        (p["procedure"], p["procedureDescriptionFormat"]) for op, _, p in sos_server.requests if op == "DescribeSensor"
+    ]
+    assert asked == [(WEATHER.procedure, SML20), (RIVER.procedure, SML101)]
+    systems = {f["properties"]["uid"]: f["id"] for f in (await api.get("/systems?limit=100")).json()["features"]}
+    sml20 = (await api.get(f"/systems/{systems[WEATHER.procedure]}?f=sml")).json()
+    assert_valid(PART1 + "sensorml/system.json", sml20)
+    assert sml20["type"] == "PhysicalSystem" and sml20["uniqueId"] == WEATHER.procedure
+    assert {i["label"] for i in sml20["identifiers"]} >= {"Serial number"}
+    assert sml20["characteristics"] and sml20["contacts"] and sml20["classifiers"]
+    assert [o["uom"] for o in sml20["outputs"]] == [{"code": "degC"}, {"code": "%"}]
+    assert sml20["position"]["coordinates"] == [MUENSTER.lon, MUENSTER.lat]
+    sml101 = (await api.get(f"/systems/{systems['urn:x-sos:sos-test:procedure:ws%202500%20%28roof%29']}?f=sml")).json()
+    assert_valid(PART1 + "sensorml/system.json", sml101)
+    assert {i["value"] for i in sml101["identifiers"]} == {RIVER.procedure, "River gauge 8"}
+    assert all(o["definition"].startswith(("http", "urn:")) for o in sml101["outputs"])
+
+
+async def test_window_is_split_on_response_exceeds_size_limit(sos_server: ServerState, db: SqlStore) -> None:
+    world(sos_server, with_broken=False)
+    sos_server.size_limit = 70
+    report = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    assert report.observations == sos_server.total()
+    assert sos_server.count("GetObservation") > 8  # four streams, each split several times
+
+
+async def test_max_window_and_data_availability_plan_the_requests(
+    sos_server: ServerState, db: SqlStore, tmp_path: Path
+) -> None:
+    world(sos_server, with_broken=False)
+    sos_server.add_points(WEATHER.identifier, AIR, series(20, start=BASE + timedelta(days=40), offset=5.0))
+    report = await run_harvest(source(sos_server, max_window="P1D"), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    assert report.observations == sos_server.total()
+    without = sos_server.count("GetObservation")
+    sos_server.requests.clear()
+    sos_server.data_availability = True
+    other = await SqlStore.open(f"sqlite:///{tmp_path / 'gda.db'}")
+    again = await run_harvest(source(sos_server, max_window="P1D"), other, until=UNTIL)
+    await other.close()
+    assert again.observations == sos_server.total()
+    assert "GetDataAvailability" in [op for op, _, _ in sos_server.requests]
+    assert sos_server.count("GetObservation") < without - 30  # the empty weeks between the data are skipped
+
+
+async def test_second_run_writes_nothing_and_third_only_new_data(sos_server: ServerState, db: SqlStore) -> None:
+    world(sos_server)
+    first = await run_harvest(source(sos_server), db, until=UNTIL)
+    second = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert second.observations == 0 and second.duplicates <= 5
+    assert all(outcome == "unchanged" for (_, outcome) in second.entities), second.entities
+    sos_server.add_points(WEATHER.identifier, AIR, series(25, start=BASE + timedelta(days=65), offset=30.0))
+    third = await run_harvest(source(sos_server), db, until="2024-04-01T00:00:00Z")
+    assert third.observations == 25
+    assert first.observations + third.observations == sos_server.total() - 10
+
+
+async def test_result_retrieval_is_used_when_advertised(
+    sos_server: ServerState, db: SqlStore, api: httpx.AsyncClient
+) -> None:
+    world(sos_server, with_broken=False)
+    sos_server.result_retrieval = True
+    report = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    assert report.observations == sos_server.total()
+    operations = {op for op, _, _ in sos_server.requests}
+    assert {"GetResultTemplate", "GetResult"} <= operations and "GetObservation" not in operations
+    streams = await streams_by_name(api)
+    rows = await walk(api, f"/datastreams/{streams['Abfluss (River gauge 8)']['id']}/observations?limit=1000", "items")
+    assert len({r["samplingFeature@id"] for r in rows}) == 2  # the feature column of the template
+
+
+async def test_soap_only_operations_are_called_in_soap(sos_server: ServerState, db: SqlStore) -> None:
+    world(sos_server, with_broken=False)
+    sos_server.soap_only = {"DescribeSensor", "GetObservation", "GetFeatureOfInterest"}
+    report = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    assert report.observations == sos_server.total()
+    bindings = {(op, binding) for op, binding, _ in sos_server.requests}
+    assert ("GetObservation", "soap") in bindings and ("GetObservation", "kvp") not in bindings
+
+
+async def test_sos1_only_server_fails_with_a_clear_error(db: SqlStore, tmp_path: Path) -> None:
+    fixture = (
+        Path(__file__).resolve().parents[3] / "fixtures" / "sos2" / "52n-ioos-getcapabilities-sos100-dual-version.xml"
+    )
+    from bridge.model.time import utcnow
+    from bridge.sources.base import HarvestState
+    from bridge.sources.http import PoliteClient
+    from bridge.sources.sos2.harvest import SosHarvester
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=fixture.read_bytes()))
+    async with PoliteClient(transport=transport) as client:
+        harvester = SosHarvester("old", "http://old.example/sos", client)
+        with pytest.raises(Exception, match=r"SOS 1\.0") as raised:
+            async for _ in harvester.batches(HarvestState({}, None, utcnow())):
+                pass
+    assert "GetCapabilities" in str(raised.value)
+
+
+def _report_lines(report: RunReport) -> str:
+    return "\n".join(report.errors)
+
+
+async def test_soap_only_server_including_capabilities(sos_server: ServerState, db: SqlStore) -> None:
+    world(sos_server, with_broken=False)
+    sos_server.soap_only = {"GetCapabilities", "DescribeSensor", "GetObservation", "GetFeatureOfInterest"}
+    report = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    assert report.observations == sos_server.total()
+    capabilities = [binding for op, binding, _ in sos_server.requests if op == "GetCapabilities"]
+    assert capabilities == ["kvp", "pox", "soap"]  # KVP and POX were refused with exception reports, SOAP worked
+    assert {b for op, b, _ in sos_server.requests if op != "GetCapabilities"} == {"soap"}
+
+
+async def test_mapping_override_of_a_deployment(sos_server: ServerState, db: SqlStore, tmp_path: Path,
+                                                api: httpx.AsyncClient) -> None:  # fmt: skip
+    world(sos_server, with_broken=False)
+    overrides = tmp_path / "mappings"
+    overrides.mkdir()
+    (overrides / "entities.yaml").write_text('lookups:\n  units:\n    "degC": "K"\n')
+    report = await run_harvest(source(sos_server, mappings=str(overrides)), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    streams = await streams_by_name(api)
+    schema = (
+        await api.get(
+            f"/datastreams/{streams['air_temperature (Weather station 1)']['id']}/schema?obsFormat=application/json"
+        )
+    ).json()
+    assert schema["resultSchema"]["uom"] == {"code": "K"}
+
+
+def test_invalid_override_is_refused_at_startup(tmp_path: Path) -> None:
+    from bridge.errors import ConfigError
+    from bridge.jobs.sources import build_source
+
+    (tmp_path / "entities.yaml").write_text(
+        "resources:\n  Datastream:\n    kind: datastreams\n    id: {from: stream.legacy_id, transform: nope}\n"
+    )
+    with pytest.raises(ConfigError, match="unknown transform 'nope'"):
+        build_source(SourceConfig(name="x", type="sos", url="http://sos.example", mappings=str(tmp_path)))
+    with pytest.raises(ConfigError, match="max_window"):
+        build_source(SourceConfig(name="x", type="sos", url="http://sos.example", max_window="31 days"))
+
+
+def test_oversized_text_nodes_and_size_limits_shrink_the_window() -> None:
+    from bridge.model.legacy.sos2 import SosException
+    from bridge.sources.sos2.exceptions import OwsException
+    from bridge.sources.sos2.harvest import too_large
+    from bridge.sources.xml import parse_xml
+
+    with pytest.raises(Exception) as huge:
+        parse_xml(b"<a>" + b"1," * 5_500_000 + b"</a>")  # an 11 MB text block
+    assert too_large(huge.value)
+    assert too_large(OwsException((SosException("ResponseExceedsSizeLimit"),)))
+    assert not too_large(OwsException((SosException("NoApplicableCode"),)))
+
+
+async def test_waterml_only_offering_is_harvested(
+    sos_server: ServerState, db: SqlStore, api: httpx.AsyncClient
+) -> None:
+    from tests.sos_server.worlds import GAUGE
+
+    stage = GAUGE.properties[0]
+    sos_server.add_offering(GAUGE, {stage: series(150, step=timedelta(minutes=5), scale=0.01, offset=1.2)})
+    report = await run_harvest(source(sos_server, max_window="PT6H"), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    assert report.observations == 150
+    formats = {p.get("responseFormat") for op, _, p in sos_server.requests if op == "GetObservation"}
+    assert formats == {"http://www.opengis.net/waterml/2.0"}
+    [stream] = (await api.get("/datastreams")).json()["items"]
+    schema = (await api.get(f"/datastreams/{stream['id']}/schema?obsFormat=application/json")).json()
+    assert schema["resultSchema"]["uom"] == {"code": "m"}
+    rows = await walk(api, f"/datastreams/{stream['id']}/observations?limit=1000", "items")
+    got = sorted((r["phenomenonTime"], r["result"]) for r in rows)
+    assert got == [(t, v) for t, v, _ in server_rows(sos_server, GAUGE.identifier, stage)]
+    assert rows[0]["parameters"]["interpolationType"].endswith("/continuous")
+
+
+async def test_offering_gone_from_the_capabilities_is_ended(sos_server: ServerState, db: SqlStore) -> None:
+    world(sos_server, with_broken=False)
+    await run_harvest(source(sos_server), db, until=UNTIL)
+    sos_server.offerings.remove(RIVER)
+    report = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert report.status == "completed", report.errors
+    assert report.reconciled == {"Procedure": 1, "Datastream": 2, "ObservableProperty": 2}
