@@ -66,6 +66,7 @@ class Collection:
     title: str
     description: str | None = None
     builtin: bool = False
+    source: str | None = None  # read-only view of what was harvested from one legacy source
 
 
 class Store(Protocol):

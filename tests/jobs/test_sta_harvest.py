@@ -45,6 +45,13 @@ async def test_harvest_maps_every_entity_and_observation(seeded: SeedResult, sta
         subsystems = (await client.get(f"/systems/{station_a['id']}/subsystems")).json()["features"]
         assert {s["properties"]["name"] for s in subsystems} == {"Thermometer", "Hygrometer"}
         assert all(s["properties"]["featureType"].endswith("Sensor") for s in subsystems)
+        listing = {c["id"]: c for c in (await client.get("/collections")).json()["collections"]}
+        assert listing["source-local-sta-systems"]["featureType"] == "sosa:System"
+        harvested = await walk(client, "/collections/source-local-sta-systems/items?limit=100", "features")
+        assert station_a["id"] in {f["id"] for f in harvested}
+        assert all(any(lk["rel"] == "canonical" for lk in f["links"]) for f in harvested)
+        read_only = await client.delete(f"/collections/source-local-sta-systems/items/{station_a['id']}")
+        assert read_only.status_code == 405
         props = (await client.get("/properties?limit=1000")).json()
         assert_valid(PART1 + "sensorml/propertyCollection.json", props)
         assert {p["baseProperty"] for p in props["items"]} >= {"http://example.org/air_temperature"}

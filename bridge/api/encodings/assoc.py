@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from bridge.api.links import LinkContext, association, link
 from bridge.api.media import GEOJSON, JSON, SML_JSON
 from bridge.model.csapi import Feature, Kind
@@ -30,9 +32,17 @@ def resource_links(feature: Feature, ctx: LinkContext, media_type: str, canonica
         ]
     else:
         out.append(link(href, "canonical", media_type, "canonical URL of this resource"))
-    out += [link(lnk.href, lnk.rel or "related", lnk.type, lnk.title) for lnk in feature.links]
+    out += [link(lnk.href, lnk.rel or "related", lnk.type or guess_type(lnk.href), lnk.title) for lnk in feature.links]
     out += _associations(feature, ctx)
     return out
+
+
+def guess_type(href: str) -> str:
+    """A media type for a stored link that has none (Feat-1 /req/core/fc-rel-type wants one on every link)."""
+    lowered = href.lower()
+    if "service=sos" in lowered or "service=sps" in lowered or lowered.endswith(".xml"):
+        return "application/xml"
+    return "application/json"
 
 
 def _associations(feature: Feature, ctx: LinkContext) -> list[dict[str, str]]:
@@ -47,6 +57,10 @@ def _associations(feature: Feature, ctx: LinkContext) -> list[dict[str, str]]:
         out += association(ctx, "controlstreams", f"{base}/controlstreams", "Control streams", JSON)
         if feature.parent_id:
             out += association(ctx, "parentSystem", f"/systems/{feature.parent_id}", "Parent system", GEOJSON)
+        kind_link = getattr(feature, "system_kind", None)
+        if kind_link is not None:  # D19: no path is defined for `procedures`; the system's kind, by id or UID
+            ref = kind_link.uid or kind_link.href
+            out += association(ctx, "procedures", f"/procedures?id={quote(ref, safe='')}", "Procedures", GEOJSON)
     elif feature.kind is Kind.DEPLOYMENT:
         base = f"/deployments/{rid}"
         out += association(ctx, "subdeployments", f"{base}/subdeployments", "Subdeployments", GEOJSON)

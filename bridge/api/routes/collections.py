@@ -16,8 +16,9 @@ from bridge.api.params import CascadeParam, FParam, _all_query_params
 from bridge.api.queries import QUERY_DEPENDENCIES, _public, build_query
 from bridge.api.responses import json_response
 from bridge.api.routes import features as handlers
-from bridge.errors import InvalidBody, InvalidParameter, NotFound
+from bridge.errors import InvalidBody, InvalidParameter, MethodNotAllowed, NotFound
 from bridge.model.csapi import Kind
+from bridge.model.query import FeatureQuery, IdList
 from bridge.store.base import Collection, Store
 
 router = APIRouter(tags=["Collections"])
@@ -104,9 +105,16 @@ async def collection_items(
         allowed = ", ".join(sorted(ACCEPTED[coll.kind]))
         raise InvalidParameter(unknown[0], f"not accepted for {coll.kind.value} items (allowed: {allowed})")
     query = build_query(coll.kind, settings, _public(values))
-    query.collection = None if coll.builtin else coll.id
+    query.collection = None if coll.builtin or coll.source else coll.id
+    query.source = coll.source
     query.top_level_only = coll.builtin and coll.kind in (Kind.SYSTEM, Kind.DEPLOYMENT)
     return await handlers.list_features(store, request, ctx, query, f)
+
+
+def _writable(coll: Collection) -> None:
+    """Collections of harvested resources are views of provenance: their membership cannot be edited."""
+    if coll.source:
+        raise MethodNotAllowed(f"'{coll.id}' lists what was harvested from '{coll.source}'; it is read-only")
 
 
 async def _member(store: Store, coll: Collection, rid: str) -> None:
@@ -114,10 +122,9 @@ async def _member(store: Store, coll: Collection, rid: str) -> None:
     await store.get_feature(coll.kind, rid)
     if coll.builtin:
         return
-    from bridge.model.query import FeatureQuery, IdList
-
+    membership = None if coll.source else coll.id
     page = await store.list_features(
-        FeatureQuery(kind=coll.kind, ids=IdList(local=(rid,)), collection=coll.id, limit=1)
+        FeatureQuery(kind=coll.kind, ids=IdList(local=(rid,)), collection=membership, source=coll.source, limit=1)
     )
     if not page.items:
         raise NotFound(f"resource '{rid}' is not in collection '{coll.id}'")
@@ -126,6 +133,7 @@ async def _member(store: Store, coll: Collection, rid: str) -> None:
 @router.post("/collections/{cid}/items", summary="Create a resource in, or add resources to, a collection (Req 68, 71)")
 async def post_items(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath) -> Response:
     coll = await store.get_collection(cid)
+    _writable(coll)
     declared = canonical(request.headers.get("content-type", ""))
     if declared == URI_LIST or (declared == JSON and (await request.body()).lstrip().startswith(b"[")):
         if coll.builtin:
@@ -195,6 +203,7 @@ async def patch_item(request: Request, store: StoreDep, ctx: LinksDep, cid: CidP
 )
 async def delete_item(store: StoreDep, cid: CidPath, id: IdPath, cascade: CascadeParam = False) -> Response:
     coll = await store.get_collection(cid)
+    _writable(coll)
     if coll.builtin:
         return await handlers.delete_feature(store, coll.kind, id, cascade)
     await store.remove_from_collection(cid, id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import Conflict, InvalidBody, NotFound
 from bridge.model.csapi import Feature, Kind
@@ -72,7 +72,24 @@ class SqlStore(DynamicStore):
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(collections).order_by(collections.c.pk))
             custom = [Collection(r.id, Kind(r.kind), r.title or r.id, r.description) for r in rows]
-        return [*BUILTIN_COLLECTIONS, *custom]
+            harvested = await self._source_collections(conn)
+        return [*BUILTIN_COLLECTIONS, *custom, *harvested]
+
+    async def _source_collections(self, conn: AsyncConnection) -> list[Collection]:
+        """One read-only collection per (legacy source, resource type) present: what came from where."""
+        out: list[Collection] = []
+        for kind_name, table in FEATURE_TABLES.items():
+            names = (await conn.execute(select(table.c.source).where(table.c.source.is_not(None)).distinct())).scalars()
+            for name in sorted(names):
+                kind = Kind(kind_name)
+                out.append(
+                    Collection(
+                        f"source-{name}-{kind.value}", kind, f"{kind.value} harvested from {name}",
+                        f"Read-only: every {kind.value} resource whose provenance is the legacy source '{name}'",
+                        source=name,
+                    )
+                )  # fmt: skip
+        return out
 
     async def get_collection(self, cid: str) -> Collection:
         for coll in await self.list_collections():
