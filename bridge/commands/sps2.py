@@ -19,7 +19,7 @@ import httpx
 from bridge.commands.base import Forwarded
 from bridge.commands.sps2_services import SpsService, SpsServices
 from bridge.errors import Conflict, InvalidBody
-from bridge.mapping.sps2 import current_parameters, description_from_schema
+from bridge.mapping.sps2 import current_parameters
 from bridge.mapping.sps2_status import command_statuses, feasibility_outcome, response_status, result_links
 from bridge.model.csapi import Command, CommandResult, CommandStatus, ControlStream, Provenance, StatusCode
 from bridge.model.legacy.sps2 import FeasibilityResult, TaskingDescription, TaskingResponse, TaskStatus
@@ -73,11 +73,7 @@ class SpsForwarder:
 
     async def validate(self, stream: ControlStream, command: Command) -> None:
         """Check and encode the parameters as DescribeTasking specified (400 naming them); no I/O."""
-        service = self.services.cached(stream)
-        procedure = stream.provenance.legacy_id if stream.provenance else ""
-        description = (
-            service.known_description(stream) if service else description_from_schema(stream.schema, procedure)
-        )
+        description = self.services.service(stream).known_description(stream)
         if description is not None:
             encode_parameters(description, _parameters(command))
 
@@ -174,6 +170,8 @@ class SpsForwarder:
         self._since[task_id] = max(r.update_time for r in reports)
         started = command.execution_time.start if command.execution_time else None
         statuses = command_statuses(service.name, task_id, reports, service.table, started=started)
+        if statuses and statuses[-1].status_code.is_final:
+            self._since.pop(task_id, None)
         return Forwarded(statuses=statuses, results=await self._results(service, task_id, reports, statuses))
 
     async def _results(

@@ -83,10 +83,6 @@ class SpsServices:
         self.policy = policy or HttpPolicy()
         self._services: dict[str, SpsService] = {}
 
-    def cached(self, stream: ControlStream) -> SpsService | None:
-        """The service of a stream if it was already used (no I/O)."""
-        return self._services.get(stream.provenance.source) if stream.provenance else None
-
     def _http(self, source: SourceConfig | None) -> PoliteClient:
         if source is None:
             return PoliteClient(self.policy, transport=self.transport)
