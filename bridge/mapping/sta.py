@@ -63,9 +63,7 @@ def _uid(key: str, ctx: Mapping[str, Any]) -> str:
 
 def _scalar(kind: str, name: str, label: str | None, definition: str, uom: dict[str, str] | None) -> dict[str, Any]:
     """A SWE Common 3 scalar; `definition` is required by SWE Common 3, so callers always give one."""
-    comp: dict[str, Any] = {"type": kind, "name": name, "definition": definition}
-    if label:
-        comp["label"] = label
+    comp: dict[str, Any] = {"type": kind, "name": name, "definition": definition, "label": label or name}
     if kind == "Quantity":
         comp["uom"] = uom or {"code": "1"}
     return comp
@@ -184,7 +182,8 @@ def swe3_field(item: Mapping[str, Any], index: int, fallback: Callable[[str], st
     definition = item.get("definition")
     comp: dict[str, Any] = {"type": kind, "name": name}
     comp["definition"] = definition if isinstance(definition, str) and _URI.match(definition) else fallback(name)
-    for key in ("label", "description", "optional", "updatable"):
+    comp["label"] = str(item.get("label") or name)
+    for key in ("description", "optional", "updatable"):
         if item.get(key) is not None:
             comp[key] = item[key]
     uom = item.get("uom")

@@ -36,6 +36,11 @@ BUILTIN_TYPES = {
     "all_procedures": ("feature", "sosa:Procedure", [GEO, SML]),
     "all_sampling_features": ("feature", "sosa:Sample", [GEO]),
     "all_properties": ("sosa:Property", None, [SML]),
+    "all_datastreams": ("DataStream", None, [JSON]),
+    "all_observations": ("Observation", None, [JSON]),
+    "all_controlstreams": ("ControlStream", None, [JSON]),
+    "all_commands": ("Command", None, [JSON]),
+    "all_system_events": ("SystemEvent", None, [JSON]),
 }
 
 

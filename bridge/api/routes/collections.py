@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.dependencies.utils import get_dependant
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from bridge.api.deps import LinksDep, SettingsDep, StoreDep, json_body
 from bridge.api.encodings.assoc import F_NAME, FORMATS
@@ -40,6 +40,20 @@ def _accepted(kind: Kind) -> set[str]:
 
 
 ACCEPTED = {kind: _accepted(kind) | {"f"} for kind in QUERY_DEPENDENCIES}
+# Part 2 collections (checklist §2.1: itemType as written); their items are the canonical resources endpoint.
+DYNAMIC_ITEM_TYPES = {
+    Kind.DATASTREAM: "DataStream",
+    Kind.OBSERVATION: "Observation",
+    Kind.CONTROL_STREAM: "ControlStream",
+    Kind.COMMAND: "Command",
+    Kind.SYSTEM_EVENT: "SystemEvent",
+}
+
+
+def _canonical_redirect(request: Request, ctx: LinkContext, path: str) -> Response:
+    """Part 2 collection items are served by the resources endpoint: same parameters, same response."""
+    query = request.url.query
+    return RedirectResponse(ctx.href(path) + (f"?{query}" if query else ""), status_code=307)
 
 
 def describe(coll: Collection, ctx: LinkContext) -> dict[str, Any]:
@@ -47,12 +61,19 @@ def describe(coll: Collection, ctx: LinkContext) -> dict[str, Any]:
     doc: dict[str, Any] = {"id": coll.id, "title": coll.title}
     if coll.description:
         doc["description"] = coll.description
+    items = ctx.href(f"/collections/{coll.id}/items")
+    if coll.kind in DYNAMIC_ITEM_TYPES:
+        doc["itemType"] = DYNAMIC_ITEM_TYPES[coll.kind]
+        doc["links"] = [
+            link(ctx.href(f"/collections/{coll.id}"), "self", JSON, "this collection"),
+            link(ctx.href(f"/{coll.kind.value}"), "items", JSON, f"the {coll.kind.value} (resources endpoint)"),
+        ]
+        return doc
     if coll.kind in FEATURE_TYPES:
         doc["itemType"] = "feature"
         doc["featureType"] = FEATURE_TYPES[coll.kind]
     else:
         doc["itemType"] = "sosa:Property"
-    items = ctx.href(f"/collections/{coll.id}/items")
     doc["links"] = [link(ctx.href(f"/collections/{coll.id}"), "self", JSON, "this collection")] + [
         link(f"{items}?f={F_NAME[m]}", "items", m, f"items as {m}") for m in FORMATS[coll.kind]
     ]
@@ -100,6 +121,8 @@ async def collection_items(
 ) -> Response:
     values = {k: v for k, v in locals().items() if k not in ("request", "store", "settings", "ctx", "cid")}
     coll = await store.get_collection(cid)
+    if coll.kind in DYNAMIC_ITEM_TYPES:
+        return _canonical_redirect(request, ctx, f"/{coll.kind.value}")
     unknown = sorted(set(request.query_params) - ACCEPTED[coll.kind])
     if unknown:
         allowed = ", ".join(sorted(ACCEPTED[coll.kind]))
@@ -111,14 +134,23 @@ async def collection_items(
     return await handlers.list_features(store, request, ctx, query, f)
 
 
+collection_items.validates_own_params = True  # type: ignore[attr-defined]  # see params.reject_unknown
+
+
 def _writable(coll: Collection) -> None:
     """Collections of harvested resources are views of provenance: their membership cannot be edited."""
+    if coll.kind in DYNAMIC_ITEM_TYPES:
+        raise MethodNotAllowed(
+            f"write {coll.kind.value} at their own endpoints (e.g. /systems/{{id}}/{coll.kind.value})"
+        )
     if coll.source:
         raise MethodNotAllowed(f"'{coll.id}' lists what was harvested from '{coll.source}'; it is read-only")
 
 
 async def _member(store: Store, coll: Collection, rid: str) -> None:
     """404 unless the resource is in the collection (built-in collections hold every resource)."""
+    if coll.kind in DYNAMIC_ITEM_TYPES:
+        raise MethodNotAllowed(f"write {coll.kind.value} at /{coll.kind.value}/{{id}}")
     await store.get_feature(coll.kind, rid)
     if coll.builtin:
         return
@@ -178,6 +210,8 @@ async def get_item(
     request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, id: IdPath, f: FParam = None
 ) -> Response:
     coll = await store.get_collection(cid)
+    if coll.kind in DYNAMIC_ITEM_TYPES:
+        return _canonical_redirect(request, ctx, f"/{coll.kind.value}/{id}")
     await _member(store, coll, id)
     return await handlers.get_feature(store, request, ctx, coll.kind, id, f, canonical_view=False)
 

@@ -66,6 +66,16 @@ def _time(column: Any, flt: TimeFilter) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
+def nan_marked(rows: Sequence[ObsRow]) -> Sequence[ObsRow]:
+    """NaN results kept as the text mark "NaN" with no number: SQLite would store a NaN REAL as NULL.
+
+    Every writer (API, harvesters) goes through here, so both backends keep NaN the same way.
+    """
+    if all(r[4] == r[4] for r in rows):  # NaN is the only value unequal to itself
+        return rows
+    return [r if r[4] == r[4] else (r[0], r[1], r[2], r[3], None, "NaN", r[6], r[7]) for r in rows]
+
+
 class ObservationRepository:
     """Ingest and read observations."""
 
@@ -86,6 +96,7 @@ class ObservationRepository:
         """
         if not rows:
             return 0
+        rows = nan_marked(rows)
         if self.postgres:
             return await self._copy(conn, rows, dedupe)
         sql = (
@@ -126,7 +137,7 @@ class ObservationRepository:
         """Insert a small batch and return the new primary keys (for `Location`/`items` responses)."""
         if not rows:
             return []
-        values = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+        values = [dict(zip(COLUMNS, row, strict=True)) for row in nan_marked(rows)]
         result = await conn.execute(insert(observations).returning(observations.c.pk), values)
         return [int(pk) for pk in result.scalars()]
 
@@ -306,7 +317,7 @@ class ObservationRepository:
     async def replace(self, obs_id: str, new: ObsRow) -> None:
         row, _ = await self.get(obs_id)
         async with self.engine.begin() as conn:
-            values = dict(zip(COLUMNS, new, strict=True))
+            values = dict(zip(COLUMNS, nan_marked([new])[0], strict=True))
             values["ds"] = row[1]
             await conn.execute(update(observations).where(observations.c.pk == int(obs_id)).values(**values))
             await self.recompute_extents(conn, row[1])

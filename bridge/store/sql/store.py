@@ -27,6 +27,11 @@ BUILTIN_COLLECTIONS = [
         builtin=True,
     ),
     Collection("all_properties", Kind.PROPERTY, "All properties", "Every property definition", builtin=True),
+    Collection("all_datastreams", Kind.DATASTREAM, "All datastreams", "Every datastream", builtin=True),
+    Collection("all_observations", Kind.OBSERVATION, "All observations", "Every observation", builtin=True),
+    Collection("all_controlstreams", Kind.CONTROL_STREAM, "All control streams", "Every control stream", builtin=True),
+    Collection("all_commands", Kind.COMMAND, "All commands", "Every command", builtin=True),
+    Collection("all_system_events", Kind.SYSTEM_EVENT, "All system events", "Every system event", builtin=True),
 ]
 
 
