@@ -39,6 +39,7 @@ class SourceConfig(BaseModel):
     mappings: str | None = None  # directory with override mapping tables
     max_window: str | None = None  # SOS: longest GetObservation time window (ISO 8601 duration)
     headers: dict[str, str] = Field(default_factory=dict)
+    tasks: list[str] = Field(default_factory=list)  # SPS: ids of existing tasks to import (SPS 2.0 cannot list them)
 
 
 class Settings(BaseSettings):

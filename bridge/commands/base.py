@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bridge.errors import Conflict
 from bridge.model.csapi import Command, CommandResult, CommandStatus, ControlStream, Provenance
+
+
+class CancelNotSupported(Conflict):
+    """The legacy service has no way to cancel a task (STA 1.1): a cancel request is a 409, but deleting
+    the command resource is still allowed — there is nothing upstream to stop."""
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import httpx
 
-from bridge.commands.base import Forwarded
+from bridge.commands.base import CancelNotSupported, Forwarded
 from bridge.errors import Conflict, InvalidBody, UpstreamError
 from bridge.mapping.transforms import stable_id
 from bridge.model.csapi import Command, CommandStatus, ControlStream, Provenance, StatusCode
@@ -146,7 +146,7 @@ class StaTaskingForwarder:
         return Forwarded()
 
     async def cancel(self, stream: ControlStream, command: Command) -> Forwarded:
-        raise Conflict("SensorThings tasks cannot be canceled: STA 1.1 Tasking Core has no cancel operation")
+        raise CancelNotSupported("SensorThings tasks cannot be canceled: STA 1.1 Tasking Core has no cancel operation")
 
     async def update(self, stream: ControlStream, command: Command) -> Forwarded:
         raise Conflict("SensorThings tasks cannot be updated: STA 1.1 Tasking Core tasks are fire-and-forget")

@@ -75,7 +75,7 @@ def _sps(source: SourceConfig, client: PoliteClient) -> tuple[Harvester, BatchMa
 
     # SPS 2.0 cannot list tasks: existing tasks to import come from a `tasks` list in the source
     # configuration when it has one; tasks imported once are refreshed on every later run.
-    tasks = [str(t) for t in getattr(source, "tasks", None) or []]
+    tasks = list(source.tasks)
     harvester = SpsHarvester(source.name, source.url, client, task_ids=tasks)
     mapper = sps_batch_mapper(mapper_for(source, "sps2"), source.name, status_table_for(source.mappings))
     return harvester, mapper

@@ -27,21 +27,6 @@ from bridge.sources.sps2.tasking import updatable_subset
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
-def system_key(procedure: str, source: str) -> str:
-    """The identity key of a procedure's System: global for a URI, per source otherwise.
-
-    A URI names the same procedure whichever service lists it (SOS, SPS), so its System is shared;
-    an id like `8` only means something inside one service.
-    """
-    text = procedure.strip()
-    return f"procedure:{text}" if _URI.match(text) else f"{source}/SpsProcedure/{text}"
-
-
-@transform("system_key")
-def _system_key(value: Any, ctx: Mapping[str, Any]) -> str:
-    return system_key(str(value), str(ctx["source"]))
-
-
 @transform("sps_procedure_uid")
 def _procedure_uid(value: Any, ctx: Mapping[str, Any]) -> str:
     """The procedure identifier when it is a URI (the System's UID everywhere), else a per-source URN."""

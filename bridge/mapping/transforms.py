@@ -122,3 +122,18 @@ def _link(value: Any, ctx: Mapping[str, Any]) -> Link | None:
 def _uuid(value: Any, ctx: Mapping[str, Any]) -> str:
     """A deterministic `urn:uuid:` UID (RFC 4122 v5, Rec 1) for a legacy identity key."""
     return uuid.uuid5(UID_NAMESPACE, str(value)).urn
+
+
+def system_key(procedure: str, source: str) -> str:
+    """The identity key of a procedure's System: global for a URI, per source otherwise.
+
+    A URI names the same procedure whichever service lists it (SOS, SPS), so a procedure harvested from
+    an SOS and from an SPS lands on one System; an id like `8` only means something inside one service.
+    """
+    text = procedure.strip()
+    return f"procedure:{text}" if _URI.match(text) else f"{source}/Procedure/{text}"
+
+
+@transform("system_key")
+def _system_key(value: Any, ctx: Mapping[str, Any]) -> str:
+    return system_key(str(value), str(ctx["source"]))

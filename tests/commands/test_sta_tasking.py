@@ -192,6 +192,8 @@ async def test_bad_parameters_refusals_and_what_sta_cannot_do(facade: BridgeServ
         patch = await http.patch(created, json={"parameters": {"temperature": 30}})
         assert patch.status_code == 409
         assert (await http.get(created)).json()["parameters"] == WASH
+        deleted = await http.delete(created)  # nothing can be stopped upstream, but the record can go
+        assert deleted.status_code == 204 and (await http.get(created)).status_code == 404
 
 
 async def test_lost_task_answer_is_reconciled_by_listing_tasks(frost: FakeFrost, tmp_path: Path) -> None:

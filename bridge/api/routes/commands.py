@@ -1,5 +1,6 @@
 """Commands (Part 2 `/conf/controlstream`, §5.3); their status reports and results are in `command_reports`."""
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request
@@ -23,6 +24,7 @@ from bridge.api.responses import json_response, openapi_content
 from bridge.api.routes.command_reports import PipelineDep
 from bridge.api.routes.command_reports import router as reports_router
 from bridge.api.routes.features import merge_patch
+from bridge.commands.base import CancelNotSupported
 from bridge.commands.pipeline import CommandPipeline
 from bridge.errors import Conflict, InvalidBody, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Command, CommandStatus, ControlStream, Kind, StatusCode
@@ -179,7 +181,8 @@ async def _delete(store: Store, pipeline: CommandPipeline, cmd_id: str) -> Respo
     if not command.current_status.is_final:
         stream = await _stream(store, command.controlstream_id)
         report = CommandStatus(command_id=cmd_id, status_code=StatusCode.CANCELED, message="canceled by deletion")
-        await pipeline.cancel(stream, command, report)
+        with contextlib.suppress(CancelNotSupported):  # nothing upstream can be stopped; the record still goes
+            await pipeline.cancel(stream, command, report)
     await store.delete_command(cmd_id)
     return Response(status_code=204)
 

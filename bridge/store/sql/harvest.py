@@ -24,6 +24,9 @@ from bridge.store.sql.tables import (
     runs,
     sampling_features,
 )
+from bridge.store.sql.tables import (
+    commands as command_table,
+)
 
 if TYPE_CHECKING:
     from bridge.store.sql.store import SqlStore
@@ -99,6 +102,9 @@ class SqlHarvestSink:
             for command, history in batch.commands:
                 if command.provenance:
                     command.provenance.run_id = run_id
+                    if await self._forwarded_elsewhere(conn, command):
+                        stats.outcomes[(batch.entities.get(command.id, "Command"), "unchanged")] += 1
+                        continue
                 outcome = await self.store.commands.upsert(conn, command, history)
                 stats.outcomes[(batch.entities.get(command.id, "Command"), outcome)] += 1
             for stream in batch.observations:
@@ -118,12 +124,35 @@ class SqlHarvestSink:
             stored = await conn.execute(select(table.parent_id).where(table.id == resource.id))
             resource.parent_id = stored.scalar()
         if isinstance(resource, Feature):
+            if await self._owned_elsewhere(conn, resource):
+                return Outcome.UNCHANGED
             return await self.store.features.upsert(conn, resource)
         if isinstance(resource, Datastream):
             return await self.store.datastreams.upsert(conn, resource, batch.result_kinds.get(resource.id))
         if isinstance(resource, ControlStream):
             return await self.store.controlstreams.upsert(conn, resource)
         raise TypeError(f"cannot store {type(resource).__name__}")
+
+    async def _forwarded_elsewhere(self, conn: AsyncConnection, command: Any) -> bool:
+        """A legacy task the bridge itself created (a forwarded command) is not imported a second time."""
+        prov = command.provenance
+        table = command_table
+        other = await conn.execute(
+            select(table.c.id).where(
+                table.c.source == prov.source,
+                table.c.legacy_type == prov.legacy_type,
+                table.c.legacy_id == prov.legacy_id,
+                table.c.id != command.id,
+            )
+        )
+        return other.first() is not None
+
+    async def _owned_elsewhere(self, conn: AsyncConnection, feature: Feature) -> bool:
+        """A resource shared between sources (e.g. a procedure URI listed by an SOS and an SPS) keeps the
+        description of the source that created it; the others only link to it."""
+        table = FEATURE_TABLES[feature.kind.value]
+        owner = (await conn.execute(select(table.c.source).where(table.c.id == feature.id))).scalar()
+        return owner is not None and feature.provenance is not None and owner != feature.provenance.source
 
     async def _observations(self, conn: AsyncConnection, source: str, ds_id: str, rows: list[Any]) -> int:
         if not rows:
