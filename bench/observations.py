@@ -22,9 +22,13 @@ from bench.server import BridgeServer, percentile
 
 SCHEMA = {
     "obsFormat": "application/json",
-    "resultSchema": {"type": "Quantity", "name": "temp", "definition": "http://mmisw.org/ont/cf/parameter/air_temperature",
-                     "uom": {"code": "Cel"}},
-}  # fmt: skip
+    "resultSchema": {
+        "type": "Quantity",
+        "name": "temp",
+        "definition": "http://mmisw.org/ont/cf/parameter/air_temperature",
+        "uom": {"code": "Cel"},
+    },
+}
 
 
 def _csv(start: datetime, offset: int, count: int) -> bytes:
@@ -36,8 +40,11 @@ def _csv(start: datetime, offset: int, count: int) -> bytes:
 
 
 def _setup(client: httpx.Client) -> str:
-    system = {"type": "Feature", "geometry": None,
-              "properties": {"uid": f"urn:x-bench:{uuid.uuid4()}", "name": "bench", "featureType": "sosa:Sensor"}}  # fmt: skip
+    system = {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {"uid": f"urn:x-bench:{uuid.uuid4()}", "name": "bench", "featureType": "sosa:Sensor"},
+    }
     sid = client.post("/systems", json=system).headers["location"].rsplit("/", 1)[1]
     body = {"name": "bench temperature", "schema": SCHEMA}
     return client.post(f"/systems/{sid}/datastreams", json=body).headers["location"].rsplit("/", 1)[1]
@@ -97,11 +104,19 @@ def run(store: str, label: str, count: int, batch: int, page: int) -> dict[str, 
         server.stop()
     assert csv_total == json_total == count, (csv_total, json_total, count)
     return {
-        "store": label, "observations": count, "ingest_obs_s": round(ingest), "read_csv_obs_s": round(csv_rate),
-        "read_json_obs_s": round(json_rate), "latest_median_ms": round(latest[0], 2), "latest_p99_ms": round(latest[1], 2),
-        "rss_start_mb": round(rss_before[0]), "rss_first_page_mb": round(csv_rss[0]), "rss_last_page_mb": round(csv_rss[-1]),
-        "rss_json_last_page_mb": round(json_rss[-1]), "peak_rss_mb": round(peak),
-    }  # fmt: skip
+        "store": label,
+        "observations": count,
+        "ingest_obs_s": round(ingest),
+        "read_csv_obs_s": round(csv_rate),
+        "read_json_obs_s": round(json_rate),
+        "latest_median_ms": round(latest[0], 2),
+        "latest_p99_ms": round(latest[1], 2),
+        "rss_start_mb": round(rss_before[0]),
+        "rss_first_page_mb": round(csv_rss[0]),
+        "rss_last_page_mb": round(csv_rss[-1]),
+        "rss_json_last_page_mb": round(json_rss[-1]),
+        "peak_rss_mb": round(peak),
+    }
 
 
 def main() -> None:

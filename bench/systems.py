@@ -34,7 +34,7 @@ async def _fill(url: str, count: int) -> None:
                     feature_type="http://www.w3.org/ns/sosa/Sensor",
                     asset_type="Equipment",
                     geometry={"type": "Point", "coordinates": [lon, lat]},
-                )  # fmt: skip
+                )
             )
     finally:
         await store.close()
@@ -49,8 +49,11 @@ def _time(client: httpx.Client, url: str, n: int) -> dict[str, float]:
         client.get(url).raise_for_status()
         times.append((time.perf_counter() - start) * 1000)
     total = time.perf_counter() - clock
-    return {"median_ms": round(statistics.median(times), 2), "p99_ms": round(percentile(times, 99), 2),
-            "req_s": round(n / total)}  # fmt: skip
+    return {
+        "median_ms": round(statistics.median(times), 2),
+        "p99_ms": round(percentile(times, 99), 2),
+        "req_s": round(n / total),
+    }
 
 
 def _page_url(client: httpx.Client, number: int) -> str:

@@ -78,7 +78,7 @@ def _source(args: argparse.Namespace, settings: Settings) -> SourceConfig:
     kind, _, url = spec.partition(":")
     if kind in ("sta", "sos", "sps") and url.startswith(("http://", "https://")):
         name = args.name or re.sub(r"[^A-Za-z0-9_.-]+", "-", urlsplit(url).netloc).strip("-") or kind
-        return SourceConfig(name=name, type=kind, url=url)  # type: ignore[arg-type]
+        return SourceConfig(name=name, type=kind, url=url)
     for source in settings.sources:
         if source.name == spec:
             return source

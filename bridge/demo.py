@@ -23,9 +23,7 @@ def read_manifest(demo_dir: Path) -> list[dict[str, Any]]:
         steps = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"demo manifest not found: {path}") from None
-    if not isinstance(steps, list) or not all(
-        isinstance(s, dict) and "post" in s and "file" in s for s in steps
-    ):
+    if not isinstance(steps, list) or not all(isinstance(s, dict) and "post" in s and "file" in s for s in steps):
         raise ConfigError(f"{path}: expected a list of {{post, file[, name, type]}} steps")
     return steps
 
@@ -53,9 +51,7 @@ async def load_demo(app: Any, demo_dir: str | Path) -> int:
             elif response.status_code == 409 and "name" in step:
                 created[step["name"]] = await _existing_id(client, body, step)
             elif response.status_code != 409:
-                log.warning(
-                    "demo step %s %s failed: %s %s", path, step["file"], response.status_code, response.text
-                )
+                log.warning("demo step %s %s failed: %s %s", path, step["file"], response.status_code, response.text)
     log.info("demo content: %d resources created from %s", count, root)
     return count
 

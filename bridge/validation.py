@@ -47,14 +47,12 @@ def validator(schema_path: str) -> Draft202012Validator:
     """A validator for one bundled schema, e.g. `validator(PART1 + "geojson/system.json")`."""
     if not (SCHEMA_ROOT / schema_path).is_file():
         raise FileNotFoundError(schema_path)
-    return Draft202012Validator(
-        {"$ref": BASE_URI + schema_path}, registry=registry(), format_checker=FormatChecker()
-    )
+    return Draft202012Validator({"$ref": BASE_URI + schema_path}, registry=registry(), format_checker=FormatChecker())
 
 
 def json_path(error: ValidationError) -> str:
     """`$.properties.uid`-style path of a validation error."""
-    return error.json_path
+    return str(error.json_path)
 
 
 def errors(schema_path: str, instance: Any, limit: int = 10) -> list[dict[str, str]]:

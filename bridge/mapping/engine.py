@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.errors import ConfigError, UpstreamError
@@ -39,7 +39,7 @@ TARGETS: dict[str, type[Any]] = {
     "commands": Command,
 }
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)(?:\|(\w+))?\}")
-_FILTERS = {"seg": uri_segment, "lower": lambda v: str(v).lower(), "str": str}
+_FILTERS: dict[str, Callable[[Any], str]] = {"seg": uri_segment, "lower": lambda v: str(v).lower(), "str": str}
 
 
 class MappingError(UpstreamError):
@@ -78,6 +78,11 @@ class Mapper:
             self._check_spec(f"{entity}.id", spec.id)
 
     def _check_spec(self, where: str, spec: FieldSpec) -> None:
+        for _, flt in _PLACEHOLDER.findall(spec.template or ""):
+            if flt and flt not in _FILTERS:
+                raise ConfigError(
+                    f"{self.name}: {where} uses unknown template filter '{flt}' (known: {', '.join(_FILTERS)})"
+                )
         for name in spec.transform:
             base = name.split(":", 1)[0]
             if base not in REGISTRY:
@@ -146,4 +151,4 @@ def _fill(ns: Mapping[str, Any], path: str, flt: str | None) -> str:
     value = resolve(ns, path)
     if value is None:
         raise MappingError(f"template value '{path}' is missing")
-    return _FILTERS[flt](value) if flt else str(value)  # type: ignore[no-any-return]
+    return _FILTERS[flt](value) if flt else str(value)

@@ -117,8 +117,8 @@ class PoliteClient:
             hinted = retry_after_seconds(response.headers.get("Retry-After"))
             if hinted is not None:
                 return min(hinted, self.policy.max_backoff)
-        base = self.policy.backoff * (2**attempt)
-        return min(self.policy.max_backoff, base * (0.5 + random.random() / 2))
+        base = float(self.policy.backoff * (2**attempt))
+        return float(min(self.policy.max_backoff, base * (0.5 + random.random() / 2)))
 
     async def request(
         self,
@@ -150,29 +150,27 @@ class PoliteClient:
                         method, url, params=params, content=content, json=json, headers=headers
                     )
                     self.stats.bytes += len(response.content)
-                    self.stats.by_status[response.status_code] = (
-                        self.stats.by_status.get(response.status_code, 0) + 1
-                    )
+                    self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
                 except httpx.TransportError as exc:
                     last_exc = exc
-            if response is not None:
-                if response.status_code not in self.policy.retry_statuses or attempt == attempts - 1:
-                    if raise_for_status and response.status_code >= 400:
-                        self.stats.failures += 1
-                        raise HttpError(
-                            f"{method} {url} answered HTTP {response.status_code}",
-                            url=str(response.request.url),
-                            status=response.status_code,
-                            body=response.content[:2000],
-                        )
-                    return response
+            final = response is not None and (
+                response.status_code not in self.policy.retry_statuses or attempt == attempts - 1
+            )
+            if final and response is not None:
+                if raise_for_status and response.status_code >= 400:
+                    self.stats.failures += 1
+                    raise HttpError(
+                        f"{method} {url} answered HTTP {response.status_code}",
+                        url=str(response.request.url),
+                        status=response.status_code,
+                        body=response.content[:2000],
+                    )
+                return response
             if attempt < attempts - 1:
                 self.stats.retries += 1
                 await asyncio.sleep(self._delay(attempt, response))
         self.stats.failures += 1
-        raise HttpError(
-            f"{method} {url} failed after {attempts} attempt(s): {last_exc!r}", url=url
-        ) from last_exc
+        raise HttpError(f"{method} {url} failed after {attempts} attempt(s): {last_exc!r}", url=url) from last_exc
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", url, **kwargs)
@@ -197,9 +195,7 @@ class PoliteClient:
             async with self._semaphore:
                 try:
                     self.stats.requests += 1
-                    request = self._client.build_request(
-                        method, url, params=params, content=content, headers=headers
-                    )
+                    request = self._client.build_request(method, url, params=params, content=content, headers=headers)
                     response = await self._client.send(request, stream=True)
                 except httpx.TransportError as exc:
                     last_exc = exc

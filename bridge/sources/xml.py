@@ -54,9 +54,7 @@ def check_prolog(head: bytes) -> bool:
         if lt < 0 or lt + 1 >= len(head):
             return False
         if _DOCTYPE.match(head, lt):
-            raise XmlSecurityError(
-                "XML document declares a DTD (<!DOCTYPE>); refused to prevent XXE/entity expansion"
-            )
+            raise XmlSecurityError("XML document declares a DTD (<!DOCTYPE>); refused to prevent XXE/entity expansion")
         if head.startswith(b"<?", lt):
             end = head.find(b"?>", lt)
         elif head.startswith(b"<!--", lt):

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bridge.mapping.sps2 import current_parameters, description_from_schema
-from bridge.mapping.transforms import system_key
 from bridge.mapping.sps2_status import command_statuses, feasibility_outcome, report_id, result_links
+from bridge.mapping.transforms import system_key
 from bridge.model.csapi import StatusCode
 from bridge.model.legacy.sps2 import FeasibilityResult
 from bridge.sources.sps2 import (

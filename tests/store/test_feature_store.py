@@ -20,9 +20,7 @@ async def test_crud_and_filters(any_store: SqlStore) -> None:
         System(
             uid="urn:x:c",
             name="Gamma",
-            valid_time=TimeExtent(
-                parse_datetime("2020-01-01T00:00:00Z"), parse_datetime("2020-12-31T00:00:00Z")
-            ),
+            valid_time=TimeExtent(parse_datetime("2020-01-01T00:00:00Z"), parse_datetime("2020-12-31T00:00:00Z")),
         )
     )
     with pytest.raises(Conflict):

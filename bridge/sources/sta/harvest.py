@@ -165,7 +165,8 @@ class StaHarvester:
                 link = foi.links.get("Observations")
                 if link:
                     async for items in self.reader.pages(link, {"$select": "id", "$top": "100"}):
-                        self._foi_map.update({p.id_string(i.get("@iot.id")): foi.id for i in items})
+                        ids = (p.id_string(i.get("@iot.id")) for i in items)
+                        self._foi_map.update({oid: foi.id for oid in ids if oid is not None})
         return self._foi_map
 
     async def _observations(

@@ -12,7 +12,6 @@ import pytest
 
 from bridge.sources.http import HttpPolicy, PoliteClient
 
-
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "sta"
 ROOT = "http://sta.test/v1.1/"
 
