@@ -42,6 +42,13 @@ def registry() -> Registry:
     return Registry().with_resources(resources)
 
 
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker()
+    if "date-time" not in checker.checkers:  # jsonschema asserts date-time only with rfc3339-validator installed
+        raise RuntimeError("date-time format checking is unavailable: install rfc3339-validator (a dependency)")
+    return checker
+
+
 @cache
 def validator(schema_path: str) -> Draft202012Validator:
     """A validator for one bundled schema, e.g. `validator(PART1 + "geojson/system.json")`."""
