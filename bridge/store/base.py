@@ -13,6 +13,7 @@ from bridge.model.csapi import (
     CommandStatus,
     ControlStream,
     Datastream,
+    DeployedSystem,
     Feature,
     Kind,
     Provenance,
@@ -78,6 +79,10 @@ class Store(Protocol):
 
     async def get_feature(self, kind: Kind, rid: str) -> Feature:
         """`GET /{kind}/{id}`; raises NotFound."""
+        ...
+
+    async def inherited_deployed(self, ids: list[str]) -> dict[str, list[DeployedSystem]]:
+        """Systems deployed in the subdeployments of each deployment, all levels (Req 23; reads only)."""
         ...
 
     async def find_feature_uid(self, kind: Kind, uid: str) -> str | None:

@@ -57,6 +57,7 @@ async def list_features(
     offered = FORMATS[query.kind]
     media_type = negotiate(request, offered, f)
     page = await store.list_features(query)
+    await with_subdeployment_systems(store, page.items)
     items = [encode_feature(item, media_type, ctx, canonical_view=False) for item in page.items]
     alternates = {m: F_NAME[m] for m in offered}
     links = paging_links(ctx, page.next_token, page.prev_token, media_type, alternates)
@@ -75,8 +76,23 @@ async def get_feature(
     """One resource; off its canonical URL a `canonical` link (and `Link` header) points home (Req 5B)."""
     media_type = negotiate(request, FORMATS[kind], f)
     feature = await store.get_feature(kind, rid)
+    await with_subdeployment_systems(store, [feature])
     headers = None if canonical_view else {"Link": f'<{ctx.canonical(kind, rid)}>; rel="canonical"'}
     return json_response(encode_feature(feature, media_type, ctx, canonical_view), media_type, headers=headers)
+
+
+async def with_subdeployment_systems(store: Store, features: list[Feature]) -> None:
+    """Req 23: a deployment read shows the systems deployed in its subdeployments too (writes never do)."""
+    deployments = [f for f in features if isinstance(f, Deployment)]
+    if not deployments:
+        return
+    inherited = await store.inherited_deployed([d.id for d in deployments])
+    for deployment in deployments:
+        known = {d.system.href for d in deployment.deployed_systems}
+        for extra in inherited.get(deployment.id, []):
+            if extra.system.href not in known:
+                known.add(extra.system.href)
+                deployment.deployed_systems.append(extra)
 
 
 def body_format(kind: Kind, request: Request, body: Any) -> str:

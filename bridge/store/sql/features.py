@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import Conflict, InvalidBody, InvalidParameter, NotFound
-from bridge.model.csapi import Deployment, Feature, Kind, ref_target
+from bridge.model.csapi import DeployedSystem, Deployment, Feature, Kind, ref_target
 from bridge.model.query import FeatureQuery, Page
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
@@ -178,6 +178,28 @@ class FeatureRepository:
         if row is None:
             raise NotFound(f"no {kind.value} resource with id '{rid}'")
         return row_to_feature(kind, row._mapping)
+
+    async def inherited_deployed(self, ids: list[str]) -> dict[str, list[DeployedSystem]]:
+        """Systems deployed in the subdeployments (all levels) of each deployment (Req 23)."""
+        table = FEATURE_TABLES[Kind.DEPLOYMENT]
+        out: dict[str, list[DeployedSystem]] = {}
+        async with self.engine.connect() as conn:
+            roots = {i: i for i in ids}  # deployment id -> the requested ancestor it belongs to
+            frontier = set(ids)
+            for _ in range(filters.MAX_DEPTH):
+                if not frontier:
+                    break
+                rows = list(await conn.execute(select(table).where(table.c.parent_id.in_(frontier))))
+                frontier = set()
+                for row in rows:
+                    if row.id in roots:
+                        continue
+                    roots[row.id] = roots[row.parent_id]
+                    frontier.add(row.id)
+                    child = row_to_feature(Kind.DEPLOYMENT, row._mapping)
+                    assert isinstance(child, Deployment)
+                    out.setdefault(roots[row.id], []).extend(child.deployed_systems)
+        return out
 
     async def find_uid(self, kind: Kind, uid: str) -> str | None:
         """Local id of the resource with this UID, if stored."""

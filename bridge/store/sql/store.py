@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import Conflict, InvalidBody, NotFound
-from bridge.model.csapi import Feature, Kind
+from bridge.model.csapi import DeployedSystem, Feature, Kind
 from bridge.model.query import FeatureQuery, Page
 from bridge.store.base import Collection
 from bridge.store.sql.dynamic import DynamicStore
@@ -59,6 +59,9 @@ class SqlStore(DynamicStore):
 
     async def get_feature(self, kind: Kind, rid: str) -> Feature:
         return await self.features.get(kind, rid)
+
+    async def inherited_deployed(self, ids: list[str]) -> dict[str, list[DeployedSystem]]:
+        return await self.features.inherited_deployed(ids)
 
     async def find_feature_uid(self, kind: Kind, uid: str) -> str | None:
         return await self.features.find_uid(kind, uid)
