@@ -25,6 +25,7 @@ SCHEMA = {
     "resultSchema": {
         "type": "Quantity",
         "name": "temp",
+        "label": "Air temperature",
         "definition": "http://mmisw.org/ont/cf/parameter/air_temperature",
         "uom": {"code": "Cel"},
     },

@@ -93,3 +93,15 @@ def iso_us(value: int) -> str:
     if frac:
         return text + ("." + str(1_000_000 + frac)[1:]).rstrip("0") + "Z"
     return text + "Z"
+
+
+def iso_to_us(text: str) -> int:
+    """Microseconds of an RFC 3339 date-time; fast for the canonical `…Z` / offset forms (hot path of ingest)."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return to_us(parse_datetime(text))
+    if parsed.tzinfo is None or "T" not in text:
+        return to_us(parse_datetime(text))  # raises with a readable message (or expands a bare date)
+    delta = parsed - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

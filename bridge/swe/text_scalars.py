@@ -59,6 +59,9 @@ def _fmt_number(v: Any) -> str:
     raise TypeError(f"expected a number, got {v!r}")
 
 
+number_text = _fmt_number  # public: the text of a number in SWE text encodings (used by fast writers)
+
+
 def _parse_number(tok: str) -> Any:
     try:
         x = float(tok)

@@ -17,8 +17,9 @@ from bridge import swe
 from bridge.errors import InvalidBody
 from bridge.model.csapi import Datastream
 from bridge.model.stream_schema import JSON, StreamSchema
-from bridge.model.time import iso_us, parse_datetime, to_us
+from bridge.model.time import iso_to_us, iso_us
 from bridge.store.base import ObsRow
+from bridge.swe.text_scalars import number_text
 
 SPECIAL = {"NaN": math.nan, "+Infinity": math.inf, "-Infinity": -math.inf, "Infinity": math.inf}
 NAN_MARK = "NaN"  # the `txt` column of a numeric result that is NaN (`num` is NULL)
@@ -162,8 +163,34 @@ class ObservationCodec:
         return [self.from_record(rec, i) for i, rec in enumerate(records)]
 
     # streaming ---------------------------------------------------------------------------------------
+    def _csv_line_writer(self, media_type: str) -> Callable[[Sequence[Any]], str] | None:
+        """A direct row → CSV line writer for the common `time,number` layout (same text as the codec)."""
+        plain = self.schema.source_encoding is None or self.schema.source_format != media_type
+        if media_type not in (swe.SWE_CSV, swe.SWE_TEXT) or not plain or self.foi_field or not self.single:
+            return None
+        if self.kind not in ("num", "int"):
+            return None
+        result, number = self.result, number_text
+
+        def line(row: Sequence[Any]) -> str:
+            value = result(row)
+            return iso_us(row[2]) + "," + ("" if value is None else number(value)) + "\n"
+
+        return line
+
     async def stream_swe(self, rows: AsyncIterator[Sequence[Any]], media_type: str) -> AsyncIterator[bytes]:
         """The SWE body of the rows, encoded by the schema's codec in chunks."""
+        line = self._csv_line_writer(media_type)
+        if line is not None:
+            chunk: list[str] = []
+            async for row in rows:
+                chunk.append(line(row))
+                if len(chunk) >= 2000:
+                    yield "".join(chunk).encode()
+                    chunk = []
+            if chunk:
+                yield "".join(chunk).encode()
+            return
         codec = self.schema.codec(media_type)
         if media_type == swe.SWE_JSON:
             yield b"["
@@ -195,8 +222,8 @@ def _time(value: Any, where: str) -> int:
     if not isinstance(value, str):
         raise InvalidBody(f"{where} is required (an RFC 3339 date-time)")
     try:
-        return to_us(parse_datetime(value))
-    except ValueError as exc:
+        return iso_to_us(value)
+    except (ValueError, OverflowError) as exc:
         raise InvalidBody(f"{where}: {exc}") from None
 
 
