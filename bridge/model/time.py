@@ -104,4 +104,7 @@ def iso_to_us(text: str) -> int:
     if parsed.tzinfo is None or "T" not in text:
         return to_us(parse_datetime(text))  # raises with a readable message (or expands a bare date)
     delta = parsed - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    value = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if not _US_MIN <= value <= _US_MAX:
+        raise ValueError(f"'{text}' is outside the supported time range")
+    return value
