@@ -144,3 +144,21 @@ async def test_forged_page_tokens_are_parameter_errors(any_store: SqlStore) -> N
     for token in ("eyJrIjoiYSJ9", "eyJrIjoxZTMwMH0", "eyJ0IjpbXSwiayI6MX0", "bm9wZQ"):
         with pytest.raises(InvalidParameter):
             await _all(any_store, ObservationQuery(datastream_id=ds_id, token=token, limit=10))
+
+
+async def test_bulk_text_results_survive_every_character(any_store: SqlStore) -> None:
+    """The COPY text path (PostgreSQL) escapes tabs, newlines, backslashes; SQLite binds them as they are."""
+    from bridge.model.csapi import Datastream, System
+
+    system = await any_store.create_feature(System(uid="urn:x-test:copy", name="copy"))
+    schema = {"obsFormat": "application/json",
+              "resultSchema": {"type": "Text", "name": "note", "label": "Note", "definition": "http://x/note"}}  # fmt: skip
+    ds = await any_store.create_stream(Datastream(system_id=system.id, name="notes", schema=schema), "text")
+    tricky = ["tab\there", "line\nbreak", "back\\slash", "cr\rlf", "unicode ✓ °C", "\\N", ""]
+    rows = [(0, i * 1_000_000, i * 1_000_000, None, None, tricky[i % len(tricky)], None, None) for i in range(1500)]
+    assert await any_store.insert_observations(ds.id, rows, want_ids=False) == 1500
+    from bridge.model.query import ObservationQuery
+
+    page = await any_store.open_observations(ObservationQuery(limit=1500, datastream_id=ds.id))
+    texts = [row[6] async for row in page.stream]
+    assert texts == [tricky[i % len(tricky)] for i in range(1500)]

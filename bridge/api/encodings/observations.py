@@ -44,6 +44,10 @@ class ObservationCodec:
         self.foi_field = schema.foi_field
         self.fields = schema.result_fields
         self.single = len(self.fields) == 1
+        result = schema.result.to_json()
+        self._unconstrained_number = (
+            self.single and result.get("type") == "Quantity" and "constraint" not in result and "nilValues" not in result
+        )
 
     # rows → values ---------------------------------------------------------------------------------
     def result(self, row: Sequence[Any]) -> Any:
@@ -92,10 +96,11 @@ class ObservationCodec:
     # values → rows ---------------------------------------------------------------------------------
     def columns(self, value: Any, where: str) -> tuple[float | None, str | None]:
         """Store form (num, txt) of a result value, validated against the result schema."""
-        try:
-            swe.validate_value(self.schema.result, value)
-        except swe.SweValueError as exc:
-            raise InvalidBody(f"{where}: {exc}") from None
+        if not (self._unconstrained_number and value.__class__ in (float, int)):  # finite numbers: nothing to check
+            try:
+                swe.validate_value(self.schema.result, value)
+            except swe.SweValueError as exc:
+                raise InvalidBody(f"{where}: {exc}") from None
         kind = self.kind
         if value is None:
             return None, None
