@@ -19,6 +19,7 @@ from bridge.sources.base import Batch, HarvestState, ObservationPage, Unit
 from bridge.sources.http import PoliteClient
 from bridge.sources.sta import parse as p
 from bridge.sources.sta.reader import StaReader, StaReaderConfig
+from bridge.sources.sta.times import format_instant
 
 UNITS_PER_BATCH = 200
 
@@ -31,7 +32,6 @@ class StaHarvester:
         self.client = client
         self.reader = StaReader(client, url, config)
         self._fois: list[Any] = []
-        self._foi_map: dict[str, str] | None = None
 
     def counters(self) -> dict[str, int]:
         stats = self.client.stats
@@ -153,21 +153,32 @@ class StaHarvester:
         since = EPOCH + timedelta(microseconds=cursor - state.lag_us)
         return max(since, state.since) if state.since else since
 
-    async def _foi_index(self) -> dict[str, str]:
-        """Observation id → FeatureOfInterest id, read from each FeatureOfInterest's Observations.
+    async def _fill_fois(self, observations: list[Any]) -> None:
+        """Features of interest of a page when the server's `$expand` cannot be trusted (none came back).
 
-        Only for servers whose `$expand` is broken (the reader then cannot tell an observation's feature
-        of interest): one pass over `FeaturesOfInterest(x)/Observations?$select=id`.
+        Every STA observation has a feature of interest: with a single one on the server it is that one;
+        otherwise each feature's Observations are listed within the page's time window (`$select=id`), so
+        no deep `$skip` paging over a feature's whole history is needed.
         """
-        if self._foi_map is None:
-            self._foi_map = {}
-            for foi in getattr(self, "_fois", []):
-                link = foi.links.get("Observations")
-                if link:
-                    async for items in self.reader.pages(link, {"$select": "id", "$top": "100"}):
-                        ids = (p.id_string(i.get("@iot.id")) for i in items)
-                        self._foi_map.update({oid: foi.id for oid in ids if oid is not None})
-        return self._foi_map
+        missing = [o for o in observations if o.foi_id is None and o.phenomenon_start is not None]
+        if not missing or not self._fois:
+            return
+        if len(self._fois) == 1:
+            for o in missing:
+                o.foi_id = self._fois[0].id
+            return
+        low = min(o.phenomenon_start for o in missing)
+        high = max(o.phenomenon_end or o.phenomenon_start for o in missing)
+        window = f"phenomenonTime ge {format_instant(low)} and phenomenonTime le {format_instant(high)}"
+        index: dict[str, str] = {}
+        for foi in self._fois:
+            link = foi.links.get("Observations")
+            if link:
+                params = {"$select": "id", "$top": "100", "$filter": window}
+                async for items in self.reader.pages(link, params):
+                    index.update({oid: foi.id for i in items if (oid := p.id_string(i.get("@iot.id"))) is not None})
+        for o in missing:
+            o.foi_id = index.get(o.id)
 
     async def _observations(
         self, ds: Datastream | MultiDatastream, ops: dict[str, ObservedProperty], state: HarvestState
@@ -178,10 +189,8 @@ class StaHarvester:
         key = f"{entity}/{ds.id}"
         try:
             async for page in self.reader.observations(ds, self._window(key, state), state.until):
-                if not self.reader.expand.use_expand and any(o.foi_id is None for o in page.observations):
-                    index = await self._foi_index()
-                    for o in page.observations:
-                        o.foi_id = o.foi_id or index.get(o.id)
+                if not self.reader.expand.use_expand:
+                    await self._fill_fois(page.observations)
                 cursor = None
                 if (
                     page.high_water is not None
