@@ -200,16 +200,16 @@ class ObservationCodec:
         if media_type == swe.SWE_JSON:
             yield b"["
             first = True
-            async for chunk in self._records(rows):
-                body = b"".join(codec.encode(chunk))
+            async for records in self._records(rows):
+                body = b"".join(codec.encode(records))
                 inner = body.strip()[1:-1]
                 if inner:
                     yield (b"" if first else b",") + inner
                     first = False
             yield b"]"
             return
-        async for chunk in self._records(rows):
-            for part in codec.encode(chunk):
+        async for records in self._records(rows):
+            for part in codec.encode(records):
                 yield part
 
     async def _records(self, rows: AsyncIterator[Sequence[Any]]) -> AsyncIterator[list[dict[str, Any]]]:
