@@ -183,21 +183,55 @@ class StaHarvester:
     async def _observations(
         self, ds: Datastream | MultiDatastream, ops: dict[str, ObservedProperty], state: HarvestState
     ) -> AsyncIterator[Batch]:
-        multi = isinstance(ds, MultiDatastream)
-        entity = "MultiDatastream" if multi else "Datastream"
+        """A stream's observations, read in adaptive time windows.
+
+        Windows keep `$skip` small on servers whose deep paging is slow, and each completely read window
+        moves the cursor to its end — so even a server that cannot order observations resumes mid-history.
+        """
+        entity = "MultiDatastream" if isinstance(ds, MultiDatastream) else "Datastream"
         unit = self._multi_unit(ds, ops) if isinstance(ds, MultiDatastream) else self._stream_unit(ds, ops)
         key = f"{entity}/{ds.id}"
         try:
-            async for page in self.reader.observations(ds, self._window(key, state), state.until):
-                if not self.reader.expand.use_expand:
-                    await self._fill_fois(page.observations)
-                cursor = None
-                if (
-                    page.high_water is not None
-                    and isinstance(page.high_water, datetime)
-                    and (page.ordered or page.last)
-                ):
-                    cursor = to_us(page.high_water if page.ordered else state.until)
-                yield Batch(observations=[ObservationPage(entity, unit.ns, key, page.observations, cursor)])
+            for start, end in _windows(self._window(key, state), state.until, ds):
+                async for batch in self._window_pages(ds, entity, unit, key, start, end):
+                    yield batch
         except BridgeError as exc:
             yield Batch(errors=[f"{entity} {ds.id} ({ds.name}): observations not read: {exc.description}"])
+
+    async def _window_pages(
+        self, ds: Datastream | MultiDatastream, entity: str, unit: Unit, key: str, start: datetime | None, end: datetime
+    ) -> AsyncIterator[Batch]:
+        async for page in self.reader.observations(ds, start, end):
+            if not self.reader.expand.use_expand:
+                await self._fill_fois(page.observations)
+            cursor = None
+            if page.last:
+                cursor = to_us(end)  # the window [start, end) is read completely
+            elif page.ordered and isinstance(page.high_water, datetime):
+                cursor = to_us(page.high_water)
+            yield Batch(observations=[ObservationPage(entity, unit.ns, key, page.observations, cursor)])
+
+
+WINDOWS = 50  # a stream's known history is read in about this many windows
+MIN_WINDOW = timedelta(hours=1)
+
+
+def _windows(
+    since: datetime | None, until: datetime, ds: Datastream | MultiDatastream
+) -> list[tuple[datetime | None, datetime]]:
+    """Closed-open windows covering [since, until), sized from the stream's advertised phenomenon time."""
+    extent = ds.phenomenon_time
+    first = since or (extent.start if extent is not None else None)
+    if first is None or first >= until:
+        return [(since, until)]
+    last = min(until, (extent.end or extent.start) + timedelta(microseconds=1)) if extent is not None else until
+    step = max(MIN_WINDOW, (last - first) / WINDOWS) if last > first else until - first
+    out: list[tuple[datetime | None, datetime]] = []
+    cursor: datetime | None = since  # the first window stays open to the left when no `since` is known
+    edge = first
+    while edge + step < last:
+        edge = edge + step
+        out.append((cursor, edge))
+        cursor = edge
+    out.append((cursor, until))
+    return out
