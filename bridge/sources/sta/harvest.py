@@ -18,7 +18,9 @@ from bridge.model.time import EPOCH, to_us
 from bridge.sources.base import Batch, HarvestState, ObservationPage, Unit
 from bridge.sources.http import PoliteClient
 from bridge.sources.sta import parse as p
+from bridge.sources.sta.errors import get_json
 from bridge.sources.sta.reader import StaReader, StaReaderConfig
+from bridge.sources.sta.related import nav_url
 from bridge.sources.sta.times import format_instant
 
 UNITS_PER_BATCH = 200
@@ -192,11 +194,48 @@ class StaHarvester:
         unit = self._multi_unit(ds, ops) if isinstance(ds, MultiDatastream) else self._stream_unit(ds, ops)
         key = f"{entity}/{ds.id}"
         try:
-            for start, end in _windows(self._window(key, state), state.until, ds):
+            first = await self._history_start(ds, state.until)
+            for start, end in _windows(self._window(key, state), state.until, ds, first):
                 async for batch in self._window_pages(ds, entity, unit, key, start, end):
                     yield batch
         except BridgeError as exc:
             yield Batch(errors=[f"{entity} {ds.id} ({ds.name}): observations not read: {exc.description}"])
+
+    async def _count(self, url: str, before: datetime) -> int | None:
+        """How many observations have a phenomenonTime before `before` (None when the server will not say)."""
+        params = {
+            "$filter": f"phenomenonTime lt {format_instant(before)}",
+            "$top": "1",
+            "$select": "id",
+            "$count": "true",
+        }
+        try:
+            doc = await get_json(self.client, url, params, retry=False)
+        except BridgeError:
+            return None
+        count = doc.get("@iot.count") if isinstance(doc, dict) else None
+        return count if isinstance(count, int) else None
+
+    async def _history_start(self, ds: Datastream | MultiDatastream, until: datetime) -> datetime | None:
+        """A lower bound of the stream's phenomenon times when the server does not advertise its extent.
+
+        Counts before ever earlier instants (1 day, 4 days, 16 days... before `until`) until none remain:
+        a few cheap requests that let the history be read in windows.
+        """
+        if ds.phenomenon_time is not None:
+            return ds.phenomenon_time.start
+        url = nav_url(ds, "Observations")
+        if url is None:
+            return None
+        step = timedelta(days=1)
+        while step < timedelta(days=366 * 200):
+            remaining = await self._count(url, until - step)
+            if remaining is None:
+                return None
+            if remaining == 0:
+                return until - step
+            step *= 4
+        return None
 
     async def _window_pages(
         self, ds: Datastream | MultiDatastream, entity: str, unit: Unit, key: str, start: datetime | None, end: datetime
@@ -217,11 +256,11 @@ MIN_WINDOW = timedelta(hours=1)
 
 
 def _windows(
-    since: datetime | None, until: datetime, ds: Datastream | MultiDatastream
+    since: datetime | None, until: datetime, ds: Datastream | MultiDatastream, history_start: datetime | None
 ) -> list[tuple[datetime | None, datetime]]:
-    """Closed-open windows covering [since, until), sized from the stream's advertised phenomenon time."""
+    """Closed-open windows covering [since, until), sized from the stream's (advertised or probed) history."""
     extent = ds.phenomenon_time
-    first = since or (extent.start if extent is not None else None)
+    first = since or history_start
     if first is None or first >= until:
         return [(since, until)]
     last = min(until, (extent.end or extent.start) + timedelta(microseconds=1)) if extent is not None else until
