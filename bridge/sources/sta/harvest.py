@@ -194,21 +194,18 @@ class StaHarvester:
         unit = self._multi_unit(ds, ops) if isinstance(ds, MultiDatastream) else self._stream_unit(ds, ops)
         key = f"{entity}/{ds.id}"
         try:
-            first = await self._history_start(ds, state.until)
-            for start, end in _windows(self._window(key, state), state.until, ds, first):
+            for start, end in await self._plan_windows(ds, self._window(key, state), state.until):
                 async for batch in self._window_pages(ds, entity, unit, key, start, end):
                     yield batch
         except BridgeError as exc:
             yield Batch(errors=[f"{entity} {ds.id} ({ds.name}): observations not read: {exc.description}"])
 
-    async def _count(self, url: str, before: datetime) -> int | None:
-        """How many observations have a phenomenonTime before `before` (None when the server will not say)."""
-        params = {
-            "$filter": f"phenomenonTime lt {format_instant(before)}",
-            "$top": "1",
-            "$select": "id",
-            "$count": "true",
-        }
+    async def _count(self, url: str, before: datetime, after: datetime | None = None) -> int | None:
+        """How many observations have a phenomenonTime in [after, before) (None when the server will not say)."""
+        window = f"phenomenonTime lt {format_instant(before)}"
+        if after is not None:
+            window = f"phenomenonTime ge {format_instant(after)} and {window}"
+        params = {"$filter": window, "$top": "1", "$select": "id", "$count": "true"}
         try:
             doc = await get_json(self.client, url, params, retry=False)
         except BridgeError:
@@ -237,6 +234,34 @@ class StaHarvester:
             step *= 4
         return None
 
+    async def _plan_windows(
+        self, ds: Datastream | MultiDatastream, since: datetime | None, until: datetime
+    ) -> list[tuple[datetime | None, datetime]]:
+        """Windows of at most about WINDOW_ROWS observations, found by halving on `$count`s; evenly sized
+        over the advertised extent when the server cannot count."""
+        url = nav_url(ds, "Observations")
+        start = since or await self._history_start(ds, until)
+        if url is None or start is None or start >= until:
+            return [(since, until)]
+        planned = await self._split(url, start, until, 0)
+        if not planned:
+            return _windows(since, until, ds, start)
+        planned[0] = (since, planned[0][1])  # nothing lies before `start`: the first window may stay open
+        return planned
+
+    async def _split(
+        self, url: str, start: datetime, end: datetime, depth: int
+    ) -> list[tuple[datetime | None, datetime]]:
+        count = await self._count(url, end, start)
+        if count is None:
+            return []
+        if count <= WINDOW_ROWS or depth >= 24 or end - start <= MIN_SPLIT:
+            return [(start, end)]
+        middle = start + (end - start) / 2
+        left = await self._split(url, start, middle, depth + 1)
+        right = await self._split(url, middle, end, depth + 1)
+        return [*left, *right] if left and right else [(start, end)]
+
     async def _window_pages(
         self, ds: Datastream | MultiDatastream, entity: str, unit: Unit, key: str, start: datetime | None, end: datetime
     ) -> AsyncIterator[Batch]:
@@ -251,7 +276,9 @@ class StaHarvester:
             yield Batch(observations=[ObservationPage(entity, unit.ns, key, page.observations, cursor)])
 
 
-WINDOWS = 50  # a stream's known history is read in about this many windows
+WINDOW_ROWS = 5000  # observations per window when the server can count them
+MIN_SPLIT = timedelta(minutes=1)
+WINDOWS = 50  # otherwise a stream's advertised history is read in about this many windows
 MIN_WINDOW = timedelta(hours=1)
 
 
