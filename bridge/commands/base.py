@@ -2,11 +2,13 @@
 
 A forwarder is chosen per control stream from the stream's provenance (the source it was harvested
 from). It answers with status reports to record; the pipeline stores them, so a forwarder never
-touches the store itself.
+writes to the store. One that needs to read other commands (a confirmation names the reservation it
+confirms) gets a read-only lookup through `bind_lookup`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,6 +28,10 @@ class Forwarded:
     statuses: list[CommandStatus] = field(default_factory=list)
     task: Provenance | None = None
     results: list[CommandResult] = field(default_factory=list)
+    others: dict[str, Forwarded] = field(default_factory=dict)  # what it said about other commands, by id
+
+
+CommandLookup = Callable[[str], Awaitable[Command]]  # a stored command by id (NotFound otherwise)
 
 
 class Forwarder(Protocol):

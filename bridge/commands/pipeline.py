@@ -21,7 +21,14 @@ class CommandPipeline:
     def __init__(self, store: Store, forwarders: list[Forwarder] | None = None) -> None:
         self.store = store
         self.forwarders = list(forwarders or [])
+        for forwarder in self.forwarders:
+            bind = getattr(forwarder, "bind_lookup", None)
+            if bind is not None:
+                bind(self._lookup)
         self._locks = [asyncio.Lock() for _ in range(64)]  # striped by command id
+
+    async def _lookup(self, cmd_id: str) -> Command:
+        return await self.store.get_command(cmd_id, feasibility=False)
 
     def forwarder_for(self, stream: ControlStream) -> Forwarder | None:
         return next((f for f in self.forwarders if f.handles(stream)), None)
@@ -33,6 +40,8 @@ class CommandPipeline:
 
         Returns the command as stored and whether it was created by this call.
         """
+        if idempotency_key and (retried := await self.store.command_by_key(stream.id, idempotency_key)):
+            return retried, False  # a retry is answered, never re-checked (its effect may have changed the state)
         forwarder = self.forwarder_for(stream)
         check = getattr(forwarder, "validate", None)
         if check is not None:  # the legacy service's own rules (e.g. SPS parameter encoding): 400, nothing stored
@@ -95,6 +104,8 @@ class CommandPipeline:
         """
         async with self._locks[hash(command_id) % len(self._locks)]:
             await self._record_now(command_id, answer)
+        for other_id, other in answer.others.items():
+            await self._record(other_id, other)
 
     async def _record_now(self, command_id: str, answer: Forwarded) -> None:
         if answer.task is not None:

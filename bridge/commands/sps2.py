@@ -5,6 +5,11 @@ crash before the answer was recorded) is reconciled by repeating it with the sam
 SPS advertising idempotent Submit answers with the task it already created; one that does not is
 never sent the request twice. Cancel, Update, GetStatus, DescribeResultAccess and GetFeasibility map
 as in docs/sps-mapping.md; status codes follow `mappings/sps2/status.yaml`.
+
+Reserve/Confirm (Annex C.13: "implemented as a linked CommandStream"): a command on a procedure's
+reservations stream is an SPS Reserve and stays SCHEDULED; a command on its confirmations stream names
+that reserved command and is an SPS Confirm, answered synchronously (COMPLETED, or REJECTED) while the
+reservation moves on to EXECUTING and is polled like any task.
 """
 
 from __future__ import annotations
@@ -16,12 +21,20 @@ from typing import Any
 
 import httpx
 
-from bridge.commands.base import Forwarded
-from bridge.commands.sps2_services import SpsService, SpsServices
-from bridge.errors import Conflict, InvalidBody
-from bridge.mapping.sps2 import current_parameters
+from bridge.commands.base import CommandLookup, Forwarded
+from bridge.commands.sps2_services import CONFIRMATIONS, RESERVATIONS, STREAM_ENTITIES, SpsService, SpsServices
+from bridge.errors import Conflict, InvalidBody, NotFound, UpstreamError
+from bridge.mapping.sps2 import current_parameters, linked_stream_id
 from bridge.mapping.sps2_status import command_statuses, feasibility_outcome, response_status, result_links
-from bridge.model.csapi import Command, CommandResult, CommandStatus, ControlStream, Provenance, StatusCode
+from bridge.model.csapi import (
+    Command,
+    CommandResult,
+    CommandStatus,
+    ControlStream,
+    Provenance,
+    StatusCode,
+    TimeExtent,
+)
 from bridge.model.legacy.sps2 import FeasibilityResult, TaskingDescription, TaskingResponse, TaskStatus
 from bridge.model.time import utcnow
 from bridge.settings import SourceConfig
@@ -32,6 +45,12 @@ from bridge.sources.sps2.values import number, time_value
 log = logging.getLogger("bridge.commands.sps")
 TASK = "SpsTask"
 STUDY = "SpsFeasibility"
+CONFIRMATION = "SpsConfirm"  # provenance of a confirmation command: the task it confirmed
+CONFIRMED = (StatusCode.ACCEPTED, StatusCode.EXECUTING, StatusCode.COMPLETED)  # the task runs (or ran)
+UNKNOWN_RESERVATION = (
+    "the outcome of the Reserve is unknown and it was not sent again (an unconfirmed reservation expires by "
+    "itself, so nothing runs): "
+)
 CLOCK_SKEW = timedelta(hours=1)  # first GetStatus `since` of a command before this process saw a report
 
 
@@ -62,8 +81,14 @@ class SpsForwarder:
         self._since: dict[str, Any] = {}
         self._published: set[str] = set()
 
+        self._lookup: CommandLookup | None = None
+
     def handles(self, stream: ControlStream) -> bool:
-        return stream.provenance is not None and stream.provenance.legacy_type == "SpsTasking"
+        return stream.provenance is not None and stream.provenance.legacy_type in STREAM_ENTITIES
+
+    def bind_lookup(self, lookup: CommandLookup) -> None:
+        """Read access to stored commands (a confirmation names the reserved command it confirms)."""
+        self._lookup = lookup
 
     async def aclose(self) -> None:
         """Close the HTTP clients."""
@@ -73,6 +98,11 @@ class SpsForwarder:
 
     async def validate(self, stream: ControlStream, command: Command) -> None:
         """Check and encode the parameters as DescribeTasking specified (400 naming them); no I/O."""
+        if _role(stream) == CONFIRMATIONS:
+            if command.feasibility:
+                raise InvalidBody("a confirmation has no feasibility study: ask the tasking or reservations stream")
+            await self._reservation(stream, command)
+            return
         description = self.services.service(stream).known_description(stream)
         if description is not None:
             encode_parameters(description, _parameters(command))
@@ -89,6 +119,10 @@ class SpsForwarder:
         """SPS Submit (or GetFeasibility for a feasibility request); the answer is the first status."""
         if command.feasibility:
             return await self._feasibility(stream, command)
+        if _role(stream) == RESERVATIONS:
+            return await self._reserve(stream, command)
+        if _role(stream) == CONFIRMATIONS:
+            return await self._confirm_reservation(stream, command)
         service = await self.services.ready(stream)
         procedure = stream.provenance.legacy_id if stream.provenance else ""
         params = _parameters(command)
@@ -130,6 +164,12 @@ class SpsForwarder:
             return None
         if command.feasibility:  # a study has no side effect: ask again
             return await self._feasibility(stream, command)
+        if _role(stream) == RESERVATIONS:  # never resent: an unconfirmed reservation expires by itself
+            return Forwarded(
+                [_status(StatusCode.FAILED, UNKNOWN_RESERVATION + "the bridge stopped before recording it")]
+            )
+        if _role(stream) == CONFIRMATIONS:  # safe to settle: Confirm is only sent while the task is still reserved
+            return await self._confirm_reservation(stream, command, settling=True)
         service = await self.services.ready(stream)
         procedure = stream.provenance.legacy_id if stream.provenance else ""
         try:
@@ -276,6 +316,113 @@ class SpsForwarder:
                 details={"parameters": changed},
             )
 
+    # ---------------------------------------------------------------------------- reservations
+
+    async def _reserve(self, stream: ControlStream, command: Command) -> Forwarded:
+        """SPS Reserve: the reservation is SCHEDULED until confirmed (linked confirmations stream) or expired."""
+        service = await self.services.ready(stream)
+        procedure = stream.provenance.legacy_id if stream.provenance else ""
+        await service.description(procedure)
+        self._inflight.add(command.id)
+        try:
+            response = await service.client.reserve(procedure, _parameters(command))
+        except SpsOutcomeUnknown as exc:
+            return Forwarded([_status(StatusCode.FAILED, UNKNOWN_RESERVATION + exc.description)])
+        except SpsException as exc:
+            return Forwarded([_status(StatusCode.REJECTED, f"the SPS refused the reservation: {exc.description}")])
+        finally:
+            self._inflight.discard(command.id)
+        answer = self._answer(service, response.report)
+        expiry = response.report.reservation_expiration
+        for status in answer.statuses:
+            if status.status_code is StatusCode.SCHEDULED and not status.message:
+                until = f" until {expiry.isoformat()}" if expiry else ""
+                confirm = linked_stream_id(service.name, CONFIRMATIONS, procedure)
+                status.message = (
+                    f"reserved on the SPS{until}: confirm it by posting a command with parameters "
+                    f'{{"reservation": "{command.id}"}} to control stream {confirm}'
+                )
+        return answer
+
+    async def _reservation(self, stream: ControlStream, command: Command, *, settling: bool = False) -> Command:
+        """The reserved command a confirmation names (400 if it is not one of this procedure, 409 if not
+        SCHEDULED — unless `settling` a confirmation whose outcome was lost, when the SPS decides)."""
+        ref = _parameters(command).get("reservation")
+        if not isinstance(ref, str) or not ref.strip():
+            raise InvalidBody("$.parameters.reservation: the id of the reserved command is required")
+        ref = ref.strip().rstrip("/").rsplit("/", 1)[-1]  # an id, or the command's URL
+        if self._lookup is None:
+            raise UpstreamError("confirmations need the command store (the forwarder was not bound to it)")
+        try:
+            target = await self._lookup(ref)
+        except NotFound:
+            raise InvalidBody(f"$.parameters.reservation: there is no command '{ref}'") from None
+        prov = stream.provenance
+        expected = linked_stream_id(prov.source, RESERVATIONS, prov.legacy_id) if prov else ""
+        if target.controlstream_id != expected:
+            raise InvalidBody(
+                f"$.parameters.reservation: command '{ref}' is not a reservation of this procedure "
+                f"(reservations are the commands of control stream {expected})"
+            )
+        reserved = target.provenance is not None and target.provenance.legacy_type == TASK
+        if not reserved or (target.current_status is not StatusCode.SCHEDULED and not settling):
+            raise Conflict(f"reservation '{ref}' cannot be confirmed: it is {target.current_status.value}")
+        return target
+
+    async def _confirm_reservation(
+        self, stream: ControlStream, command: Command, *, settling: bool = False
+    ) -> Forwarded:
+        """SPS Confirm of the named reservation. A lost answer is settled with GetStatus: still reserved →
+        Confirm once more (the SPS refuses a second Confirm of a running task, so this cannot run it twice)."""
+        target = await self._reservation(stream, command, settling=settling)
+        assert target.provenance is not None
+        task_id = target.provenance.legacy_id
+        service = await self.services.ready(stream)
+        self._inflight.add(command.id)
+        try:
+            latest = await self._latest(service, task_id) if settling else None
+            if latest is not None and latest.task_status != "Reserved":
+                return self._confirmed(service, target, task_id, latest)
+            try:
+                return self._confirmed(service, target, task_id, (await service.client.confirm(task_id)).report)
+            except SpsOutcomeUnknown as exc:
+                latest = await self._latest(service, task_id)
+                if latest is None or latest.task_status == "Reserved":
+                    message = (
+                        f"the outcome of the Confirm is unknown ({exc.description}); the reservation is still open"
+                    )
+                    return Forwarded([_status(StatusCode.FAILED, message)])
+                return self._confirmed(service, target, task_id, latest)
+        except SpsException as exc:
+            message = f"the SPS refused to confirm reservation {target.id}: {exc.description}"
+            provenance = Provenance(service.name, CONFIRMATION, task_id, service.endpoint)
+            return Forwarded([_status(StatusCode.REJECTED, message)], provenance)
+        finally:
+            self._inflight.discard(command.id)
+
+    @staticmethod
+    async def _latest(service: SpsService, task_id: str) -> TaskStatus | None:
+        reports = await service.client.get_status(task_id)
+        return max(reports, key=lambda r: r.update_time) if reports else None
+
+    def _confirmed(self, service: SpsService, target: Command, task_id: str, report: TaskStatus) -> Forwarded:
+        """The confirmation's own outcome (synchronous: COMPLETED or REJECTED), and the reservation's new report."""
+        reservation = self._answer(service, report)
+        code = reservation.statuses[-1].status_code if reservation.statuses else StatusCode.REJECTED
+        provenance = self._task(service, report, CONFIRMATION)
+        if code not in CONFIRMED:
+            detail = report.message or f"task {task_id} is {report.task_status or report.request_status}"
+            message = f"the SPS did not confirm reservation {target.id}: {detail}"
+            return Forwarded([_status(StatusCode.REJECTED, message)], provenance, others={target.id: reservation})
+        now = utcnow()
+        done = CommandStatus(
+            command_id="", report_time=now, status_code=StatusCode.COMPLETED, execution_time=TimeExtent(now, now),
+            message=f"reservation {target.id} confirmed on the SPS (task {task_id})",
+        )  # fmt: skip
+        result = CommandResult(command_id="", data={"reservation": target.id, "task": task_id})
+        reservation.task = None  # the reservation keeps its task
+        return Forwarded([done], provenance, [result], others={target.id: reservation})
+
     # ------------------------------------------------------------------------------ feasibility
 
     async def _feasibility(self, stream: ControlStream, command: Command) -> Forwarded:
@@ -302,6 +449,11 @@ class SpsForwarder:
         result = FeasibilityResult(study_id, latest.procedure, latest.request_status, latest, None, latest.alternatives)
         statuses, results = feasibility_outcome(service.name, result, await service.description(procedure))
         return Forwarded(statuses, results=results)
+
+
+def _role(stream: ControlStream) -> str:
+    """Which of a procedure's control streams this is (tasking, reservations, confirmations)."""
+    return stream.provenance.legacy_type if stream.provenance else ""
 
 
 def _normal(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """The SPS 2.0 services the forwarder talks to, one per source, found from a control stream's provenance.
 
-A control stream harvested from an SPS carries `Provenance(source, "SpsTasking", procedure, via=endpoint)`.
+A control stream harvested from an SPS carries `Provenance(source, "SpsTasking", procedure, via=endpoint)`
+(or `SpsReservation`/`SpsConfirmation` for the streams linked to it when the SPS offers Reserve/Confirm).
 The service is the configured source of that name (its HTTP limits, its mapping overrides: status
 table and parameter encoding), or — for a stream harvested with `harvest --source sps:URL` and no
 configuration — the endpoint recorded in the provenance, with default limits. Clients are created on
@@ -26,7 +27,8 @@ from bridge.sources.http import HttpPolicy, PoliteClient
 from bridge.sources.sps2 import SpsClient
 from bridge.sources.sps2.status_map import StatusTable
 
-STREAM_ENTITY = "SpsTasking"
+TASKING, RESERVATIONS, CONFIRMATIONS = "SpsTasking", "SpsReservation", "SpsConfirmation"
+STREAM_ENTITIES = (TASKING, RESERVATIONS, CONFIRMATIONS)  # a procedure's control streams (see mappings/sps2)
 
 
 @dataclass(slots=True)
@@ -94,7 +96,7 @@ class SpsServices:
     def service(self, stream: ControlStream) -> SpsService:
         """The (possibly new, not yet contacted) service of a control stream."""
         prov = stream.provenance
-        if prov is None or prov.legacy_type != STREAM_ENTITY:
+        if prov is None or prov.legacy_type not in STREAM_ENTITIES:
             raise UpstreamError(f"control stream {stream.id} was not harvested from an SPS")
         found = self._services.get(prov.source)
         if found is not None:

@@ -108,6 +108,7 @@ class Mapper:
             base, _, arg = name.partition(":")
             ctx = {
                 "source": self.source,
+                "arg": arg,
                 "lookup_table": self.table.lookups.get(arg, {}),
                 "lookups": self.table.lookups,
                 "ns": ns,

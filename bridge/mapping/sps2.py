@@ -15,8 +15,8 @@ from bridge.errors import UpstreamError
 from bridge.mapping.batch import BatchMapper, MappedBatch, StreamRows
 from bridge.mapping.engine import Mapper
 from bridge.mapping.sps2_status import command_statuses
-from bridge.mapping.transforms import transform, uri_segment
-from bridge.model.csapi import Command, CommandStatus, Datastream, TimeExtent
+from bridge.mapping.transforms import stable_id, transform, uri_segment
+from bridge.model.csapi import Command, CommandStatus, Datastream, Link, TimeExtent
 from bridge.model.legacy.sps2 import DEFAULT_TEXT_ENCODING, Task, TaskingDescription
 from bridge.sources.base import ObservationPage, Unit
 from bridge.sources.sps2 import TaskingParameterError, decode_parameters
@@ -43,6 +43,47 @@ def _offering_name(offering: Any, ctx: Mapping[str, Any]) -> str:
 @transform("tasking_name")
 def _tasking_name(offering: Any, ctx: Mapping[str, Any]) -> str:
     return f"Tasking of {_offering_name(offering, ctx)}"
+
+
+@transform("reservation_name")
+def _reservation_name(offering: Any, ctx: Mapping[str, Any]) -> str:
+    return f"Reservations of {_offering_name(offering, ctx)}"
+
+
+@transform("confirmation_name")
+def _confirmation_name(offering: Any, ctx: Mapping[str, Any]) -> str:
+    return f"Reservation confirmations of {_offering_name(offering, ctx)}"
+
+
+# The control streams of one taskable procedure, and how they refer to each other.
+LINKED_STREAMS = {
+    "SpsTasking": "tasking (SPS Submit)",
+    "SpsReservation": "reservations (SPS Reserve)",
+    "SpsConfirmation": "confirmations of reservations (SPS Confirm)",
+}
+
+
+def linked_stream_id(source: str, entity: str, procedure: str) -> str:
+    """Local id of one of a procedure's control streams (same template as in `entities.yaml`)."""
+    return stable_id(f"{source}/{entity}/{procedure}")
+
+
+@transform("sps_reservation_links")
+def _reservation_links(procedure: Any, ctx: Mapping[str, Any]) -> list[Link] | None:
+    """`related` links from one of a procedure's tasking, reservations and confirmations streams (the entity
+    named by the transform's argument) to the two others; API-relative hrefs, resolved when served."""
+    if not ctx["ns"]["caps"].offers_reservations:
+        return None
+    return [
+        Link(
+            href=f"/controlstreams/{linked_stream_id(ctx['source'], entity, str(procedure))}",
+            rel="related",
+            type="application/json",
+            title=f"Control stream for {title}",
+        )
+        for entity, title in LINKED_STREAMS.items()
+        if entity != ctx["arg"]
+    ]
 
 
 @transform("sps_command_schema")

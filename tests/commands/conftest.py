@@ -58,12 +58,16 @@ class Bridge:
     db: Path
     sps: ServerState
 
-    async def stream_of(self, procedure: str) -> dict[str, Any]:
-        """The control stream tasking `procedure`, found like a client would: through its system's UID."""
+    async def streams_of(self, procedure: str) -> list[dict[str, Any]]:
+        """The control streams of `procedure`, found like a client would: through its system's UID."""
         systems = (await self.http.get("/systems", params={"id": procedure})).json()["features"]
         (system,) = systems
-        (stream,) = (await self.http.get(f"/systems/{system['id']}/controlstreams")).json()["items"]
-        return stream  # type: ignore[no-any-return]
+        return (await self.http.get(f"/systems/{system['id']}/controlstreams")).json()["items"]  # type: ignore[no-any-return]
+
+    async def stream_of(self, procedure: str, role: str = "Tasking of ") -> dict[str, Any]:
+        """The control stream tasking `procedure` (or its reservations / confirmations stream, by name)."""
+        (stream,) = [s for s in await self.streams_of(procedure) if s["name"].startswith(role)]
+        return stream
 
     async def command(self, cmd_id: str) -> dict[str, Any]:
         return (await self.http.get(f"/commands/{cmd_id}")).json()  # type: ignore[no-any-return]

@@ -62,6 +62,8 @@ async def test_existing_tasks_become_commands_with_their_history(sps_server: Ser
     assert report.to_json()["entities"] == {
         "SpsProcedure": {"created": 2},
         "SpsTasking": {"created": 2},
+        "SpsReservation": {"created": 2},  # the service offers Reserve/Confirm: linked streams
+        "SpsConfirmation": {"created": 2},
         "SpsTask": {"created": 2},
     }
     systems = await _get(store, "/systems")
@@ -99,11 +101,11 @@ async def test_one_system_per_procedure_uri_whatever_the_source(sps_server: Serv
             report = await run_harvest(sps_source(sps_server, name), store)
             assert report.status == "completed", report.errors
         systems = (await _get(store, "/systems"))["features"]
-        streams = (await _get(store, "/controlstreams"))["items"]
+        streams = (await _get(store, "/controlstreams?limit=100"))["items"]
     finally:
         await store.close()
     assert sorted(s["properties"]["uid"] for s in systems) == sorted([CAMERA, SENSOR])
-    assert len(streams) == 4 and {s["system@link"]["href"].rsplit("/", 1)[-1] for s in streams} == {
+    assert len(streams) == 12 and {s["system@link"]["href"].rsplit("/", 1)[-1] for s in streams} == {
         s["id"] for s in systems
     }
 
@@ -151,7 +153,39 @@ def test_harvest_command_line(sps_server: ServerState, tmp_path: Path, capsys: p
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["status"] == "completed" and report["source"] == "cli-sps"
-    assert report["entities"] == {"SpsProcedure": {"created": 2}, "SpsTasking": {"created": 2}}
+    streams = ("SpsTasking", "SpsReservation", "SpsConfirmation")
+    assert report["entities"] == {"SpsProcedure": {"created": 2}} | {e: {"created": 2} for e in streams}
     assert main(["harvest", "--source", f"sps:{sps_server.url}", "--name", "cli-sps", "--store", store, "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert again["entities"] == {"SpsProcedure": {"unchanged": 2}, "SpsTasking": {"unchanged": 2}}
+    assert again["entities"] == {"SpsProcedure": {"unchanged": 2}} | {e: {"unchanged": 2} for e in streams}
+
+
+async def test_reservation_streams_follow_what_the_service_offers(sps_server: ServerState, tmp_path: Path) -> None:
+    """With ReservationManager, each procedure has tasking, reservations and confirmations streams linked to one
+    another; a service that stops offering it loses the two linked streams at the next harvest."""
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        assert (await run_harvest(sps_source(sps_server), store)).status == "completed"
+        streams = (await _get(store, "/controlstreams?limit=100"))["items"]
+        by_name = {s["name"].split(" of ")[0]: s for s in streams if s["name"].endswith(CAMERA)}
+        assert set(by_name) == {"Tasking", "Reservations", "Reservation confirmations"}
+        for stream in by_name.values():
+            assert_valid(PART2 + "controlStream.json", stream)
+            related = {lk["href"].rsplit("/", 1)[-1] for lk in stream["links"] if lk["rel"] == "related"}
+            assert related == {s["id"] for s in by_name.values()} - {stream["id"]}
+            assert all(lk["href"].startswith("http://bridge/controlstreams/") for lk in stream["links"]
+                       if lk["rel"] == "related")  # fmt: skip
+        confirmations = by_name["Reservation confirmations"]
+        assert confirmations["async"] is False
+        schema = await _get(store, f"/controlstreams/{confirmations['id']}/schema?cmdFormat=application/json")
+        assert [f["name"] for f in schema["parametersSchema"]["fields"]] == ["reservation"]
+
+        sps_server.reservations = False
+        report = await run_harvest(sps_source(sps_server), store)
+        assert report.status == "completed", report.errors
+        left = (await _get(store, "/controlstreams?limit=100"))["items"]
+    finally:
+        await store.close()
+    ended = {s["name"]: s.get("validTime") for s in left if not s["name"].startswith("Tasking")}
+    assert len(ended) == 4 and all(t and t[1] not in (None, "now") for t in ended.values())  # deletions = "end"
+    assert all(lk["rel"] != "related" for s in left if s["name"].startswith("Tasking") for lk in s["links"])

@@ -212,10 +212,20 @@ def offering(identifier: str, procedure: str, area: tuple[str, list[tuple[float,
 
 
 def capabilities(
-    url: str, offerings: list[Element], post_encodings: tuple[str, ...], encodings: tuple[str, ...], idempotent: bool
+    url: str,
+    offerings: list[Element],
+    post_encodings: tuple[str, ...],
+    encodings: tuple[str, ...],
+    idempotent: bool,
+    without: tuple[str, ...] = (),
 ) -> Element:
-    """The capabilities example with this server's URL, encodings, offerings and extension."""
+    """The capabilities example with this server's URL, encodings, offerings and extension, less the
+    conformance classes (ows:Profile) and operations named in `without`."""
     root = fixture("ogc-sps-getcapabilities-response-soap.xml")
+    for el in [*root.iter(q(OWS, "Profile")), *root.iter(q(OWS, "Operation"))]:
+        name = el.get("name") or (el.text or "").rsplit("/", 1)[-1]
+        if name in without:
+            el.getparent().remove(el)
     for method in root.iter(q(OWS, "Post")):
         method.set(q(XLINK, "href"), url)
     first_dcp = root.find(f".//{q(OWS, 'Operation')}/{q(OWS, 'DCP')}/{q(OWS, 'HTTP')}")

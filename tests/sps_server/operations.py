@@ -92,7 +92,12 @@ def get_capabilities(state: ServerState, request: Request) -> Element:
         doc.offering(p.offering, p.procedure, p.area, f"area{i}") for i, p in enumerate(state.procedures.values())
     ]
     return doc.capabilities(
-        state.url, offerings, state.post_encodings, state.supported_encodings, state.idempotent_submit
+        state.url,
+        offerings,
+        state.post_encodings,
+        state.supported_encodings,
+        state.idempotent_submit,
+        without=() if state.reservations else ("ReservationManager", "Reserve", "Confirm"),
     )
 
 
@@ -219,7 +224,13 @@ def get_feasibility(state: ServerState, request: Request) -> Element:
     return doc.tasking_response(root, report, latest=latest)
 
 
+def _reservations(state: ServerState, operation: str) -> None:
+    if not state.reservations:
+        raise OwsError("OperationNotSupported", operation, f"this service does not offer {operation}")
+
+
 def reserve(state: ServerState, request: Request) -> Element:
+    _reservations(state, "Reserve")
     proc = _procedure(state, request)
     data, values = _parameters(proc, request)
     expiration = parse_time(request.value("reservationExpiration", required=False))
@@ -235,6 +246,7 @@ def reserve(state: ServerState, request: Request) -> Element:
 
 
 def confirm(state: ServerState, request: Request) -> Element:
+    _reservations(state, "Confirm")
     task_id = request.required("task")
     with state.lock:
         record = state.task(task_id)

@@ -108,6 +108,7 @@ class ServerState:
             self.cancel_outcome = "Accepted"
             self.feasibility_outcome = "Accepted"
             self.idempotent_submit = True
+            self.reservations = True  # ReservationManager (Reserve/Confirm) offered
             self.post_encodings: tuple[str, ...] = ("SOAP", "XML")
             self.supported_encodings: tuple[str, ...] = ("http://www.opengis.net/swe/2.0/TextEncoding",)
             self.timeout_delay = 1.0

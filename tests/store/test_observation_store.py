@@ -151,8 +151,8 @@ async def test_bulk_text_results_survive_every_character(any_store: SqlStore) ->
     from bridge.model.csapi import Datastream, System
 
     system = await any_store.create_feature(System(uid="urn:x-test:copy", name="copy"))
-    schema = {"obsFormat": "application/json",
-              "resultSchema": {"type": "Text", "name": "note", "label": "Note", "definition": "http://x/note"}}  # fmt: skip
+    result = {"type": "Text", "name": "note", "label": "Note", "definition": "http://x/note"}
+    schema = {"obsFormat": "application/json", "resultSchema": result}
     ds = await any_store.create_stream(Datastream(system_id=system.id, name="notes", schema=schema), "text")
     tricky = ["tab\there", "line\nbreak", "back\\slash", "cr\rlf", "unicode ✓ °C", "\\N", ""]
     rows = [(0, i * 1_000_000, i * 1_000_000, None, None, tricky[i % len(tricky)], None, None) for i in range(1500)]

@@ -46,7 +46,10 @@ class ObservationCodec:
         self.single = len(self.fields) == 1
         result = schema.result.to_json()
         self._unconstrained_number = (
-            self.single and result.get("type") == "Quantity" and "constraint" not in result and "nilValues" not in result
+            self.single
+            and result.get("type") == "Quantity"
+            and "constraint" not in result
+            and "nilValues" not in result
         )
 
     # rows → values ---------------------------------------------------------------------------------

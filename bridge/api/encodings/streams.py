@@ -85,7 +85,11 @@ def _links(stream: Stream, kind: Kind, href: str, ctx: LinkContext, canonical_vi
     out.append(link(ctx.canonical(Kind.SYSTEM, stream.system_id), "system", "application/geo+json", "Parent system"))
     out.append(link(f"{href}/samplingFeatures", "samplingFeatures", "application/geo+json", "Sampling features"))
     out.append(link(f"{href}/featuresOfInterest", "featuresOfInterest", "application/geo+json", "Features of interest"))
-    out += [link(lk.href, lk.rel or "related", lk.type, lk.title) for lk in stream.links]
+    # a stored href starting with "/" is API-relative (e.g. between linked control streams)
+    out += [
+        link(ctx.href(lk.href) if lk.href.startswith("/") else lk.href, lk.rel or "related", lk.type, lk.title)
+        for lk in stream.links
+    ]
     return out
 
 

@@ -16,6 +16,14 @@ from bridge.errors import UpstreamError
 Binding = Literal["kvp", "pox", "soap"]
 
 REQUEST_STATUSES = ("Accepted", "Pending", "Rejected")
+# Optional SPS 2.0 operations → the conformance class (ows:Profile) that brings them.
+OPTIONAL_CLASSES = {
+    "Update": "TaskUpdater",
+    "Cancel": "TaskCanceller",
+    "GetFeasibility": "FeasibilityController",
+    "Reserve": "ReservationManager",
+    "Confirm": "ReservationManager",
+}
 TASK_STATUSES = ("Reserved", "InExecution", "Completed", "Failed", "Expired", "Cancelled")
 EVENTS = (
     "TaskSubmitted",
@@ -141,6 +149,16 @@ class SpsCapabilities:
     def supports(self, operation: str) -> bool:
         """True when OperationsMetadata lists the operation."""
         return operation in self.operations
+
+    def offers(self, operation: str) -> bool:
+        """Whether an operation may be used: listed in OperationsMetadata, or its optional class declared."""
+        profile = OPTIONAL_CLASSES.get(operation)
+        return self.supports(operation) or (profile is not None and self.has_profile(profile))
+
+    @property
+    def offers_reservations(self) -> bool:
+        """Reserve and Confirm (ReservationManager) are offered."""
+        return self.offers("Reserve") and self.offers("Confirm")
 
     def offering_for(self, procedure: str) -> TaskingOffering | None:
         """The offering that tasks a procedure, if any."""

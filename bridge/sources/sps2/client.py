@@ -177,12 +177,7 @@ class SpsClient:
 
     def can(self, operation: str) -> bool:
         """Whether an optional operation may be used (True while capabilities are unknown)."""
-        caps = self.capabilities
-        if caps is None:
-            return True
-        profile = {"Update": "TaskUpdater", "Cancel": "TaskCanceller", "GetFeasibility": "FeasibilityController"}
-        profile |= {"Reserve": "ReservationManager", "Confirm": "ReservationManager"}
-        return caps.supports(operation) or (operation in profile and caps.has_profile(profile[operation]))
+        return self.capabilities is None or self.capabilities.offers(operation)
 
     def _require(self, operation: str) -> None:
         if not self.can(operation):

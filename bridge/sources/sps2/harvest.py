@@ -1,7 +1,8 @@
 """The SPS 2.0 harvester: taskable procedures and their tasking schemas, then the tasks it knows of.
 
 Yields `Batch`es for the run engine: GetCapabilities → one `SpsProcedure` (System) and one `SpsTasking`
-(ControlStream) unit per sensor offering, each with its DescribeTasking description; then GetTask
+(ControlStream) unit per sensor offering, each with its DescribeTasking description (plus the linked
+`SpsReservation`/`SpsConfirmation` control streams when the service offers Reserve/Confirm); then GetTask
 (whole status history) for every known task → `SpsTask` units (Commands). SPS 2.0 cannot list tasks,
 so the known tasks are those given to the harvester (`task_ids`) plus those harvested by earlier runs
 (their `SpsTask/<id>` cursors, moved to the time of each task's latest report). A procedure or task
@@ -20,6 +21,7 @@ from bridge.sources.http import PoliteClient
 from bridge.sources.sps2.client import ClientBinding, SpsClient
 
 TASK_CURSOR = "SpsTask/"
+RESERVATION_STREAMS = ("SpsReservation", "SpsConfirmation")  # linked control streams of Reserve/Confirm
 
 
 class SpsHarvester:
@@ -47,7 +49,9 @@ class SpsHarvester:
     async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
         caps = await self.sps.get_capabilities()
         procedures = {o.procedure for o in caps.offerings if o.procedure}
-        yield Batch(seen_complete={"SpsTasking": procedures})
+        linked = RESERVATION_STREAMS if caps.offers_reservations else ()
+        seen = {"SpsTasking": procedures} | {e: procedures if linked else set() for e in RESERVATION_STREAMS}
+        yield Batch(seen_complete=seen)
         descriptions: dict[str, TaskingDescription] = {}
         batch = Batch()
         for offering in caps.offerings:
@@ -62,7 +66,8 @@ class SpsHarvester:
             descriptions[offering.procedure] = description
             ns = {"offering": offering, "description": description, "caps": caps}
             batch.units.append(Unit("SpsProcedure", ns, offering.procedure, self.url))
-            batch.units.append(Unit("SpsTasking", ns, offering.procedure, self.url))
+            for entity in ("SpsTasking", *linked):
+                batch.units.append(Unit(entity, ns, offering.procedure, self.url))
         yield batch
         async for tasks in self._tasks(state, descriptions):
             yield tasks

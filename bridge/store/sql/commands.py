@@ -112,32 +112,28 @@ class CommandRepository:
         try:
             return await self._create(cmd, first, idempotency_key)
         except IntegrityError:  # a concurrent retry with the same key committed first: answer with its command
-            if not idempotency_key:
-                raise
-            async with self.engine.connect() as conn:
-                same = commands.c.controlstream_id == cmd.controlstream_id
-                existing = (
-                    await conn.execute(select(commands).where(same, commands.c.idempotency_key == idempotency_key))
-                ).first()
+            existing = await self.by_key(cmd.controlstream_id, idempotency_key) if idempotency_key else None
             if existing is None:
                 raise
-            return row_command(existing._mapping), False
+            return existing, False
+
+    @staticmethod
+    async def _by_key(conn: AsyncConnection, cs_id: str, key: str) -> Command | None:
+        same = commands.c.controlstream_id == cs_id
+        found = (await conn.execute(select(commands).where(same, commands.c.idempotency_key == key))).first()
+        return row_command(found._mapping) if found is not None else None
+
+    async def by_key(self, cs_id: str, idempotency_key: str) -> Command | None:
+        """The command created on a control stream with an idempotency key, if any."""
+        async with self.engine.connect() as conn:
+            return await self._by_key(conn, cs_id, idempotency_key)
 
     async def _create(
         self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None
     ) -> tuple[Command, bool]:
         async with self.engine.begin() as conn:
-            if idempotency_key:
-                existing = (
-                    await conn.execute(
-                        select(commands).where(
-                            commands.c.controlstream_id == cmd.controlstream_id,
-                            commands.c.idempotency_key == idempotency_key,
-                        )
-                    )
-                ).first()
-                if existing is not None:
-                    return row_command(existing._mapping), False
+            if idempotency_key and (existing := await self._by_key(conn, cmd.controlstream_id, idempotency_key)):
+                return existing, False
             if not cmd.id:
                 cmd.id = new_id()
             cmd.issue_time = cmd.issue_time or utcnow()

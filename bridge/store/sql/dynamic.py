@@ -228,6 +228,9 @@ class DynamicStore:
     ) -> tuple[Command, bool]:
         return await self.commands.create(cmd, first, idempotency_key)
 
+    async def command_by_key(self, cs_id: str, idempotency_key: str) -> Command | None:
+        return await self.commands.by_key(cs_id, idempotency_key)
+
     async def get_command(self, cmd_id: str, feasibility: bool | None = None) -> Command:
         return await self.commands.get(cmd_id, feasibility)
 

@@ -190,7 +190,7 @@ async def test_reserve_confirm_and_expiry(client: SpsClient, sps_server: ServerS
     reserved = (await client.reserve(CAMERA, PARAMS, reservation_expiration=expires)).report
     assert map_report(reserved)[0] == "SCHEDULED" and reserved.reservation_expiration == expires
     confirmed = (await client.confirm(reserved.task_id)).report
-    assert map_report(confirmed)[0] == "ACCEPTED"
+    assert map_report(confirmed)[0] == "EXECUTING"  # a confirmed reservation runs
     late = (await client.reserve(CAMERA, PARAMS, reservation_expiration=expires)).report
     sps_server.advance_clock(600)
     assert map_report((await client.get_status(late.task_id))[0]) == (

@@ -29,7 +29,7 @@ from .docs import fixture_bytes
         ("Accepted", None, None, "ACCEPTED"),
         ("Accepted", None, "TaskSubmitted", "ACCEPTED"),
         ("Accepted", "InExecution", "TaskSubmitted", "ACCEPTED"),
-        ("Accepted", "InExecution", "TaskConfirmed", "ACCEPTED"),
+        ("Accepted", "InExecution", "TaskConfirmed", "EXECUTING"),  # a confirmed reservation (was SCHEDULED)
         ("Accepted", "InExecution", None, "EXECUTING"),
         ("Accepted", "InExecution", "DataPublished", "EXECUTING"),
         ("Accepted", "InExecution", "TaskUpdated", "UPDATED"),
