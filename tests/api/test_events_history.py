@@ -27,6 +27,7 @@ from tests.api.part2_support import (
     system_body,
     walk,
 )
+from tests.validate import PART1, assert_valid
 
 CALIBRATION = "http://www.opengis.net/def/x-OGC/TBD/Calibration"
 RELOCATION = "http://www.opengis.net/def/x-OGC/TBD/Relocation"
@@ -203,6 +204,24 @@ async def test_every_replacement_of_a_system_keeps_a_revision(p2: httpx.AsyncCli
     assert await walk(p2, f"/systems/{system_id}/history", validTime="2000-01-01T00:00:00Z") == []
     assert_bad_param(await p2.get(f"/systems/{system_id}/history", params={"validTime": "then"}), "validTime")
     assert len(await walk(p2, f"/systems/{system_id}/history", limit=1)) == 3
+    # `datetime` on the system itself: the description current at that instant (periods are half-open)
+    at = {
+        periods[0][0]: "v1",
+        periods[1][0]: "v2",  # the instant v1 was replaced
+        periods[2][0]: "v3",
+        periods[2][1]: "v4",
+        "now": "v4",
+        "2999-01-01T00:00:00Z": "v4",
+    }
+    for instant, name in at.items():
+        found = await p2.get(f"/systems/{system_id}", params={"datetime": instant})
+        assert found.status_code == 200 and found.json()["properties"]["name"] == name, (instant, found.text)
+        assert_valid(PART1 + "geojson/system.json", found.json())
+    sml = await p2.get(f"/systems/{system_id}", params={"datetime": periods[0][0], "f": "sml"})
+    assert sml.json()["label"] == "v1"
+    assert_error(await p2.get(f"/systems/{system_id}", params={"datetime": "2000-01-01T00:00:00Z"}), 404)
+    for bad in ("then", f"{periods[0][0]}/..", "../2030-01-01T00:00:00Z"):
+        assert_bad_param(await p2.get(f"/systems/{system_id}", params={"datetime": bad}), "datetime")
     # a revision can be deleted
     assert (await p2.delete(f"/systems/{system_id}/history/{history[1]['id']}")).status_code == 204
     assert_error(await p2.get(f"/systems/{system_id}/history/{history[1]['id']}"), 404)

@@ -15,11 +15,12 @@ from bridge.api.encodings import geojson, sensorml
 from bridge.api.encodings.assoc import F_NAME, FORMATS, resource_links
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import GEOJSON, JSON, SML_JSON, canonical, negotiate
+from bridge.api.params import parse_time
 from bridge.api.responses import json_response
-from bridge.errors import Conflict, InvalidBody, UnsupportedMediaType
+from bridge.errors import Conflict, InvalidBody, InvalidParameter, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Deployment, Feature, JsonDict, Kind, Procedure, System
-from bridge.model.query import FeatureQuery
-from bridge.model.time import format_datetime, utcnow
+from bridge.model.query import FeatureQuery, TimeFilter
+from bridge.model.time import format_datetime, to_us, utcnow
 from bridge.store.base import Store
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -72,13 +73,40 @@ async def get_feature(
     rid: str,
     f: str | None,
     canonical_view: bool,
+    at: str | None = None,
 ) -> Response:
-    """One resource; off its canonical URL a `canonical` link (and `Link` header) points home (Req 5B)."""
+    """One resource; off its canonical URL a `canonical` link (and `Link` header) points home (Req 5B).
+
+    `at`: the `datetime` of `GET /systems/{id}` — the description current at that instant.
+    """
     media_type = negotiate(request, FORMATS[kind], f)
-    feature = await store.get_feature(kind, rid)
+    feature = await store.get_feature(kind, rid) if at is None else await system_at(store, rid, at)
     await with_subdeployment_systems(store, [feature])
     headers = None if canonical_view else {"Link": f'<{ctx.canonical(kind, rid)}>; rel="canonical"'}
     return json_response(encode_feature(feature, media_type, ctx, canonical_view), media_type, headers=headers)
+
+
+async def system_at(store: Store, rid: str, raw: str | None) -> Feature:
+    """The description of a system that was current at the `datetime` instant (its history, Part 2), or 404."""
+    current = await store.get_feature(Kind.SYSTEM, rid)
+    flt = parse_time("datetime", raw)
+    if flt is None:
+        return current
+    if flt.start is None or flt.start != flt.end:
+        raise InvalidParameter("datetime", "on a single system it selects one description: give an instant")
+    when = flt.start
+    page = await store.list_history(rid, TimeFilter(when + 1, None), 1, None)  # the oldest ending after it
+    if page.items:
+        revision = page.items[0].system
+        if revision.valid_time is not None and revision.valid_time.start and to_us(revision.valid_time.start) > when:
+            raise NotFound(f"system '{rid}' had no description at {raw} (its history starts later)")
+        return revision  # type: ignore[no-any-return]
+    valid = current.valid_time
+    if valid is not None and not flt.intersects(
+        to_us(valid.start) if valid.start else None, to_us(valid.end) if valid.end else None
+    ):
+        raise NotFound(f"system '{rid}' had no description valid at {raw}")
+    return current
 
 
 async def with_subdeployment_systems(store: Store, features: list[Feature]) -> None:

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from bridge.api.deps import LinksDep, StoreDep
@@ -16,6 +16,9 @@ from bridge.model.query import FeatureQuery
 
 IdPath = Annotated[str, Path(description="Local identifier of the resource")]
 SystemIdPath = Annotated[str, Path(alias="systemId", description="Local identifier of the system")]
+InstantParam = Annotated[
+    str | None, Query(description="An instant (RFC 3339 or 'now'): the description that was current then")
+]
 DeploymentIdPath = Annotated[str, Path(alias="deploymentId", description="Local identifier of the deployment")]
 
 
@@ -51,14 +54,22 @@ def canonical_router(
         async def create_item(request: Request, store: StoreDep, ctx: LinksDep) -> Response:
             return await handlers.create_feature(store, request, ctx, kind)
 
-    @router.get(
+    async def get_item(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
+        return await handlers.get_feature(store, request, ctx, kind, id, f, canonical_view=True)
+
+    async def get_system(
+        request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None, datetime: InstantParam = None
+    ) -> Response:
+        return await handlers.get_feature(store, request, ctx, kind, id, f, canonical_view=True, at=datetime)
+
+    router.add_api_route(  # a system's past descriptions are reachable by `datetime` (its history)
         base + "/{id}",
+        get_system if kind is Kind.SYSTEM else get_item,
+        methods=["GET"],
         summary=f"Get one {title.lower()[:-1]} resource",
         responses=read,
         response_class=Response,
     )
-    async def get_item(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
-        return await handlers.get_feature(store, request, ctx, kind, id, f, canonical_view=True)
 
     @router.put(
         base + "/{id}",
