@@ -20,7 +20,7 @@ def build_forwarders(settings: Settings, *, transport: httpx.AsyncBaseTransport 
     `sps:URL`/`sta:URL` is reached at the endpoint its provenance recorded.
     """
     return [
-        SpsForwarder(settings.sources, transport=transport),
+        SpsForwarder(settings.sources, transport=transport, poll_interval=settings.command_poll_interval),
         StaTaskingForwarder(settings.sources, transport=transport),
     ]
 

@@ -75,8 +75,9 @@ class SpsForwarder:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         policy: HttpPolicy | None = None,
+        poll_interval: float | None = None,
     ) -> None:
-        self.services = SpsServices(sources, transport=transport, policy=policy)
+        self.services = SpsServices(sources, transport=transport, policy=policy, poll_interval=poll_interval)
         self._inflight: set[str] = set()
         self._since: dict[str, Any] = {}
         self._published: set[str] = set()

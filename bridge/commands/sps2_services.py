@@ -10,6 +10,7 @@ first use (inside the server's event loop) and kept until `aclose`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from bridge.sources.http import HttpPolicy, PoliteClient
 from bridge.sources.sps2 import SpsClient
 from bridge.sources.sps2.status_map import StatusTable
 
+log = logging.getLogger("bridge.commands.sps")
 TASKING, RESERVATIONS, CONFIRMATIONS = "SpsTasking", "SpsReservation", "SpsConfirmation"
 STREAM_ENTITIES = (TASKING, RESERVATIONS, CONFIRMATIONS)  # a procedure's control streams (see mappings/sps2)
 
@@ -42,11 +44,19 @@ class SpsService:
     table: StatusTable
     encoding: dict[str, Any]
     descriptions: dict[str, TaskingDescription] = field(default_factory=dict)
+    poll_interval: float | None = None  # how often the bridge polls GetStatus (checked against minStatusTime)
 
     async def ready(self) -> SpsService:
         """Read the capabilities once (which operations and profiles are offered, idempotent Submit)."""
         if self.client.capabilities is None:
-            await self.client.get_capabilities()
+            caps = await self.client.get_capabilities()
+            keep = caps.min_status_seconds
+            if keep is not None and self.poll_interval is not None and self.poll_interval * 2 > keep:
+                log.warning(
+                    "SPS '%s' keeps a task's status for %s (minStatusTime) but commands are polled every %g s: "
+                    "states may be purged before they are seen; lower command_poll_interval",
+                    self.name, caps.min_status_time, self.poll_interval,
+                )  # fmt: skip
         return self
 
     async def description(self, procedure: str) -> TaskingDescription:
@@ -79,8 +89,10 @@ class SpsServices:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         policy: HttpPolicy | None = None,
+        poll_interval: float | None = None,
     ) -> None:
         self.sources: Mapping[str, SourceConfig] = {s.name: s for s in sources if s.type == "sps"}
+        self.poll_interval = poll_interval
         self.transport = transport
         self.policy = policy or HttpPolicy()
         self._services: dict[str, SpsService] = {}
@@ -108,6 +120,7 @@ class SpsServices:
         http = self._http(source)
         table = status_table_for(source.mappings if source else None)
         found = SpsService(prov.source, endpoint, http, SpsClient(endpoint, http), table, _encoding(source))
+        found.poll_interval = self.poll_interval
         self._services[prov.source] = found
         return found
 

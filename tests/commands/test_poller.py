@@ -73,3 +73,25 @@ async def test_one_failing_command_does_not_stop_the_round(
     result = await CommandPoller(store, pipeline).poll()
     assert result.polled == 1 and len(result.errors) == 1 and "unknown to the service" in result.errors[0]
     assert (await store.get_command(fine.id)).current_status is StatusCode.EXECUTING
+
+
+async def test_a_poll_interval_too_slow_for_the_sps_status_retention_is_warned_about(
+    sps_server: ServerState, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The SPS keeps status for minStatusTime (PT12H in the served capabilities): polling less than twice in
+    that time could miss states, so the operator is told once, when the service is first contacted."""
+    db = tmp_path / "w.db"
+    source = sps_source(sps_server)
+    await harvest_into(db, source)
+    store = await SqlStore.open(f"sqlite:///{db}")
+    try:
+        for interval, warned in ((10.0, False), (8 * 3600.0, True)):
+            caplog.clear()
+            forwarder = SpsForwarder([source], policy=HttpPolicy(retries=0), poll_interval=interval)
+            await _submit(store, CommandPipeline(store, [forwarder]))
+            await forwarder.aclose()
+            messages = [r.getMessage() for r in caplog.records if "minStatusTime" in r.getMessage()]
+            assert bool(messages) is warned, messages
+            assert not warned or "PT12H" in messages[0]
+    finally:
+        await store.close()
