@@ -2,18 +2,17 @@
 
 A forwarder is chosen per control stream from the stream's provenance (the source it was harvested
 from). It answers with status reports to record; the pipeline stores them, so a forwarder never
-writes to the store. One that needs to read other commands (a confirmation names the reservation it
-confirms) gets a read-only lookup through `bind_lookup`.
+writes to the store. One that needs to read it (a confirmation names the reservation it confirms; a
+task's results are linked to harvested datastreams) gets a `StoreReader` through `bind_reader`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bridge.errors import Conflict
-from bridge.model.csapi import Command, CommandResult, CommandStatus, ControlStream, Provenance
+from bridge.model.csapi import Command, CommandResult, CommandStatus, ControlStream, Datastream, Provenance
 
 
 class CancelNotSupported(Conflict):
@@ -31,7 +30,16 @@ class Forwarded:
     others: dict[str, Forwarded] = field(default_factory=dict)  # what it said about other commands, by id
 
 
-CommandLookup = Callable[[str], Awaitable[Command]]  # a stored command by id (NotFound otherwise)
+class StoreReader(Protocol):
+    """What a forwarder may read from the store (it never writes)."""
+
+    async def command(self, cmd_id: str) -> Command:
+        """A stored command (NotFound otherwise)."""
+        ...
+
+    async def datastreams_of(self, system_id: str) -> list[Datastream]:
+        """The datastreams of a system (e.g. where a task's data lands, harvested from an SOS)."""
+        ...
 
 
 class Forwarder(Protocol):

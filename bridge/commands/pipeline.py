@@ -7,12 +7,26 @@ import logging
 
 from bridge.commands.base import Forwarded, Forwarder
 from bridge.errors import BridgeError
-from bridge.model.csapi import Command, CommandStatus, ControlStream, StatusCode
-from bridge.model.query import StatusQuery
+from bridge.model.csapi import Command, CommandStatus, ControlStream, Datastream, Kind, StatusCode
+from bridge.model.query import IdList, StatusQuery, StreamQuery
 from bridge.model.time import utcnow
 from bridge.store.base import Store
 
 log = logging.getLogger("bridge.commands")
+
+
+class _Reader:
+    """The read-only view of the store given to forwarders (`bridge.commands.base.StoreReader`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def command(self, cmd_id: str) -> Command:
+        return await self.store.get_command(cmd_id, feasibility=False)
+
+    async def datastreams_of(self, system_id: str) -> list[Datastream]:
+        query = StreamQuery(Kind.DATASTREAM, limit=10_000, system=IdList(local=(system_id,)))
+        return [s for s in (await self.store.list_streams(query)).items if isinstance(s, Datastream)]
 
 
 class CommandPipeline:
@@ -22,13 +36,10 @@ class CommandPipeline:
         self.store = store
         self.forwarders = list(forwarders or [])
         for forwarder in self.forwarders:
-            bind = getattr(forwarder, "bind_lookup", None)
+            bind = getattr(forwarder, "bind_reader", None)
             if bind is not None:
-                bind(self._lookup)
+                bind(_Reader(store))
         self._locks = [asyncio.Lock() for _ in range(64)]  # striped by command id
-
-    async def _lookup(self, cmd_id: str) -> Command:
-        return await self.store.get_command(cmd_id, feasibility=False)
 
     def forwarder_for(self, stream: ControlStream) -> Forwarder | None:
         return next((f for f in self.forwarders if f.handles(stream)), None)
@@ -110,14 +121,8 @@ class CommandPipeline:
     async def _record_now(self, command_id: str, answer: Forwarded) -> None:
         if answer.task is not None:
             await self.store.set_command_provenance(command_id, answer.task)
+        # results first: a client that sees the final status finds the results there already
         known: set[str] = set()
-        if any(s.id for s in answer.statuses):
-            known = {s.id for s in (await self.store.list_status(StatusQuery(command_id, limit=100_000))).items}
-        for status in answer.statuses:
-            if status.id and status.id in known:
-                continue
-            status.command_id = command_id
-            await self.store.add_status(status, enforce=False)
         if any(r.id for r in answer.results):
             known = {r.id for r in (await self.store.list_results(command_id, 100_000, None)).items}
         for result in answer.results:
@@ -125,3 +130,10 @@ class CommandPipeline:
                 continue
             result.command_id = command_id
             await self.store.add_result(result)
+        if any(s.id for s in answer.statuses):
+            known = {s.id for s in (await self.store.list_status(StatusQuery(command_id, limit=100_000))).items}
+        for status in answer.statuses:
+            if status.id and status.id in known:
+                continue
+            status.command_id = command_id
+            await self.store.add_status(status, enforce=False)

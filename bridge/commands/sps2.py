@@ -21,11 +21,12 @@ from typing import Any
 
 import httpx
 
-from bridge.commands.base import CommandLookup, Forwarded
+from bridge.commands.base import Forwarded, StoreReader
 from bridge.commands.sps2_services import CONFIRMATIONS, RESERVATIONS, STREAM_ENTITIES, SpsService, SpsServices
 from bridge.errors import Conflict, InvalidBody, NotFound, UpstreamError
 from bridge.mapping.sps2 import current_parameters, linked_stream_id
 from bridge.mapping.sps2_status import command_statuses, feasibility_outcome, response_status, result_links
+from bridge.mapping.transforms import stable_id
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -82,14 +83,14 @@ class SpsForwarder:
         self._since: dict[str, Any] = {}
         self._published: set[str] = set()
 
-        self._lookup: CommandLookup | None = None
+        self._reader: StoreReader | None = None
 
     def handles(self, stream: ControlStream) -> bool:
         return stream.provenance is not None and stream.provenance.legacy_type in STREAM_ENTITIES
 
-    def bind_lookup(self, lookup: CommandLookup) -> None:
-        """Read access to stored commands (a confirmation names the reserved command it confirms)."""
-        self._lookup = lookup
+    def bind_reader(self, reader: StoreReader) -> None:
+        """Read access to the store (confirmations name a reserved command; results link to datastreams)."""
+        self._reader = reader
 
     async def aclose(self) -> None:
         """Close the HTTP clients."""
@@ -213,10 +214,16 @@ class SpsForwarder:
         statuses = command_statuses(service.name, task_id, reports, service.table, started=started)
         if statuses and statuses[-1].status_code.is_final:
             self._since.pop(task_id, None)
-        return Forwarded(statuses=statuses, results=await self._results(service, task_id, reports, statuses))
+        results = await self._results(service, stream, task_id, reports, statuses)
+        return Forwarded(statuses=statuses, results=results)
 
     async def _results(
-        self, service: SpsService, task_id: str, reports: list[TaskStatus], statuses: list[CommandStatus]
+        self,
+        service: SpsService,
+        stream: ControlStream,
+        task_id: str,
+        reports: list[TaskStatus],
+        statuses: list[CommandStatus],
     ) -> list[CommandResult]:
         """DescribeResultAccess once data was published or the task completed (once per such report)."""
         marks = [s.id for r, s in zip(sorted(reports, key=lambda r: r.update_time), statuses, strict=True)
@@ -230,7 +237,30 @@ class SpsForwarder:
             log.warning("DescribeResultAccess of task %s failed: %s", task_id, exc)
             return []
         self._published.update(fresh)
-        return result_links(service.name, task_id, access)
+        links = result_links(service.name, task_id, access)
+        return links + await self._harvested(service, stream, task_id, links)
+
+    async def _harvested(
+        self, service: SpsService, stream: ControlStream, task_id: str, links: list[CommandResult]
+    ) -> list[CommandResult]:
+        """`datastream@link` results for the datastreams of the tasked system that the bridge harvested from a
+        service the SPS names as where the data lands (e.g. its SOS): read them here, not on the legacy side."""
+        targets = {_endpoint(r.link["href"]) for r in links if r.link and r.link.get("href")}
+        if not targets or self._reader is None:
+            return []
+        found = []
+        for ds in await self._reader.datastreams_of(stream.system_id):
+            via = ds.provenance.via if ds.provenance else None
+            if via and _endpoint(via) in targets:
+                found.append(
+                    CommandResult(
+                        id=stable_id(f"{service.name}/SpsResult/{task_id}/datastream/{ds.id}"),
+                        command_id="",
+                        link_member="datastream@link",
+                        link={"href": f"/datastreams/{ds.id}", "type": "application/json", "title": ds.name},
+                    )
+                )
+        return found
 
     # ----------------------------------------------------------------------------- cancel / update
 
@@ -352,10 +382,10 @@ class SpsForwarder:
         if not isinstance(ref, str) or not ref.strip():
             raise InvalidBody("$.parameters.reservation: the id of the reserved command is required")
         ref = ref.strip().rstrip("/").rsplit("/", 1)[-1]  # an id, or the command's URL
-        if self._lookup is None:
+        if self._reader is None:
             raise UpstreamError("confirmations need the command store (the forwarder was not bound to it)")
         try:
-            target = await self._lookup(ref)
+            target = await self._reader.command(ref)
         except NotFound:
             raise InvalidBody(f"$.parameters.reservation: there is no command '{ref}'") from None
         prov = stream.provenance
@@ -450,6 +480,11 @@ class SpsForwarder:
         result = FeasibilityResult(study_id, latest.procedure, latest.request_status, latest, None, latest.alternatives)
         statuses, results = feasibility_outcome(service.name, result, await service.description(procedure))
         return Forwarded(statuses, results=results)
+
+
+def _endpoint(url: str) -> str:
+    """A service URL without query, fragment or trailing slash (a KVP request and its service compare equal)."""
+    return url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
 
 
 def _role(stream: ControlStream) -> str:

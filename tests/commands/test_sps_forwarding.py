@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.model.csapi import Datastream, Provenance
+from bridge.store.sql.store import SqlStore
 from tests.validate import PART2, assert_valid
 
 from .bridge_server import eventually
@@ -233,3 +235,30 @@ async def test_feasibility(bridge: Bridge) -> None:
         f"/controlstreams/{stream['id']}/feasibility", json={"parameters": {**CAMERA_PARAMS, "focalLength": 99}}
     )
     assert bad.status_code == 400
+
+
+async def test_results_link_to_the_datastreams_harvested_from_where_the_data_lands(bridge: Bridge) -> None:
+    """The SPS says the task's data lands in its SOS; the bridge harvested that SOS for the same procedure (same
+    System), so the command's results also link to those datastreams, readable through the bridge itself."""
+    system_id = (await bridge.stream_of(CAMERA))["system@link"]["href"].rsplit("/", 1)[-1]
+    store = await SqlStore.open(f"sqlite:///{bridge.db}")
+    frames = {"type": "Count", "name": "frames", "label": "Frames", "definition": "http://x/frames"}
+    schema = {"obsFormat": "application/json", "resultSchema": frames}
+    try:
+        sos = Provenance("sos1", "Datastream", "camera/frames", via=f"{bridge.sps.url}/sos?service=SOS&request=X")
+        other = Provenance("sos2", "Datastream", "camera/other", via="http://elsewhere.example/sos?service=SOS")
+        landed = await store.create_stream(
+            Datastream(system_id=system_id, name="frames", schema=schema, provenance=sos), "num"
+        )
+        await store.create_stream(Datastream(system_id=system_id, name="other", schema=schema, provenance=other), "num")
+    finally:
+        await store.close()
+    cmd_id = _id(await bridge.submit(CAMERA, CAMERA_PARAMS))
+    bridge.sps.advance(bridge.task_of(cmd_id), "Completed")
+    await _reaches(bridge, cmd_id, "COMPLETED")
+    results = (await bridge.http.get(f"/commands/{cmd_id}/result")).json()["items"]
+    (linked,) = [r for r in results if "datastream@link" in r]
+    assert_valid(PART2 + "commandResult.json", linked)
+    assert linked["datastream@link"]["href"] == f"{bridge.server.url}/datastreams/{landed.id}"
+    assert (await bridge.http.get(linked["datastream@link"]["href"])).json()["name"] == "frames"
+    assert len(results) == 3  # the two references of the SPS, and the one datastream harvested from its SOS

@@ -131,8 +131,9 @@ def decode_status(body: Any, command_id: str) -> CommandStatus:
 
 def encode_result(result: CommandResult, ctx: LinkContext, base: str = "commands") -> JsonDict:
     body: JsonDict = {"id": result.id, "command@id": result.command_id}
-    if result.link_member:
-        body[result.link_member] = result.link
+    if result.link_member and result.link is not None:
+        href = str(result.link.get("href", ""))  # an href starting with "/" is API-relative
+        body[result.link_member] = {**result.link, "href": ctx.href(href)} if href.startswith("/") else result.link
     else:
         body["data"] = result.data
     body["links"] = [link(ctx.href(f"/{base}/{result.command_id}/result/{result.id}"), "self", JSON)]
