@@ -82,7 +82,6 @@ class SpsForwarder:
         self._inflight: set[str] = set()
         self._since: dict[str, Any] = {}
         self._published: set[str] = set()
-
         self._reader: StoreReader | None = None
 
     def handles(self, stream: ControlStream) -> bool:
