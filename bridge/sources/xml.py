@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any, Protocol
 
 from lxml import etree
 
@@ -18,6 +18,12 @@ from bridge.errors import UpstreamError
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _PROLOG_SCAN = 64 * 1024
+
+
+class Readable(Protocol):
+    """A binary stream (a file, an HTTP body adapter): all the parsers need."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class XmlSecurityError(UpstreamError):
@@ -84,7 +90,7 @@ def parse_xml(data: bytes) -> etree._Element:
 class _PrologGuard:
     """File wrapper that checks the prolog before lxml parses past it."""
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: Readable) -> None:
         self._source = source
         self._head: bytes | None = b""
 
@@ -98,7 +104,7 @@ class _PrologGuard:
 
 
 def iterparse_xml(
-    source: IO[bytes], events: tuple[str, ...] = ("end",), tag: Any = None
+    source: Readable, events: tuple[str, ...] = ("end",), tag: Any = None
 ) -> Iterator[tuple[str, etree._Element]]:
     """Stream a large document safely (`lxml.etree.iterparse` with hostile-input guards).
 

@@ -11,6 +11,7 @@ through the general decoder and is yielded as `(Observation, seq)`. Both forms m
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
@@ -41,6 +42,7 @@ from bridge.sources.sos2.observations import (
     _Reader,
     _release,
 )
+from bridge.sources.sos2.om_scan import scan_records
 from bridge.sources.swe_xml import SweError, component_to_json
 from bridge.sources.xml import iterparse_xml
 
@@ -66,7 +68,9 @@ class _Numbers:
         return seq
 
 
-def _measurement(elem: etree._Element, procedure: str, prop: str) -> tuple[int, str | None, Any, str | None] | None:
+def _measurement(
+    reader: _Reader, elem: etree._Element, procedure: str, prop: str
+) -> tuple[int, str | None, Any, str | None] | None:
     """(time µs, feature, value, feature title) of a plain measurement member, else None."""
     when = phen_id = foi = title = None
     value: Any = None
@@ -103,7 +107,10 @@ def _measurement(elem: etree._Element, procedure: str, prop: str) -> tuple[int, 
             if name != "MeasureType" or child.nsmap.get(prefix or None) not in _GML:
                 return None
             text = child.text
-            value = float(text) if text is not None and text.strip() else None
+            try:
+                value = float(text) if text is not None and text.strip() else None
+            except ValueError:
+                return None  # not a number: the general decoder says what it is
             seen_result = True
         elif tag != _TYPE:
             return None  # parameters, validTime, quality...: the general decoder keeps them
@@ -118,7 +125,10 @@ def _measurement(elem: etree._Element, procedure: str, prop: str) -> tuple[int, 
         return None
     if stamp.tzinfo is None:
         return None
-    return (stamp - _EPOCH) // _MICRO, foi, value, title
+    us = (stamp - _EPOCH) // _MICRO
+    if phen_id:
+        reader.remember_instant(phen_id.encode(), us)
+    return us, foi, value, title
 
 
 _OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
@@ -174,42 +184,61 @@ def _array_rows(reader: _Reader, head: Any, plan: Any, text: str, numbers: _Numb
         raise UpstreamError(f"observation {head.gml_id}: unreadable DataArray result: {exc}") from exc
 
 
+@dataclass(slots=True)
+class StreamState:
+    """What decoding one stream's response carries from member to member."""
+
+    procedure: str
+    prop: str
+    reader: _Reader
+    numbers: _Numbers = field(default_factory=_Numbers)
+    first: bool = True  # the first member goes through the general decoder: it gives the stream its structure
+
+
 def iter_stream_records(
     source: IO[bytes], *, offering: str | None, procedure: str, prop: str
 ) -> Iterator[tuple[Any, ...]]:
-    """Records of one stream's GetObservation response: compact rows and `(Observation, seq)` pairs."""
-    reader = _Reader(offering)
-    numbers = _Numbers()
-    first = True
-    for _, elem in iterparse_xml(source, events=("end",), tag=_TAGS):
-        tag = elem.tag
-        if tag == _OBS:
-            if elem is reader.header_of:
-                reader.header_of = reader.header = None
-            else:
-                fast = None if first else _measurement(elem, procedure, prop)
-                rows = None if fast is not None else _array_records(reader, elem, procedure, prop, numbers)
-                if fast is not None:
-                    when, foi, value, title = fast
-                    yield (when, when, when, foi, value, numbers.next(when, (foi, when)), title)
-                elif rows is not None:
-                    yield from rows
-                    first = False
-                else:
-                    for obs in reader.complete(elem):
-                        end = obs.phenomenon_time.end
-                        key = (obs.foi, None if end is None else (end - _EPOCH) // _MICRO)
-                        start = obs.phenomenon_time.start
-                        yield (obs, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
-                        first = False
-            _release(elem)
-        elif tag in _TVPS:
-            made = reader.point(elem, _TVPS[tag])
-            if made is not None:
-                start = made.phenomenon_time.start
-                end = made.phenomenon_time.end
-                key = (made.foi, None if end is None else (end - _EPOCH) // _MICRO)
-                yield (made, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
-            _release(elem)
+    """Records of one stream's GetObservation response: compact rows and `(Observation, seq)` pairs.
+
+    Members of the dominant shape are matched on the raw bytes (`om_scan`); the rest of the document,
+    or all of it when its shape is not the common one, is parsed with lxml.
+    """
+    state = StreamState(procedure, prop, _Reader(offering))
+    rest = yield from scan_records(source, state, lambda elem: element_records(elem, state))
+    for _, elem in iterparse_xml(rest, events=("end",), tag=_TAGS):
+        yield from element_records(elem, state)
+
+
+def element_records(elem: etree._Element, state: StreamState) -> Iterator[tuple[Any, ...]]:
+    """Records of one parsed element (an observation, a WaterML point, or an exception report)."""
+    reader, numbers, tag = state.reader, state.numbers, elem.tag
+    if tag == _OBS:
+        if elem is reader.header_of:
+            reader.header_of = reader.header = None
         else:
-            check_exception(_envelope_of(elem))
+            fast = None if state.first else _measurement(reader, elem, state.procedure, state.prop)
+            rows = None if fast is not None else _array_records(reader, elem, state.procedure, state.prop, numbers)
+            if fast is not None:
+                when, foi, value, title = fast
+                yield (when, when, when, foi, value, numbers.next(when, (foi, when)), title)
+            elif rows is not None:
+                yield from rows
+                state.first = False
+            else:
+                for obs in reader.complete(elem):
+                    end = obs.phenomenon_time.end
+                    key = (obs.foi, None if end is None else (end - _EPOCH) // _MICRO)
+                    start = obs.phenomenon_time.start
+                    yield (obs, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
+                    state.first = False
+        _release(elem)
+    elif tag in _TVPS:
+        made = reader.point(elem, _TVPS[tag])
+        if made is not None:
+            start = made.phenomenon_time.start
+            end = made.phenomenon_time.end
+            key = (made.foi, None if end is None else (end - _EPOCH) // _MICRO)
+            yield (made, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
+        _release(elem)
+    else:
+        check_exception(_envelope_of(elem))

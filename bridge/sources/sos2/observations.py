@@ -28,6 +28,7 @@ from bridge.model.legacy.sos2 import (
     build_observation,
     build_time_extent,
 )
+from bridge.model.time import from_us
 from bridge.sources.gml import GmlError, geometry_property, parse_time_value, time_property
 from bridge.sources.sos2.arrays import decode_rows, plan_rows
 from bridge.sources.sos2.exceptions import check_exception
@@ -118,6 +119,7 @@ class _Reader:
     def __init__(self, offering: str | None) -> None:
         self.offering = offering
         self.times: dict[str, TimeExtent] = {}
+        self.instants: dict[bytes, int] = {}  # gml:id → µs of TimeInstants decoded on a fast path (made lazily)
         self.features: _Bounded = _Bounded()
         self.header_of: etree._Element | None = None
         self.header: _Header | None = None
@@ -153,7 +155,11 @@ class _Reader:
         """A time property; the common `TimeInstant/timePosition` shape takes a cached fast path."""
         ref = prop.get(HREF)
         if ref is not None:
-            return self.times.get(ref.strip().lstrip("#"))
+            key = ref.strip().lstrip("#")
+            found = self.times.get(key)
+            if found is None and (us := self.instants.get(key.encode())) is not None:
+                found = TimeExtent(from_us(us), from_us(us))
+            return found
         if len(prop):
             prim = prop[0]
             if prim.tag == _INSTANT and len(prim):
@@ -173,6 +179,12 @@ class _Reader:
         if len(self.times) >= _REF_LIMIT:
             self.times.clear()  # local references point backwards a few elements: forget old ones
         self.times[gml_id] = extent
+
+    def remember_instant(self, gml_id: bytes, us: int) -> None:
+        """A TimeInstant seen on a fast path (no TimeExtent built unless something refers to it)."""
+        if len(self.instants) >= _REF_LIMIT:
+            self.instants.clear()
+        self.instants[gml_id] = us
 
     def _foi(self, prop: etree._Element, head: _Header) -> None:
         title = prop.get(TITLE)
@@ -215,7 +227,9 @@ class _Reader:
         child = next(elements(result), None) if len(result) else None
         if child is None:
             kind, value, uom = decode_scalar(result, head.declared_type)
-            yield self.make(head, kind, value, uom, None, ())
+            raw = (result.text or "").strip()
+            unread = (f"result value {raw[:40]!r} is not a {kind.rsplit('_', 1)[-1]}: kept as null",)
+            yield self.make(head, kind, value, uom, None, unread if value is None and raw else ())
             return
         if local(child) == "DataArray" and ns_of(child) in (SWE20, SWE101):
             yield from self.array(head, child)

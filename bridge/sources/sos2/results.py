@@ -99,9 +99,13 @@ def sos_observation_type_to_swe(
 
 
 def _float(text: str | None) -> float | None:
+    """A measurement value; None when blank or not a number (servers write `n/a`, `-`: kept as null)."""
     if text is None or not text.strip():
         return None
-    return float(text)
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _bool(text: str) -> bool:
@@ -146,9 +150,9 @@ def decode_scalar(result: etree._Element, declared: str | None) -> tuple[str, Re
     if name == "CodeType":
         return OM_CATEGORY, raw or None, None
     if ns == XS and name in _INTEGER:
-        return OM_COUNT, int(raw) if raw else None, None
+        return OM_COUNT, int(raw) if raw.lstrip("+-").isdigit() else None, None
     if ns == XS and name == "boolean":
-        return OM_TRUTH, _bool(raw) if raw else None, None
+        return OM_TRUTH, _bool(raw) if raw.lower() in ("true", "false", "1", "0") else None, None
     if ns == XS and name in _FLOAT:
         return OM_MEASUREMENT, _float(raw), uom
     if ns == XS and name in _STRING:
