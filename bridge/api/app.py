@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
+from bridge.api.head import HeadAsGet
 from bridge.api.media import JSON, OPENAPI
 from bridge.api.params import reject_unknown
 from bridge.api.responses import json_response
@@ -130,6 +131,7 @@ def create_app(
         app.include_router(router, dependencies=[Depends(reject_unknown)])
     _install_error_handlers(app)
     _install_openapi(app)
+    app.add_middleware(HeadAsGet)
     return app
 
 

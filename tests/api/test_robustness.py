@@ -181,7 +181,7 @@ async def test_odd_paths_and_methods(api: httpx.AsyncClient) -> None:
         ("POST", "/conformance"),
         ("DELETE", "/"),
         ("OPTIONS", "/systems"),
-        ("HEAD", "/systems"),
+        ("HEAD", "/systems/nosuch"),
         ("TRACE", "/systems"),
         ("POST", f"/systems/{ids['sys']}/deployments"),
         ("POST", "/samplingFeatures"),
@@ -219,3 +219,14 @@ async def test_malformed_bodies_on_every_write_endpoint(api: httpx.AsyncClient) 
                 ok = 400 <= r.status_code < 500 if i < CLEARLY_BAD else r.status_code < 500
                 assert ok, (method, path, body[:60], media, r.status_code, r.text[:300])
     assert (await api.get(f"/systems/{ids['sys']}")).json()["properties"]["uid"] == "urn:x-test:sys:a"
+
+
+async def test_head_answers_like_get_without_a_body(api: httpx.AsyncClient) -> None:
+    ids = await _seed(api)
+    for path in ("/", "/conformance", "/systems", f"/systems/{ids['sys']}?f=sml", "/api", "/collections"):
+        got, head = await api.get(path), await api.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"], path
+        assert head.headers.get("content-length") == got.headers.get("content-length"), path
+    missing = await api.head("/systems/nosuch")
+    assert missing.status_code == 404 and missing.content == b""
