@@ -62,7 +62,7 @@ async def test_large_batches_are_inserted_whole_and_paged_in_phenomenon_time_ord
     ds_id = await _datastream(any_store, "big")
     times = [(i // 3, 10_000 - i) for i in range(2500)]  # ties in phenomenon time, resultTime decreasing
     random.Random(3).shuffle(times)
-    assert await any_store.insert_observations(ds_id, _rows(times), want_ids=True) == 2500  # a count: COPY on PG
+    assert await any_store.insert_observations(ds_id, _rows(times), want_ids=False) == 2500  # a count: COPY on PG
     rows = await _all(any_store, ObservationQuery(datastream_id=ds_id, limit=1000))
     assert len(rows) == 2500 and len({r[0] for r in rows}) == 2500
     keys = [(r[2], r[0]) for r in rows]
@@ -71,6 +71,15 @@ async def test_large_batches_are_inserted_whole_and_paged_in_phenomenon_time_ord
     assert isinstance(ds, Datastream) and ds.phenomenon_time and ds.result_time
     assert ds.phenomenon_time.start == from_us(T0) and ds.phenomenon_time.end == from_us(T0 + 833_000_000)
     assert ds.result_time.start == from_us(T0 + 7_501_000_000) and ds.result_time.end == from_us(T0 + 10_000_000_000)
+
+
+async def test_batches_with_ids_return_them_in_the_order_of_the_rows(any_store: SqlStore) -> None:
+    ds_id = await _datastream(any_store, "with-ids")
+    times = [(2500 - i, i) for i in range(2500)]  # more than one chunk of RETURNING
+    ids = await any_store.insert_observations(ds_id, _rows(times), want_ids=True)
+    assert isinstance(ids, list) and len(set(ids)) == 2500
+    for i in (0, 999, 1000, 2499):
+        assert (await any_store.get_observation(ids[i]))[0][2] == T0 + (2500 - i) * 1_000_000
 
 
 async def test_small_batches_return_the_new_ids_in_order(any_store: SqlStore) -> None:

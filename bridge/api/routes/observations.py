@@ -120,7 +120,9 @@ async def post_observations(request: Request, store: StoreDep, ctx: LinksDep, ds
     rows = codec.decode_body(media_type, body)
     await _check_sampling_features(store, rows)
     single = media_type == JSON and body.lstrip()[:1] == b"{"
-    result = await store.insert_observations(ds_id, rows, want_ids=True)
+    # a JSON body (one observation or an array) is answered with the new resources, as the OpenAPI says; a SWE
+    # body is a bulk load (tens of thousands of rows): its answer is the count, the rows are at the Location
+    result = await store.insert_observations(ds_id, rows, want_ids=media_type == JSON)
     if single and isinstance(result, list):
         return Response(status_code=201, headers={"Location": ctx.href(f"/observations/{result[0]}")})
     headers = {"Location": ctx.href(f"/datastreams/{ds_id}/observations")}

@@ -174,15 +174,19 @@ class DynamicStore:
     # Observations ---------------------------------------------------------------------------------
     @storable_values
     async def insert_observations(self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool) -> list[str] | int:
-        """Batch insert in one transaction (all or nothing). Returns new ids for small batches, else a count.
+        """Batch insert in one transaction (all or nothing). Returns the new ids (`want_ids`), else a count.
 
         Rows carry `ds=0`; the datastream's key is filled in here.
         """
         async with self.engine.begin() as conn:
             ds_pk = await self.observations.ds_pk(conn, ds_id)
             rows = [(ds_pk, *r[1:]) for r in rows]
-            if want_ids and len(rows) <= SMALL_BATCH:
-                ids: list[str] | int = [str(pk) for pk in await self.observations.insert_returning(conn, rows)]
+            ids: list[str] | int
+            if want_ids:
+                ids = []
+                for at in range(0, len(rows), SMALL_BATCH):
+                    chunk = rows[at : at + SMALL_BATCH]
+                    ids.extend(str(pk) for pk in await self.observations.insert_returning(conn, chunk))
             else:
                 ids = await self.observations.insert_rows(conn, rows, dedupe=False)
             if rows:

@@ -172,11 +172,12 @@ class ObservationRepository:
         return int(result.rowcount)
 
     async def insert_returning(self, conn: AsyncConnection, rows: Sequence[ObsRow]) -> list[int]:
-        """Insert a small batch and return the new primary keys (for `Location`/`items` responses)."""
+        """Insert a batch and return the new primary keys in the order of the rows (`Location`/`items` responses)."""
         if not rows:
             return []
         values = [dict(zip(COLUMNS, row, strict=True)) for row in nan_marked(rows)]
-        result = await conn.execute(insert(observations).returning(observations.c.pk), values)
+        statement = insert(observations).returning(observations.c.pk, sort_by_parameter_order=True)
+        result = await conn.execute(statement, values)
         return [int(pk) for pk in result.scalars()]
 
     async def after_insert(self, conn: AsyncConnection, ds_pk: int, ds_id: str, rows: Sequence[ObsRow]) -> list[str]:
