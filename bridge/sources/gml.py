@@ -7,17 +7,20 @@ and `xlink:href="#id"` references to time elements seen earlier in the same docu
 Geometries: axis order decided per srsName (EPSG geographic CRSs are lat/lon in GML, CRS84 and
 `epsg.xml#` are lon/lat) and then checked for plausibility, since one 52°North server writes lon/lat
 under EPSG:4326 (Q4); rings are closed (Q19); srsName is inherited from the nearest ancestor.
+Projected EPSG CRSs (Gauss-Krüger, UTM, national grids) are reprojected to WGS 84 lon/lat with PROJ.
 """
 
 from __future__ import annotations
 
 import re
 from calendar import monthrange
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import pyproj
 from lxml import etree
 
 from bridge.model.legacy.sos2 import Bbox, JsonDict, TimeExtent
@@ -195,7 +198,7 @@ def _axis_plan(srs_name: str | None) -> tuple[bool, bool, list[str]]:
         lat_first = ".xml#" not in name  # the old epsg.xml#4326 form is lon/lat
         issues = [] if code in _WGS84 else [f"EPSG:{code} treated as WGS 84"]
         return lat_first, True, issues
-    return False, False, [f"EPSG:{code} is not geographic: coordinates not reprojected"]
+    return False, False, []  # a projected CRS: reprojected by `_Axes.finish`
 
 
 def _srs_of(el: etree._Element) -> str | None:
@@ -285,6 +288,9 @@ class _Axes:
         """Decide (swap, crs84) for the whole geometry and swap the collected tuples in place."""
         lat_first, crs84, issues = _axis_plan(self.srs)
         self.issues.extend(issues)
+        code = epsg_code(self.srs)
+        if not crs84 and code is not None and code not in _GEOGRAPHIC:
+            return False, self._reproject(code)
         if crs84 and self.tuples:
             first_big = any(abs(t[0]) > 90 for t in self.tuples)
             second_big = any(len(t) > 1 and abs(t[1]) > 90 for t in self.tuples)
@@ -299,6 +305,50 @@ class _Axes:
                 if len(t) > 1:
                     t[0], t[1] = t[1], t[0]
         return lat_first, crs84
+
+    def _reproject(self, code: int) -> bool:
+        """Projected coordinates → lon/lat (WGS 84). The CRS's own axis order is tried first, then the other
+        one; the order whose result lies in the CRS's area of use wins (servers write both). False, and the
+        coordinates untouched, when the CRS is unknown or neither order fits."""
+        plan = _projection(code)
+        if plan is None:
+            self.issues.append(f"EPSG:{code} is not a known projected CRS: coordinates not reprojected")
+            return False
+        transform, north_first, (west, south, east, north) = plan
+        pairs = [(t[0], t[1]) for t in self.tuples if len(t) > 1]
+        if not pairs:
+            return False
+        for swap in (north_first, not north_first):
+            xs, ys = ([p[1] for p in pairs], [p[0] for p in pairs]) if swap else zip(*pairs, strict=True)
+            lons, lats = transform(list(xs), list(ys))
+            if all(
+                west - 1 <= lo <= east + 1 and south - 1 <= la <= north + 1 for lo, la in zip(lons, lats, strict=True)
+            ):
+                converted = iter(zip(lons, lats, strict=True))
+                for t in self.tuples:
+                    if len(t) > 1:
+                        t[0], t[1] = next(converted)
+                order = "northing/easting" if swap else "easting/northing"
+                self.issues.append(f"reprojected from EPSG:{code} ({order} axis order) to WGS 84 lon/lat")
+                if swap != north_first:
+                    self.issues.append(f"axis order was not the one EPSG:{code} declares")
+                return True
+        self.issues.append(f"coordinates outside the area of EPSG:{code} in either axis order: not reprojected")
+        return False
+
+
+@lru_cache(maxsize=64)
+def _projection(code: int) -> tuple[Callable[..., Any], bool, tuple[float, float, float, float]] | None:
+    """(transform x,y → lon,lat; CRS declares northing first; area of use in degrees) of a projected EPSG CRS."""
+    try:
+        crs = pyproj.CRS.from_epsg(code)
+    except pyproj.exceptions.CRSError:
+        return None
+    if not crs.is_projected or crs.area_of_use is None:
+        return None
+    transformer = pyproj.Transformer.from_crs(crs, pyproj.CRS.from_epsg(4326), always_xy=True)
+    north_first = bool(crs.axis_info) and crs.axis_info[0].direction.lower() == "north"
+    return transformer.transform, north_first, crs.area_of_use.bounds
 
 
 def _ring(axes: _Axes, ring_holder: etree._Element) -> list[list[float]] | None:

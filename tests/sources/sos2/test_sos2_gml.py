@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -144,14 +145,42 @@ def test_multi_geometries_and_gml311_coordinates() -> None:
     assert geometry_to_geojson(commas).geometry == {"type": "LineString", "coordinates": [[2.0, 1.0], [4.0, 3.0]]}
 
 
-def test_projected_and_unsupported() -> None:
-    gk = geometry_to_geojson(
+def _point(srs: str, pos: str) -> Any:
+    return geometry_to_geojson(el(f'<gml:Point><gml:pos srsName="{srs}">{pos}</gml:pos></gml:Point>'))
+
+
+def test_projected_coordinates_are_reprojected_in_either_axis_order() -> None:
+    """Teufelsbrück on the Elbe (Hamburg), as the Tideelbe SOS writes it: Gauss-Krüger zone 3, northing first
+    as EPSG:31467 declares; the same point easting first; and in UTM 32N (ETRS89)."""
+    expected = (9.8607, 53.5466)
+    cases = [
+        ("http://www.opengis.net/def/crs/EPSG/0/31467", "5935357 3557126", False),
+        ("EPSG:31467", "3557126 5935357", True),
+        ("urn:ogc:def:crs:EPSG::25832", "557032.12 5933421.96", False),
+    ]
+    for srs, pos, swapped in cases:
+        got = _point(srs, pos)
+        lon, lat = got.geometry["coordinates"]
+        assert got.crs84 and (round(lon, 3), round(lat, 3)) == (round(expected[0], 3), round(expected[1], 3)), got
+        assert any("reprojected from EPSG" in i for i in got.issues)
+        assert any("axis order was not" in i for i in got.issues) is swapped
+    polygon = geometry_to_geojson(
         el(
-            '<gml:Point><gml:pos srsName="http://www.opengis.net/def/crs/EPSG/0/31467">5935357 3557126</gml:pos>'
-            "</gml:Point>"
+            '<gml:Polygon srsName="EPSG:25832"><gml:exterior><gml:LinearRing><gml:posList>'
+            "557000 5933000 558000 5933000 558000 5934000 557000 5933000"
+            "</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>"
         )
     )
-    assert not gk.crs84 and gk.srs_name.endswith("31467")  # type: ignore[union-attr]
+    ring = polygon.geometry["coordinates"][0]  # type: ignore[index]
+    assert polygon.crs84 and len(ring) == 4 and ring[0] == ring[-1] and all(9 < x < 10 and 53 < y < 54 for x, y in ring)
+
+
+def test_unknown_or_implausible_projections_are_kept_as_given() -> None:
+    far = _point("EPSG:31467", "1 2")  # outside the zone in both orders
+    assert not far.crs84 and far.geometry["coordinates"] == [1.0, 2.0]  # type: ignore[index]
+    assert any("outside the area" in i for i in far.issues)
+    unknown = _point("EPSG:999999", "1 2")
+    assert not unknown.crs84 and any("not a known projected CRS" in i for i in unknown.issues)
     solid = geometry_to_geojson(el("<gml:Solid/>"))
     assert solid.geometry is None and solid.issues
 

@@ -180,7 +180,9 @@ def test_tideelbe_soap_inline_feature() -> None:
     assert first.feature is not None and first.feature.identifier == first.foi
     assert first.foi == "http://www.portal-tideelbe.org/featureOfInterest/teufelsbrueck"
     assert first.feature.srs_name == "http://www.opengis.net/def/crs/EPSG/0/31467"
-    assert not first.feature.geometry_crs84  # projected CRS: kept, flagged
+    assert first.feature.geometry_crs84  # Gauss-Krüger zone 3, northing first: reprojected to lon/lat (Hamburg)
+    lon, lat = first.feature.geometry["coordinates"]  # type: ignore[index]
+    assert 9.85 < lon < 9.87 and 53.54 < lat < 53.55
     assert obs[-1].result == -133.0
     assert first.phenomenon_time.start == datetime(2010, 1, 1, tzinfo=timezone(timedelta(hours=1)))
 
