@@ -21,6 +21,8 @@ class LinkContext:
 
     def href(self, path: str, **params: str) -> str:
         """Absolute URL of `path` (starting with `/`) under the API root."""
+        if not params:  # the common case (association links: several per listed item)
+            return self.root + path
         query = urlencode({k: v for k, v in params.items() if v is not None})
         return f"{self.root}{path}" + (f"?{query}" if query else "")
 
