@@ -7,13 +7,11 @@ so a killed run simply resumes on the next call.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +20,8 @@ from bridge.errors import BridgeError, ConfigError
 from bridge.jobs.sources import build_source
 from bridge.model.time import format_datetime, parse_datetime, utcnow
 from bridge.settings import SourceConfig
-from bridge.sources.base import Batch, HarvestState
+from bridge.sources.base import HarvestState
+from bridge.sources.fanin import merged
 from bridge.store.sql.harvest import SqlHarvestSink, WriteStats
 from bridge.store.sql.store import SqlStore
 
@@ -81,30 +80,6 @@ Progress = Callable[[RunReport, str], None]
 PREFETCH = 2  # batches read ahead while the previous one is mapped and stored (bounded memory)
 
 
-async def _prefetch(batches: AsyncIterator[Batch]) -> AsyncIterator[Batch]:
-    """Read the next batches from the legacy service while the current one is being stored."""
-    queue: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue(maxsize=PREFETCH)
-
-    async def produce() -> None:
-        try:
-            async for batch in batches:
-                await queue.put(batch)
-            await queue.put(None)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            await queue.put(exc)
-
-    task = asyncio.create_task(produce())
-    try:
-        while (item := await queue.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 def _duration_us(text: str) -> int:
     """ISO 8601 duration (PT1H, P1D, PT30M, PT0S...) in microseconds."""
     match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", text.strip())
@@ -139,7 +114,7 @@ async def run_harvest(
     harvester, mapping, client = build_source(source, transport)
     seen: dict[str, set[str]] = {}
     try:
-        async for batch in _prefetch(harvester.batches(state)):
+        async for batch in merged([harvester.batches(state)], buffer=PREFETCH):  # read ahead while storing
             mapped = mapping.map(batch)
             seen.update(mapped.seen)
             report.errors += mapped.errors

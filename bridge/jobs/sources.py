@@ -62,7 +62,7 @@ def _sos(source: SourceConfig, client: PoliteClient) -> tuple[Harvester, BatchMa
         max_window = duration_us(source.max_window) if source.max_window else None
     except ValueError as exc:
         raise ConfigError(f"source '{source.name}': max_window: {exc}") from None
-    config = SosHarvestConfig(page_size=source.page_size, max_window_us=max_window)
+    config = SosHarvestConfig(page_size=source.page_size, max_window_us=max_window, parallel_streams=source.concurrency)
     harvester = SosHarvester(source.name, source.url, client, config)
     return harvester, BatchMapper(mapper_for(source, "sos2"), SosRules(source.name))
 

@@ -123,11 +123,21 @@ class SosTestApp:
         soap = request is not None and request.binding == "soap"
         content_type = b"application/soap+xml" if soap else b"application/xml"
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", content_type)]})
-        if request is not None and request.operation == "GetObservation" and self.state.delay:
-            await asyncio.sleep(self.state.delay)
-        for chunk in chunks:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+        observing = request is not None and request.operation == "GetObservation"
+        if observing:
+            with self.state.lock:
+                self.state.in_flight += 1
+                self.state.max_in_flight = max(self.state.max_in_flight, self.state.in_flight)
+        try:
+            if observing and self.state.delay:
+                await asyncio.sleep(self.state.delay)
+            for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            if observing:
+                with self.state.lock:
+                    self.state.in_flight -= 1
 
     def _error(self, error: OwsError, request: Request | None) -> bytes:
         if request is not None and request.binding == "soap":

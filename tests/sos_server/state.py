@@ -73,6 +73,7 @@ class ServerState:
             self.data_availability = False
             self.soap_only: set[str] = set()
             self.delay = 0.0
+            self.in_flight = self.max_in_flight = 0  # GetObservation answers being sent at once
             self.requests: list[tuple[str, str, dict[str, str]]] = []
             self.errors: list[str] = []
 

@@ -7,7 +7,8 @@ procedure × observed property) is read in time windows from its cursor (closed 
 to the run's fixed upper bound, through GetResult when the server offers result retrieval and a
 template exists, else GetObservation (O&M 2.0 or WaterML 2.0, streamed). A window the server refuses
 as too large is split; a failing request is reported naming server, operation and exception, and the
-harvest goes on with the next stream.
+harvest goes on with the next stream. Streams are read `parallel_streams` at a time (the source's
+`concurrency`); each batch carries one stream's rows and cursor, so interleaving them keeps resumption exact.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bridge.errors import BridgeError
 from bridge.model.legacy.sos2 import Capabilities, FeatureOfInterest, Offering, ResultTemplate
 from bridge.model.time import to_us
 from bridge.sources.base import Batch, HarvestState, ObservationPage, Unit
+from bridge.sources.fanin import merged
 from bridge.sources.http import PoliteClient
 from bridge.sources.sos2 import kvp, pox
 from bridge.sources.sos2.client import SosClient, SosRequestError
@@ -81,10 +83,15 @@ class SosHarvester(ReadMixin):
         units += feature_units
         for start in range(0, len(units), UNITS_PER_BATCH):
             yield Batch(units=units[start : start + UNITS_PER_BATCH], errors=errors if start == 0 else [])
-        for stream in streams:
-            available = availability.get((stream.procedure.procedure, stream.prop)) if availability else None
-            async for batch in self._stream(stream, state, None if availability is None else available or []):
-                yield batch
+        reads = (
+            self._stream(
+                s, state, None if availability is None else availability.get((s.procedure.procedure, s.prop)) or []
+            )
+            for s in streams
+        )
+        limit = self.config.parallel_streams
+        async for batch in merged(reads, limit=limit, buffer=limit):  # each batch holds one stream's rows and cursor
+            yield batch
 
     # ---------------------------------------------------------------------------------- metadata
     @staticmethod

@@ -41,6 +41,7 @@ class SosHarvestConfig:
     max_window_us: int | None = None
     use_result_retrieval: bool = True
     use_data_availability: bool = True
+    parallel_streams: int = 1  # streams read at once (the source's `concurrency`)
 
 
 def _latest(descriptions: list[SensorDescription]) -> SensorDescription | None:

@@ -322,3 +322,30 @@ async def test_offering_gone_from_the_capabilities_is_ended(sos_server: ServerSt
     report = await run_harvest(source(sos_server), db, until=UNTIL)
     assert report.status == "completed", report.errors
     assert report.reconciled == {"Procedure": 1, "Datastream": 2, "ObservableProperty": 2}
+
+
+async def _contents(store: SqlStore) -> set[tuple[str, str, Any]]:
+    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
+        names = {s["id"]: s["name"] for s in await walk(client, "/datastreams?limit=100", "items")}
+        rows = await walk(client, "/observations?limit=1000", "items")
+    return {(names[o["datastream@id"]], o["phenomenonTime"], o["result"]) for o in rows}
+
+
+async def test_streams_are_read_in_parallel_up_to_the_source_concurrency(
+    sos_server: ServerState, tmp_path: Path
+) -> None:
+    """A slow server: `concurrency` streams are read at once, and the store ends the same as one at a time."""
+    world(sos_server)
+    sos_server.delay = 0.05
+    found: dict[int, tuple[int, set[tuple[str, str, Any]], int]] = {}
+    for concurrency in (1, 4):
+        sos_server.max_in_flight = 0
+        store = await SqlStore.open(f"sqlite:///{tmp_path / f'c{concurrency}.db'}")
+        try:
+            report = await run_harvest(source(sos_server, concurrency=concurrency), store, until=UNTIL)
+            found[concurrency] = (sos_server.max_in_flight, await _contents(store), report.observations)
+        finally:
+            await store.close()
+    assert found[1][0] == 1 and found[4][0] > 1  # parallel GetObservation requests only when allowed
+    assert found[1][1] == found[4][1] and found[1][2] == found[4][2] == sos_server.total() - 10
