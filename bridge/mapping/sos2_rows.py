@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import struct
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ _OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/
 
 Row = tuple[int, int, int, str | None, float | None, str | None, str | None, int]
 _MICRO = timedelta(microseconds=1)
-_from_bytes = int.from_bytes
+_key = struct.Struct(">q").unpack_from  # the first 8 bytes of a digest as a signed 64-bit key
 
 
 def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
@@ -77,7 +78,9 @@ def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callabl
     """The row mapper of compact GetResult rows (same legacy keys as `observation_mapper`)."""
     foi_ids: dict[str | None, str | None] = {None: None}
     prefix = f"{source}/Observation/{procedure}/{prop}/"
-    _sha1 = hashlib.sha1
+    # the legacy key hashes `{prefix}{feature}/{start}/{end}[#seq]`: the hash state after the constant part is
+    # kept per feature and copied for each row (the very digest of `stable_key`, with less work per row)
+    hashed: dict[str | None, Any] = {}
     numeric = kind in ("num", "int", "bool")
     as_text = kind == "text"
 
@@ -86,14 +89,20 @@ def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callabl
         foi = foi_ids.get(key)
         if foi is None and key:
             foi = foi_ids[key] = stable_id(f"{source}/FeatureOfInterest/{key}")
+        base = hashed.get(key)
+        if base is None:
+            if len(hashed) > 4096:
+                hashed.clear()
+            base = hashed[key] = hashlib.sha1(f"{prefix}{key or None}/".encode())
         if value is None:
             num = txt = None
         elif numeric:
             num, txt = (value if type(value) is float else _number(value)), None
         else:
             num, txt = None, (value if as_text and isinstance(value, str) else orjson.dumps(value).decode())
-        identity = f"{prefix}{key or None}/{start}/{end}#{seq}" if seq else f"{prefix}{key or None}/{start}/{end}"
-        legacy = _from_bytes(_sha1(identity.encode()).digest()[:8], "big", signed=True)  # = stable_key(identity)
+        digest = base.copy()
+        digest.update(b"%d/%d#%d" % (start, end, seq) if seq else b"%d/%d" % (start, end))
+        legacy = _key(digest.digest())[0]  # = stable_key(identity)
         extra = None
         if start != end:
             span = [_utc(from_us(start)), _utc(from_us(end))]

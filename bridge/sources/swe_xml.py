@@ -63,7 +63,6 @@ _SPECIAL = {
 }
 _BAD_NAME = re.compile(r"[^A-Za-z0-9_\-]")
 _WS = re.compile(r"\s")
-_INF = float("inf")
 
 
 class SweError(UpstreamError):
@@ -134,7 +133,7 @@ def _quantity(text: str) -> float | str:
         value = float(text)
     except ValueError as exc:
         raise SweError(f"invalid number {text.strip()!r}") from exc
-    if value != value or value in (_INF, -_INF):  # NaN / infinities have no JSON number form
+    if value - value:  # NaN or ±infinity (x - x is NaN only for those): no JSON number form
         return _SPECIAL.get(text.strip().upper(), "NaN" if value != value else "Infinity" if value > 0 else "-Infinity")
     return value
 

@@ -176,3 +176,15 @@ async def test_process_description_becomes_a_procedure_and_the_system_kind() -> 
     assert procedure.uid == system.system_kind.href and procedure.feature_type.endswith("/Procedure")
     assert system.uid == "urn:example:process:daily-mean" and system.name == "Daily mean"
     assert "http://vocab.nerc.ac.uk/standard_name/air_temperature/" in procedure.observed_properties
+
+
+@pytest.mark.parametrize("key", ["urn:f", None])
+@pytest.mark.parametrize("seq", [0, 2])
+def test_compact_legacy_keys_are_the_stable_key_of_the_identity(key: str | None, seq: int) -> None:
+    """Stored rows are recognised on re-harvest by this key: it must never drift from `stable_key`."""
+    from bridge.mapping.transforms import stable_key
+
+    start, end = 1_404_172_800_000_000, 1_404_176_400_000_000
+    row = compact_mapper("src", "num", "urn:p", "urn:q")((start, end, end, key, 1.5, seq, None))
+    identity = f"src/Observation/urn:p/urn:q/{key}/{start}/{end}" + (f"#{seq}" if seq else "")
+    assert row[-1] == stable_key(identity)
