@@ -53,3 +53,11 @@ async def json_body(request: Request) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidBody(f"the request body is not valid JSON: {exc}") from None
+
+
+async def patch_body(request: Request) -> dict[str, Any]:
+    """The body of a PATCH: a JSON Merge Patch (RFC 7396), which must be a JSON object."""
+    patch = await json_body(request)
+    if not isinstance(patch, dict):
+        raise InvalidBody("a merge patch must be a JSON object")
+    return patch

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, SettingsDep, StoreDep, get_pipeline, json_body
+from bridge.api.deps import LinksDep, SettingsDep, StoreDep, get_pipeline, json_body, patch_body
 from bridge.api.dynamic_queries import status_query
 from bridge.api.encodings.commands import decode_result, decode_status, encode_result, encode_status
 from bridge.api.links import paging_links
@@ -121,9 +121,7 @@ async def put_status(request: Request, store: StoreDep, id: IdPath, status_id: S
 async def patch_status(
     request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, status_id: StatusIdPath
 ) -> Response:
-    patch = await json_body(request)
-    if not isinstance(patch, dict):
-        raise InvalidBody("a merge patch must be a JSON object")
+    patch = await patch_body(request)
     current = encode_status(await store.get_status(id, status_id), ctx)
     for member in _STATUS_READONLY:
         current.pop(member, None)
@@ -178,9 +176,7 @@ async def put_result(request: Request, store: StoreDep, id: IdPath, result_id: R
 async def patch_result(
     request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, result_id: ResultIdPath
 ) -> Response:
-    patch = await json_body(request)
-    if not isinstance(patch, dict):
-        raise InvalidBody("a merge patch must be a JSON object")
+    patch = await patch_body(request)
     current = _editable_result(encode_result(await store.get_result(id, result_id), ctx))
     return await _replace_result(store, id, result_id, merge_patch(current, patch))
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StoreDep, json_body
+from bridge.api.deps import LinksDep, StoreDep, json_body, patch_body
 from bridge.api.dynamic_queries import command_query
 from bridge.api.encodings.commands import (
     command_from_record,
@@ -162,9 +162,7 @@ async def put_command(request: Request, store: StoreDep, pipeline: PipelineDep, 
 
 @router.patch("/commands/{id}", summary="Update the parameters of an unfinished command (merge patch)", status_code=204)
 async def patch_command(request: Request, store: StoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise InvalidBody("a merge patch must be a JSON object")
+    body = await patch_body(request)
     current = await store.get_command(id, feasibility=False)
     return await _update(store, pipeline, id, merge_patch(current.parameters, body.get("parameters", {})))
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, SettingsDep, StoreDep, json_body
+from bridge.api.deps import LinksDep, SettingsDep, StoreDep, json_body, patch_body
 from bridge.api.dynamic_queries import event_query
 from bridge.api.encodings.events import decode_event, encode_event
 from bridge.api.encodings.geojson import encode as encode_geojson
@@ -15,7 +15,6 @@ from bridge.api.media import GEOJSON, JSON, SML_JSON, negotiate
 from bridge.api.params import CursorParam, FParam, LimitParam, clamp_limit, parse_time
 from bridge.api.responses import json_response
 from bridge.api.routes.features import merge_patch
-from bridge.errors import InvalidBody
 from bridge.model.csapi import Kind
 from bridge.model.query import EventQuery
 from bridge.store.base import Revision, Store
@@ -85,9 +84,7 @@ async def _replace(store: Store, event_id: str, system_id: str | None, body: Any
 
 
 async def _patch(store: Store, request: Request, ctx: LinkContext, event_id: str, system_id: str | None) -> Response:
-    patch = await json_body(request)
-    if not isinstance(patch, dict):
-        raise InvalidBody("a merge patch must be a JSON object")
+    patch = await patch_body(request)
     doc = encode_event(await store.get_event(event_id, system_id), ctx, True)
     editable = {k: v for k, v in doc.items() if k not in ("id", "links")}
     return await _replace(store, event_id, system_id, merge_patch(editable, patch))

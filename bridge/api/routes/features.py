@@ -10,14 +10,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api.deps import json_body
+from bridge.api.deps import json_body, patch_body
 from bridge.api.encodings import geojson, sensorml
 from bridge.api.encodings.assoc import F_NAME, FORMATS, resource_links
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import GEOJSON, JSON, SML_JSON, canonical, negotiate
 from bridge.api.params import parse_time
 from bridge.api.responses import json_response
-from bridge.errors import Conflict, InvalidBody, InvalidParameter, NotFound, UnsupportedMediaType
+from bridge.errors import Conflict, InvalidParameter, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Deployment, Feature, JsonDict, Kind, Procedure, System
 from bridge.model.query import FeatureQuery, TimeFilter
 from bridge.model.time import format_datetime, to_us, utcnow
@@ -200,9 +200,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 async def patch_feature(store: Store, request: Request, ctx: LinkContext, kind: Kind, rid: str) -> Response:
     """`PATCH` with a JSON merge patch applied to the resource's representation (checklist D22); 204."""
-    patch = await json_body(request)
-    if not isinstance(patch, dict):
-        raise InvalidBody("a merge patch must be a JSON object")
+    patch = await patch_body(request)
     current = await store.get_feature(kind, rid)
     fmt = _patch_format(kind, request, patch)
     document = encode_feature(current, fmt, ctx, canonical_view=True)

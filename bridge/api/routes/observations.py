@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StoreDep, json_body
+from bridge.api.deps import LinksDep, StoreDep, json_body, patch_body
 from bridge.api.dynamic_queries import observation_query
 from bridge.api.encodings.observations import ObservationCodec, stream_json
 from bridge.api.encodings.streams import stream_schema
@@ -180,9 +180,7 @@ async def _replace(store: Store, obs_id: str, ds_id: str | None, body: Any) -> R
     return Response(status_code=204)
 
 
-async def _patch(store: Store, obs_id: str, ds_id: str | None, patch: Any) -> Response:
-    if not isinstance(patch, dict):
-        raise InvalidBody("a merge patch must be a JSON object")
+async def _patch(store: Store, obs_id: str, ds_id: str | None, patch: dict[str, Any]) -> Response:
     row, owner = await _observation(store, obs_id, ds_id)
     current = _codec_for(await _datastream(store, owner)).to_json(row)
     editable = {k: v for k, v in current.items() if k not in ("id", "datastream@id")}
@@ -207,7 +205,7 @@ async def put_observation(request: Request, store: StoreDep, id: IdPath) -> Resp
 
 @router.patch("/observations/{id}", summary="Update an observation (JSON merge patch)", status_code=204)
 async def patch_observation(request: Request, store: StoreDep, id: IdPath) -> Response:
-    return await _patch(store, id, None, await json_body(request))
+    return await _patch(store, id, None, await patch_body(request))
 
 
 @router.delete("/observations/{id}", summary="Delete an observation", status_code=204)
@@ -229,7 +227,7 @@ async def put_ds_observation(request: Request, store: StoreDep, ds_id: DsIdPath,
 
 @router.patch("/datastreams/{dataStreamId}/observations/{id}", summary="Update an observation", status_code=204)
 async def patch_ds_observation(request: Request, store: StoreDep, ds_id: DsIdPath, id: IdPath) -> Response:
-    return await _patch(store, id, ds_id, await json_body(request))
+    return await _patch(store, id, ds_id, await patch_body(request))
 
 
 @router.delete("/datastreams/{dataStreamId}/observations/{id}", summary="Delete an observation", status_code=204)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StoreDep, json_body
+from bridge.api.deps import LinksDep, StoreDep, json_body, patch_body
 from bridge.api.encodings.streams import decode_stream, encode_stream, stream_schema
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import JSON, negotiate
@@ -63,9 +63,7 @@ async def _replace(store: Store, kind: Kind, sid: str, body: Any) -> Response:
     return Response(status_code=204)
 
 
-async def _patch(store: Store, ctx: LinkContext, kind: Kind, sid: str, patch: Any) -> Response:
-    if not isinstance(patch, dict):
-        raise InvalidBody("a merge patch must be a JSON object")
+async def _patch(store: Store, ctx: LinkContext, kind: Kind, sid: str, patch: dict[str, Any]) -> Response:
     current = await store.get_stream(kind, sid)
     return await _replace(store, kind, sid, merge_patch(_editable(current, ctx), patch))
 
@@ -151,7 +149,7 @@ def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str)
 
     @router.patch(base + "/{id}", summary="Update a stream (JSON merge patch)", status_code=204)
     async def patch_stream(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
-        return await _patch(store, ctx, kind, id, await json_body(request))
+        return await _patch(store, ctx, kind, id, await patch_body(request))
 
     @router.delete(base + "/{id}", summary="Delete a stream (409 with data unless cascade=true)", status_code=204)
     async def delete_stream(store: StoreDep, id: IdPath, cascade: CascadeParam = False) -> Response:
@@ -239,7 +237,7 @@ def _add_system_paths(router: APIRouter, kind: Kind, title: str) -> None:
         request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath
     ) -> Response:
         await owned(store, system_id, id)
-        return await _patch(store, ctx, kind, id, await json_body(request))
+        return await _patch(store, ctx, kind, id, await patch_body(request))
 
     @router.delete(path, summary=f"Delete a {title.lower()[:-1]} of a system", status_code=204)
     async def delete_system_stream(
