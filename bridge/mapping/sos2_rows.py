@@ -9,7 +9,6 @@ time and, for repeated identities within one response, their position.
 from __future__ import annotations
 
 import hashlib
-import math
 import struct
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -17,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from bridge.mapping.transforms import stable_id, stable_key
+from bridge.mapping.transforms import numeric_result, stable_id, stable_key
 from bridge.model.time import EPOCH, format_datetime, from_us
 from bridge.sources.sos2.compact import CompactRow
 from bridge.sources.sos2.records import Record
@@ -61,7 +60,7 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
         if value is None:
             num = txt = None
         elif numeric:
-            num, txt = (float(value) if type(value) is float else _number(value)), None
+            num, txt = (float(value) if type(value) is float else numeric_result(value)), None
         elif as_text:
             num, txt = None, value if isinstance(value, str) else orjson.dumps(value).decode()
         else:
@@ -97,7 +96,7 @@ def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callabl
         if value is None:
             num = txt = None
         elif numeric:
-            num, txt = (value if type(value) is float else _number(value)), None
+            num, txt = (value if type(value) is float else numeric_result(value)), None
         else:
             num, txt = None, (value if as_text and isinstance(value, str) else orjson.dumps(value).decode())
         digest = base.copy()
@@ -115,20 +114,6 @@ def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callabl
 def _utc(value: datetime) -> str:
     """RFC 3339 in UTC (both decoders of a stream write interval bounds identically)."""
     return format_datetime(value)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool | int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("true", "false"):
-            return 1.0 if text == "true" else 0.0
-        try:
-            return float(text)
-        except ValueError:
-            return math.nan
-    return None
 
 
 def _extra(obs: Any, interval: bool) -> str | None:

@@ -3,14 +3,13 @@ and the compiled observation mapper (hot path: one STA observation → one store
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-from bridge.mapping.transforms import REGISTRY, stable_id, stable_key, transform
+from bridge.mapping.transforms import REGISTRY, numeric_result, stable_id, stable_key, transform
 from bridge.model.csapi import Command, CommandStatus, Link, StatusCode
 from bridge.model.csapi import Datastream as CsDatastream
 from bridge.model.legacy.sta import Datastream as StaDatastream
@@ -245,7 +244,7 @@ def observation_mapper(source: str, schema: StreamSchema, multi: bool = False) -
         if value is None:
             return None, None
         if kind in ("num", "int", "bool"):
-            number = _number(value)
+            number = numeric_result(value)
             return (number, None) if number is not None else (None, None)
         if kind == "text":
             return None, str(value)
@@ -270,22 +269,6 @@ def observation_mapper(source: str, schema: StreamSchema, multi: bool = False) -
         return (0, phenomenon, result_time, foi, num, txt, extra, stable_key(prefix + obs.id))
 
     return mapper
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("true", "false"):
-            return 1.0 if text == "true" else 0.0
-        try:
-            return float(text)
-        except ValueError:
-            return math.nan
-    return None
 
 
 def _extra(obs: StaObservation) -> str | None:

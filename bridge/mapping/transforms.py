@@ -7,6 +7,7 @@ table's lookups. Unknown names in a table are reported at startup.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -37,6 +38,22 @@ def stable_id(key: str) -> str:
     """A deterministic 13-character local id (base32 of SHA-1) for a legacy identity key."""
     digest = int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:8], "big")
     return "".join(_ALPHABET[(digest >> (5 * i)) & 31] for i in range(13))
+
+
+def numeric_result(value: Any) -> float | None:
+    """A result as the number column of an observation row: booleans as 0/1, numeric text parsed, other
+    text NaN (kept in the text column by the caller), anything else None."""
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "false"):
+            return 1.0 if text == "true" else 0.0
+        try:
+            return float(text)
+        except ValueError:
+            return math.nan
+    return None
 
 
 def stable_key(key: str) -> int:
