@@ -24,7 +24,7 @@ from bridge.mapping.tables import load_table
 from bridge.model.csapi import ControlStream
 from bridge.model.legacy.sps2 import TaskingDescription
 from bridge.settings import SourceConfig
-from bridge.sources.http import HttpPolicy, PoliteClient
+from bridge.sources.http import HttpPolicy, PoliteClient, source_client
 from bridge.sources.sps2 import SpsClient
 from bridge.sources.sps2.status_map import StatusTable
 
@@ -97,14 +97,6 @@ class SpsServices:
         self.policy = policy or HttpPolicy()
         self._services: dict[str, SpsService] = {}
 
-    def _http(self, source: SourceConfig | None) -> PoliteClient:
-        if source is None:
-            return PoliteClient(self.policy, transport=self.transport)
-        policy = HttpPolicy(
-            concurrency=source.concurrency, rate=source.rate, timeout=source.timeout, retries=source.retries
-        )
-        return PoliteClient(policy, headers=source.headers, transport=self.transport)
-
     def service(self, stream: ControlStream) -> SpsService:
         """The (possibly new, not yet contacted) service of a control stream."""
         prov = stream.provenance
@@ -117,7 +109,7 @@ class SpsServices:
         endpoint = source.url if source else prov.via
         if not endpoint:
             raise UpstreamError(f"control stream {stream.id}: SPS source '{prov.source}' is not configured")
-        http = self._http(source)
+        http = source_client(source, self.policy, transport=self.transport)
         table = status_table_for(source.mappings if source else None)
         found = SpsService(prov.source, endpoint, http, SpsClient(endpoint, http), table, _encoding(source))
         found.poll_interval = self.poll_interval

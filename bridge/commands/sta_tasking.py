@@ -23,7 +23,7 @@ from bridge.model.csapi import Command, CommandStatus, ControlStream, Provenance
 from bridge.model.legacy.sta import Task
 from bridge.model.time import utcnow
 from bridge.settings import SourceConfig
-from bridge.sources.http import HttpError, HttpPolicy, PoliteClient
+from bridge.sources.http import HttpError, HttpPolicy, PoliteClient, source_client
 from bridge.sources.sta.errors import StaError
 from bridge.sources.sta.reader import StaReader
 
@@ -74,11 +74,7 @@ class StaTaskingForwarder:
         root = source.url if source else _CAPABILITY.sub("/", prov.via or "")
         if not root or not root.startswith(("http://", "https://")):
             raise UpstreamError(f"control stream {stream.id}: SensorThings source '{prov.source}' is not configured")
-        policy = self.policy
-        if source is not None:
-            policy = HttpPolicy(concurrency=source.concurrency, rate=source.rate, timeout=source.timeout,
-                                retries=source.retries)  # fmt: skip
-        client = PoliteClient(policy, headers=source.headers if source else None, transport=self.transport)
+        client = source_client(source, self.policy, transport=self.transport)
         self._clients.append(client)
         found = self._readers[prov.source] = StaReader(client, root)
         return found

@@ -11,7 +11,7 @@ from bridge.mapping.engine import Mapper
 from bridge.mapping.tables import load_table
 from bridge.settings import SourceConfig
 from bridge.sources.base import Harvester
-from bridge.sources.http import HttpPolicy, PoliteClient
+from bridge.sources.http import PoliteClient, source_client
 
 Builder = Callable[[SourceConfig, PoliteClient], tuple[Harvester, BatchMapper]]
 BUILDERS: dict[str, Builder] = {}
@@ -25,14 +25,6 @@ def register(kind: str) -> Callable[[Builder], Builder]:
         return builder
 
     return add
-
-
-def http_client(source: SourceConfig, **kwargs: Any) -> PoliteClient:
-    """The polite HTTP client of one source, from its configured limits."""
-    policy = HttpPolicy(
-        concurrency=source.concurrency, rate=source.rate, timeout=source.timeout, retries=source.retries
-    )
-    return PoliteClient(policy, headers=source.headers, **kwargs)
 
 
 def mapper_for(source: SourceConfig, protocol: str, table: str = "entities") -> Mapper:
@@ -88,6 +80,6 @@ def build_source(source: SourceConfig, transport: Any = None) -> tuple[Harvester
         raise ConfigError(
             f"source '{source.name}': no harvester for type '{source.type}' (known: {', '.join(BUILDERS)})"
         )
-    client = http_client(source, transport=transport)
+    client = source_client(source, transport=transport)
     harvester, mapper = builder(source, client)
     return harvester, mapper, client

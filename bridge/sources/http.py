@@ -13,11 +13,14 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from bridge.errors import UpstreamError
+
+if TYPE_CHECKING:
+    from bridge.settings import SourceConfig
 
 USER_AGENT = "csapi-bridge/0.1 (+https://github.com/csapi-bridge)"
 
@@ -35,6 +38,16 @@ class HttpPolicy:
     retry_statuses: frozenset[int] = frozenset({500, 502, 503, 504, 429})
     user_agent: str = USER_AGENT
     max_response_bytes: int = 2 * 1024**3
+
+
+def source_client(source: SourceConfig | None, default: HttpPolicy | None = None, **kwargs: Any) -> PoliteClient:
+    """The polite client of a configured source (its limits and headers), or one with `default` limits."""
+    if source is None:
+        return PoliteClient(default or HttpPolicy(), **kwargs)
+    policy = HttpPolicy(
+        concurrency=source.concurrency, rate=source.rate, timeout=source.timeout, retries=source.retries
+    )
+    return PoliteClient(policy, headers=source.headers, **kwargs)
 
 
 @dataclass(slots=True)
