@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,17 @@ class SosHarvestConfig:
     use_result_retrieval: bool = True
     use_data_availability: bool = True
     parallel_streams: int = 1  # streams read at once (the source's `concurrency`)
+
+
+def _pages(records: Iterable[Any], size: int) -> Iterator[tuple[list[Any], bool]]:
+    """Records in pages of `size`; the last page (possibly empty) is marked done."""
+    buffer: list[Any] = []
+    for record in records:
+        buffer.append(record)
+        if len(buffer) >= size:
+            yield buffer, False
+            buffer = []
+    yield buffer, True
 
 
 def _latest(descriptions: list[SensorDescription]) -> SensorDescription | None:
@@ -127,15 +138,10 @@ class ReadMixin:
         ids = (stream.offering.identifier, stream.procedure.procedure, stream.prop)
         query = kvp.kvp_get_observation(*ids, temporal_filter=span, response_format=stream.response_format)
         body = pox.pox_get_observation(*ids, temporal_filter=span, response_format=stream.response_format)
-        buffer: list[Any] = []
         async with self.sos.stream("GetObservation", query, body) as source:
             records = iter_stream_records(source, offering=ids[0], procedure=ids[1], prop=ids[2])
-            for record in records:
-                buffer.append(record)
-                if len(buffer) >= self.config.page_size:
-                    yield buffer, False
-                    buffer = []
-        yield buffer, True
+            for page in _pages(records, self.config.page_size):
+                yield page
 
     async def _read_result(
         self, stream: StreamInfo, window: Window, template: ResultTemplate
@@ -159,13 +165,8 @@ class ReadMixin:
             found = iter_result_values(body, template, procedure=stream.procedure.procedure, observed_property=prop,
                                        offering=offering, foi=stream.default_foi)  # fmt: skip
             rows = ((obs, numbered(obs)) for obs in found)
-        buffer: list[Any] = []
-        for row in rows:
-            buffer.append(row)
-            if len(buffer) >= self.config.page_size:
-                yield buffer, False
-                buffer = []
-        yield buffer, True
+        for page in _pages(rows, self.config.page_size):
+            yield page
 
     @staticmethod
     def _template_hint(template: ResultTemplate) -> StreamHint:
