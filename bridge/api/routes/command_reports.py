@@ -8,7 +8,7 @@ from starlette.responses import Response
 from bridge.api.deps import LinksDep, SettingsDep, StoreDep, get_pipeline, json_body, patch_body
 from bridge.api.dynamic_queries import status_query
 from bridge.api.encodings.commands import decode_result, decode_status, encode_result, encode_status
-from bridge.api.links import paging_links
+from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import JSON, negotiate
 from bridge.api.params import CursorParam, FParam, LimitParam, clamp_limit
 from bridge.api.responses import json_response
@@ -41,12 +41,27 @@ def _checked(report: CommandStatus) -> CommandStatus:
 async def list_status(
     request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, query: StQuery, f: FParam = None
 ) -> Response:
-    media_type = negotiate(request, [JSON], f)
-    query.command_id = id
+    return await status_listing(store, ctx, id, query, negotiate(request, [JSON], f))
+
+
+async def status_listing(
+    store: Store, ctx: LinkContext, cmd_id: str, query: StatusQuery, media_type: str, base: str = "commands"
+) -> Response:
+    """A page of a command's (or feasibility request's, `base`) status reports."""
+    query.command_id = cmd_id
     page = await store.list_status(query)
-    items = [encode_status(s, ctx) for s in page.items]
+    items = [encode_status(s, ctx, base) for s in page.items]
     links = paging_links(ctx, page.next_token, page.prev_token, JSON, {JSON: "json"})
     return json_response({"items": items, "links": links}, media_type)
+
+
+async def result_listing(
+    store: Store, ctx: LinkContext, cmd_id: str, limit: int, cursor: str | None, media_type: str, base: str = "commands"
+) -> Response:
+    """A page of a command's (or feasibility request's, `base`) results."""
+    page = await store.list_results(cmd_id, limit, cursor)
+    links = paging_links(ctx, page.next_token, page.prev_token, JSON, {JSON: "json"})
+    return json_response({"items": [encode_result(r, ctx, base) for r in page.items], "links": links}, media_type)
 
 
 @router.post("/commands/{id}/status", summary="Add a status report (CANCELED = cancel request)", status_code=201)
@@ -140,9 +155,8 @@ async def list_results(
     limit: LimitParam = None, cursor: CursorParam = None, f: FParam = None,
 ) -> Response:  # fmt: skip
     media_type = negotiate(request, [JSON], f)
-    page = await store.list_results(id, clamp_limit(limit or settings.default_limit, settings.max_limit), cursor)
-    links = paging_links(ctx, page.next_token, page.prev_token, JSON, {JSON: "json"})
-    return json_response({"items": [encode_result(r, ctx) for r in page.items], "links": links}, media_type)
+    size = clamp_limit(limit or settings.default_limit, settings.max_limit)
+    return await result_listing(store, ctx, id, size, cursor, media_type)
 
 
 @router.post("/commands/{id}/result", summary="Add a result to a command", status_code=201)

@@ -18,7 +18,7 @@ from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import JSON, negotiate
 from bridge.api.params import CursorParam, FParam, LimitParam, clamp_limit
 from bridge.api.responses import json_response
-from bridge.api.routes.command_reports import PipelineDep
+from bridge.api.routes.command_reports import PipelineDep, result_listing, status_listing
 from bridge.errors import NotFound
 from bridge.model.csapi import ControlStream, Kind
 from bridge.model.query import CommandQuery, StatusQuery
@@ -104,11 +104,7 @@ async def feasibility_status(
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
     await store.get_command(id, feasibility=True)
-    query.command_id = id
-    page = await store.list_status(query)
-    items = [encode_status(s, ctx, BASE) for s in page.items]
-    links = paging_links(ctx, page.next_token, page.prev_token, JSON, {JSON: "json"})
-    return json_response({"items": items, "links": links}, media_type)
+    return await status_listing(store, ctx, id, query, media_type, BASE)
 
 
 @router.get("/feasibility/{id}/status/{statusId}", summary="One status report of a feasibility request")
@@ -128,9 +124,8 @@ async def feasibility_results(
 ) -> Response:  # fmt: skip
     media_type = negotiate(request, [JSON], f)
     await store.get_command(id, feasibility=True)
-    page = await store.list_results(id, clamp_limit(limit or settings.default_limit, settings.max_limit), cursor)
-    links = paging_links(ctx, page.next_token, page.prev_token, JSON, {JSON: "json"})
-    return json_response({"items": [encode_result(r, ctx, BASE) for r in page.items], "links": links}, media_type)
+    size = clamp_limit(limit or settings.default_limit, settings.max_limit)
+    return await result_listing(store, ctx, id, size, cursor, media_type, BASE)
 
 
 @router.get("/feasibility/{id}/result/{resultId}", summary="One result of a feasibility request")
