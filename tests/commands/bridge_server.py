@@ -7,27 +7,16 @@ separate process) can be started on the same store.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from bridge.api.app import create_app
 from bridge.commands.registry import build_forwarders
 from bridge.settings import Settings, SourceConfig
-
-
-def free_port() -> tuple[socket.socket, int]:
-    """A bound loopback socket (handed to uvicorn) and its port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock, sock.getsockname()[1]
+from tests.loopback import Served, free_port, serve
 
 
 def bridge_settings(db: Path, sources: list[SourceConfig], **extra: Any) -> Settings:
@@ -43,12 +32,10 @@ class BridgeServer:
 
     url: str
     settings: Settings
-    server: uvicorn.Server
-    thread: threading.Thread
+    served: Served
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.served.stop()
 
 
 def start_bridge(settings: Settings, *, transport: Any = None) -> BridgeServer:
@@ -57,16 +44,7 @@ def start_bridge(settings: Settings, *, transport: Any = None) -> BridgeServer:
     url = f"http://127.0.0.1:{port}"
     settings = settings.model_copy(update={"base_url": url})
     app = create_app(settings, forwarders=build_forwarders(settings, transport=transport), poll=True)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="bridge-test")
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the bridge did not start")
-        time.sleep(0.01)
-    return BridgeServer(url, settings, server, thread)
+    return BridgeServer(url, settings, serve(app, sock, "bridge-test", lifespan="on", log_level="warning"))
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 8.0, step: float = 0.05) -> Any:

@@ -21,9 +21,10 @@ from bridge.model.csapi import Command, CommandStatus, StatusCode
 from bridge.sources.http import HttpPolicy, PoliteClient
 from bridge.sources.sps2 import SpsClient
 from bridge.store.sql.store import SqlStore
+from tests.loopback import free_port
 from tests.sps_server.state import ServerState
 
-from .bridge_server import bridge_settings, eventually, free_port, start_bridge
+from .bridge_server import bridge_settings, eventually, start_bridge
 from .conftest import CAMERA, CAMERA_PARAMS, harvest_into, sps_source
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,14 +9,13 @@ Wire it in with `from tests.sos_server.fixtures import sos_server` in a conftest
 from __future__ import annotations
 
 import atexit
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
+
+from tests.loopback import Served, free_port, serve
 
 from .app import SosTestApp
 from .state import ServerState
@@ -24,13 +23,11 @@ from .state import ServerState
 
 @dataclass
 class ServerRuntime:
-    server: uvicorn.Server
-    thread: threading.Thread
+    served: Served
     state: ServerState
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        self.served.stop(timeout=5)
 
 
 _RUNTIME: ServerRuntime | None = None
@@ -40,20 +37,9 @@ _LOCK = threading.Lock()
 def start_server(state: ServerState | None = None) -> ServerRuntime:
     """Start a server for `state` on 127.0.0.1 and a free port; its endpoint is `state.url`."""
     state = state or ServerState()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    state.url = f"http://127.0.0.1:{sock.getsockname()[1]}/sos/service"
-    config = uvicorn.Config(SosTestApp(state), log_level="critical", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sos-test-server")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("SOS test server did not start")
-        time.sleep(0.01)
-    return ServerRuntime(server, thread, state)
+    sock, port = free_port()
+    state.url = f"http://127.0.0.1:{port}/sos/service"
+    return ServerRuntime(serve(SosTestApp(state), sock, "SOS test server", startup=10), state)
 
 
 def running_server() -> ServerRuntime:

@@ -9,16 +9,14 @@ Wire it in with `from tests.sps_server.fixtures import sps_server` in a conftest
 from __future__ import annotations
 
 import atexit
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 
 from bridge.sources.sps2.tasking import parse_describe_tasking
+from tests.loopback import Served, free_port, serve
 
 from . import documents as doc
 from .app import SpsTestApp
@@ -53,13 +51,11 @@ def default_procedures() -> list[Procedure]:
 
 @dataclass
 class ServerRuntime:
-    server: uvicorn.Server
-    thread: threading.Thread
+    served: Served
     state: ServerState
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        self.served.stop(timeout=5)
 
 
 _RUNTIME: ServerRuntime | None = None
@@ -69,21 +65,9 @@ _LOCK = threading.Lock()
 def start_server(state: ServerState | None = None) -> ServerRuntime:
     """Start a server for `state` (default procedures) on 127.0.0.1 and a free port."""
     state = state or ServerState(default_procedures())
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    sock, port = free_port()
     state.url = f"http://127.0.0.1:{port}/sps"
-    config = uvicorn.Config(SpsTestApp(state), log_level="critical", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sps-test-server")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("SPS test server did not start")
-        time.sleep(0.01)
-    return ServerRuntime(server, thread, state)
+    return ServerRuntime(serve(SpsTestApp(state), sock, "SPS test server", startup=10), state)
 
 
 def running_server() -> ServerRuntime:
