@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from tests.sta_server.server import StaServer, StaServerUnavailable, start_server
 
 
-@pytest.fixture(scope="session")
-def sta_server_process() -> Iterator[StaServer]:
-    """The running server object (URLs, timings, data directory)."""
+@contextmanager
+def running_sta_server() -> Iterator[StaServer]:
+    """A fresh server for the duration of the block; a test skips if it cannot start (fails under CI)."""
     try:
         server = start_server()
     except StaServerUnavailable as exc:
@@ -28,6 +29,13 @@ def sta_server_process() -> Iterator[StaServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def sta_server_process() -> Iterator[StaServer]:
+    """The running server object (URLs, timings, data directory)."""
+    with running_sta_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
