@@ -1,4 +1,5 @@
-"""Fixtures of the Part 1 API tests: a checking client per test, and one shared read-only data set."""
+"""Fixtures of the API tests: a checking client per test, one shared read-only data set (Part 1), and a
+Part 2 client on the parametrised store (`p2`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import httpx
 import pytest_asyncio
 
 from bridge.store.sql.store import SqlStore
+from tests.api.part2_support import open_part2_client
 from tests.api.support import open_client
 from tests.api.world import World, build_world
 
@@ -32,3 +34,10 @@ async def world() -> AsyncIterator[World]:
     async with open_client(store) as client:
         yield await build_world(client, store)
     await store.close()
+
+
+@pytest_asyncio.fixture
+async def p2(store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
+    """A Part 2 client on the test's in-memory SQLite store."""
+    async with open_part2_client(store) as client:
+        yield client

@@ -5,12 +5,10 @@ and commands in every command format (`cmdFormat`)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from bridge import swe
 from bridge.commands.base import Forwarded
@@ -39,12 +37,6 @@ from tests.api.part2_support import (
 
 EXECUTION = ["2021-03-15T04:53:34.543Z", "2021-03-15T04:53:36.021Z"]
 PTZ = {"pan": -10.0, "tilt": 23.0, "zoom": 0.4}
-
-
-@pytest_asyncio.fixture
-async def p2(store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_part2_client(store) as client:
-        yield client
 
 
 async def _stream(client: httpx.AsyncClient, is_async: bool = True, uid: str = "urn:x-p2:sys:camera") -> str:

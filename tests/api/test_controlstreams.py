@@ -3,12 +3,8 @@ associations, replace/patch/delete with the 409 rules, nested system paths."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest_asyncio
 
-from bridge.store.sql.store import SqlStore
 from tests.api.part2_support import (
     BASE,
     GEO,
@@ -26,7 +22,6 @@ from tests.api.part2_support import (
     local_id,
     new_stream,
     new_system,
-    open_part2_client,
     post_json,
     quantity,
     rels,
@@ -37,12 +32,6 @@ from tests.api.part2_support import (
 
 PAN = "http://sensorml.com/ont/swe/property/PanAngle"
 ZOOM = "http://sensorml.com/ont/swe/property/ZoomFactor"
-
-
-@pytest_asyncio.fixture
-async def p2(store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_part2_client(store) as client:
-        yield client
 
 
 async def _ptz(client: httpx.AsyncClient, uid: str = "urn:x-p2:sys:camera") -> tuple[str, str]:

@@ -3,11 +3,9 @@ replace/patch/delete with the 409 rules, nested system paths, sampling features.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest_asyncio
 
 from bridge.model.csapi import Datastream
 from bridge.store.sql.store import SqlStore
@@ -29,7 +27,6 @@ from tests.api.part2_support import (
     local_id,
     new_stream,
     new_system,
-    open_part2_client,
     post_json,
     post_observations,
     quantity,
@@ -39,12 +36,6 @@ from tests.api.part2_support import (
 )
 
 HUMIDITY = "http://mmisw.org/ont/cf/parameter/relative_humidity"
-
-
-@pytest_asyncio.fixture
-async def p2(store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_part2_client(store) as client:
-        yield client
 
 
 async def _sampling_feature(client: httpx.AsyncClient, system_id: str, uid: str, sampled: str) -> str:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest_asyncio
 
-from bridge.store.sql.store import SqlStore
 from tests.api.part2_support import (
     BASE,
     GEO,
@@ -21,7 +18,6 @@ from tests.api.part2_support import (
     ids_at,
     local_id,
     new_system,
-    open_part2_client,
     post_json,
     rels,
     system_body,
@@ -31,12 +27,6 @@ from tests.validate import PART1, assert_valid
 
 CALIBRATION = "http://www.opengis.net/def/x-OGC/TBD/Calibration"
 RELOCATION = "http://www.opengis.net/def/x-OGC/TBD/Relocation"
-
-
-@pytest_asyncio.fixture
-async def p2(store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_part2_client(store) as client:
-        yield client
 
 
 def _event(label: str, definition: str, time: str | list[str], **members: object) -> dict[str, object]:

@@ -4,14 +4,11 @@ replace/patch/delete at the canonical and the datastream-nested URL."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest_asyncio
 
-from bridge.store.sql.store import SqlStore
 from tests.api.part2_support import (
     AIR_TEMP,
     BASE,
@@ -23,7 +20,6 @@ from tests.api.part2_support import (
     local_id,
     new_stream,
     new_system,
-    open_part2_client,
     post_observations,
     quantity,
     rels,
@@ -31,12 +27,6 @@ from tests.api.part2_support import (
 )
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-@pytest_asyncio.fixture
-async def p2(store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_part2_client(store) as client:
-        yield client
 
 
 async def _datastream(client: httpx.AsyncClient, uid: str = "urn:x-p2:sys:obs") -> str:

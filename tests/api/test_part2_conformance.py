@@ -3,13 +3,9 @@ definition advertises the read and write media types of the encoding classes (AT
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest_asyncio
 
-from bridge.store.sql.store import SqlStore
-from tests.api.part2_support import JSON, SWE_BINARY, SWE_CSV, SWE_JSON, get_json, open_part2_client
+from tests.api.part2_support import JSON, SWE_BINARY, SWE_CSV, SWE_JSON, get_json
 
 CS1 = "http://www.opengis.net/spec/ogcapi-connectedsystems-1/1.0/conf/"
 CS2 = "http://www.opengis.net/spec/ogcapi-connectedsystems-2/1.0/conf/"
@@ -32,12 +28,6 @@ DEPENDENCIES = {
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 }
-
-
-@pytest_asyncio.fixture
-async def p2(store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
-    async with open_part2_client(store) as client:
-        yield client
 
 
 async def test_the_proven_part2_classes_and_their_dependencies_are_declared(p2: httpx.AsyncClient) -> None:
