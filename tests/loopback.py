@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 
 def free_port() -> tuple[socket.socket, int]:
@@ -51,3 +53,36 @@ def serve(
             raise RuntimeError(f"{name} did not start")
         time.sleep(0.01)
     return Served(server, thread)
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+R = TypeVar("R", bound=_Stoppable)
+
+
+class SessionServer(Generic[R]):
+    """A server shared by the whole test session: started on first use, stopped at exit."""
+
+    def __init__(self, start: Callable[[], R]) -> None:
+        self._start = start
+        self._running: R | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> R:
+        with self._lock:
+            if self._running is None:
+                self._running = self._start()
+                atexit.register(self._running.stop)
+            return self._running
+
+
+async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+    """The whole body of an ASGI HTTP request."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body

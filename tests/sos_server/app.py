@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from lxml import etree
 
 from bridge.sources.xml import parse_xml
+from tests.loopback import read_body
 
 from . import documents as doc
 from .state import ServerState
@@ -101,12 +102,7 @@ class SosTestApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         request: Request | None = None
         try:
             request = parse_request(scope["method"], scope.get("query_string", b""), body)

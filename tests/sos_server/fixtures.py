@@ -8,14 +8,12 @@ Wire it in with `from tests.sos_server.fixtures import sos_server` in a conftest
 
 from __future__ import annotations
 
-import atexit
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from tests.loopback import Served, free_port, serve
+from tests.loopback import Served, SessionServer, free_port, serve
 
 from .app import SosTestApp
 from .state import ServerState
@@ -30,10 +28,6 @@ class ServerRuntime:
         self.served.stop(timeout=5)
 
 
-_RUNTIME: ServerRuntime | None = None
-_LOCK = threading.Lock()
-
-
 def start_server(state: ServerState | None = None) -> ServerRuntime:
     """Start a server for `state` on 127.0.0.1 and a free port; its endpoint is `state.url`."""
     state = state or ServerState()
@@ -42,20 +36,13 @@ def start_server(state: ServerState | None = None) -> ServerRuntime:
     return ServerRuntime(serve(SosTestApp(state), sock, "SOS test server", startup=10), state)
 
 
-def running_server() -> ServerRuntime:
-    """The session's shared server, started on first use and stopped at exit."""
-    global _RUNTIME
-    with _LOCK:
-        if _RUNTIME is None:
-            _RUNTIME = start_server()
-            atexit.register(_RUNTIME.stop)
-        return _RUNTIME
+SERVER = SessionServer(start_server)  # the session's shared server, started on first use
 
 
 @pytest.fixture
 def sos_server() -> Iterator[ServerState]:
     """A reset SOS 2.0 test server: `.url` is its endpoint."""
-    state = running_server().state
+    state = SERVER.get().state
     state.reset()
     yield state
     errors = list(state.errors)

@@ -18,6 +18,7 @@ from lxml import etree
 from bridge.errors import UpstreamError
 from bridge.sources.sps2.common import SOAP12, SPS, WSA, child, child_text, element_children
 from bridge.sources.xml import parse_xml
+from tests.loopback import read_body
 
 from . import documents as doc
 from .operations import OPERATIONS, Request
@@ -100,12 +101,7 @@ class SpsTestApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         status, content, content_type, crash = await self._answer(scope, body)
         headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -8,15 +8,13 @@ Wire it in with `from tests.sps_server.fixtures import sps_server` in a conftest
 
 from __future__ import annotations
 
-import atexit
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from bridge.sources.sps2.tasking import parse_describe_tasking
-from tests.loopback import Served, free_port, serve
+from tests.loopback import Served, SessionServer, free_port, serve
 
 from . import documents as doc
 from .app import SpsTestApp
@@ -58,10 +56,6 @@ class ServerRuntime:
         self.served.stop(timeout=5)
 
 
-_RUNTIME: ServerRuntime | None = None
-_LOCK = threading.Lock()
-
-
 def start_server(state: ServerState | None = None) -> ServerRuntime:
     """Start a server for `state` (default procedures) on 127.0.0.1 and a free port."""
     state = state or ServerState(default_procedures())
@@ -70,20 +64,13 @@ def start_server(state: ServerState | None = None) -> ServerRuntime:
     return ServerRuntime(serve(SpsTestApp(state), sock, "SPS test server", startup=10), state)
 
 
-def running_server() -> ServerRuntime:
-    """The session's shared server, started on first use and stopped at exit."""
-    global _RUNTIME
-    with _LOCK:
-        if _RUNTIME is None:
-            _RUNTIME = start_server()
-            atexit.register(_RUNTIME.stop)
-        return _RUNTIME
+SERVER = SessionServer(start_server)  # the session's shared server, started on first use
 
 
 @pytest.fixture
 def sps_server() -> Iterator[ServerState]:
     """A reset SPS 2.0 test server: `.url` is its endpoint; methods drive and inspect it."""
-    state = running_server().state
+    state = SERVER.get().state
     state.reset()
     yield state
     errors = list(state.errors)
