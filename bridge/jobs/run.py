@@ -18,9 +18,9 @@ from typing import Any
 
 from bridge.errors import BridgeError, ConfigError
 from bridge.jobs.sources import build_source
+from bridge.model.harvest import HarvestState
 from bridge.model.time import format_datetime, parse_datetime, utcnow
 from bridge.settings import SourceConfig
-from bridge.sources.base import HarvestState
 from bridge.sources.fanin import merged
 from bridge.store.sql.harvest import SqlHarvestSink, WriteStats
 from bridge.store.sql.store import SqlStore

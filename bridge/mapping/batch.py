@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -11,38 +10,15 @@ import orjson
 from bridge.errors import BridgeError
 from bridge.mapping.engine import Mapper
 from bridge.model.csapi import Command, CommandStatus, Datastream
+from bridge.model.harvest import Batch, LegacyObservations, MappedBatch, StreamRows, Unit
+from bridge.model.observations import ObsRow
 from bridge.model.stream_schema import cached_schema
-from bridge.sources.base import Batch, ObservationPage, Unit
-from bridge.store.base import ObsRow
-
-
-@dataclass(slots=True)
-class StreamRows:
-    """Observation rows of one datastream and the cursor to commit with them."""
-
-    datastream_id: str
-    rows: list[ObsRow]
-    cursor_key: str
-    cursor: int | None
-
-
-@dataclass(slots=True)
-class MappedBatch:
-    """A batch ready for the store: resources (dependency order), observations, commands with history."""
-
-    resources: list[Any] = field(default_factory=list)
-    result_kinds: dict[str, str] = field(default_factory=dict)
-    observations: list[StreamRows] = field(default_factory=list)
-    commands: list[tuple[Command, list[CommandStatus]]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    seen: dict[str, set[str]] = field(default_factory=dict)
-    entities: dict[str, str] = field(default_factory=dict)  # resource id → legacy entity name
 
 
 class ProtocolRules(Protocol):
     """The protocol-specific parts of mapping: observation rows and command histories."""
 
-    def row_mapper(self, page: ObservationPage, stream: Datastream) -> Callable[[Any], ObsRow]:
+    def row_mapper(self, page: LegacyObservations, stream: Datastream) -> Callable[[Any], ObsRow]:
         """A function turning one legacy observation of `page` into a store row."""
         ...
 
@@ -79,7 +55,7 @@ class BatchMapper:
             self._map_page(page, out)
         return out
 
-    def _stream(self, page: ObservationPage) -> Datastream:
+    def _stream(self, page: LegacyObservations) -> Datastream:
         stream = self._streams.get(page.stream_key)
         if stream is None:
             built = self.mapper.build(page.stream_entity, page.stream_ns, legacy_id=page.stream_key)
@@ -87,7 +63,7 @@ class BatchMapper:
             stream = self._streams[page.stream_key] = built
         return stream
 
-    def _map_page(self, page: ObservationPage, out: MappedBatch) -> None:
+    def _map_page(self, page: LegacyObservations, out: MappedBatch) -> None:
         try:
             stream = self._stream(page)
         except BridgeError as exc:

@@ -18,8 +18,9 @@ from bridge.mapping.sos2_rows import compact_mapper, observation_mapper
 from bridge.mapping.transforms import REGISTRY, transform, uri_segment
 from bridge.model.csapi import Command, CommandStatus, Link, TimeExtent
 from bridge.model.csapi import Datastream as CsDatastream
+from bridge.model.harvest import LegacyObservations, Unit
+from bridge.model.observations import ObsRow
 from bridge.model.stream_schema import cached_schema
-from bridge.sources.base import ObservationPage, Unit
 from bridge.sources.swe_xml import NIL_UNKNOWN
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
@@ -270,7 +271,7 @@ class SosRules:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def row_mapper(self, page: ObservationPage, stream: CsDatastream) -> Callable[[Any], Any]:
+    def row_mapper(self, page: LegacyObservations, stream: CsDatastream) -> Callable[[Any], ObsRow]:
         kind = cached_schema(orjson.dumps(stream.schema)).result_kind
         info = page.stream_ns["stream"]
         compact = compact_mapper(self.source, kind, info.procedure.procedure, info.prop)

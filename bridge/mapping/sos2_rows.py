@@ -17,19 +17,19 @@ from typing import Any
 import orjson
 
 from bridge.mapping.transforms import numeric_result, stable_id, stable_key
+from bridge.model.observations import ObsRow
 from bridge.model.time import EPOCH, format_datetime, from_us
 from bridge.sources.sos2.compact import CompactRow
 from bridge.sources.sos2.records import Record
 
 _OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
 
-Row = tuple[int, int, int, str | None, float | None, str | None, str | None, int]
 _MICRO = timedelta(microseconds=1)
 _key = struct.Struct(">q").unpack_from  # the first 8 bytes of a digest as a signed 64-bit key
 
 
-def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
-    """A compiled per-datastream function: (SOS observation, seq) → store row (`ds` filled in by the store).
+def observation_mapper(source: str, kind: str) -> Callable[[Record], ObsRow]:
+    """A compiled per-datastream function: (SOS observation, seq) → store row.
 
     The legacy key is the observation's identity: procedure, property, feature of interest and phenomenon
     time (+ its position among identical identities in one response); 52°North gml:ids (`o_1`) are per
@@ -40,7 +40,7 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
     numeric = kind in ("num", "int", "bool")
     as_text = kind == "text"
 
-    def mapper(record: Record) -> Row:
+    def mapper(record: Record) -> ObsRow:
         obs, seq = record
         extent = obs.phenomenon_time
         start = extent.start or extent.end or obs.result_time
@@ -68,12 +68,12 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
         identity = f"{prefix}{obs.procedure}/{obs.observed_property}/{key}/{phenomenon}/{end}"
         legacy = stable_key(f"{identity}#{seq}" if seq else identity)
         extra = _extra(obs, phenomenon != end) if obs.parameters or obs.quality or phenomenon != end else None
-        return (0, phenomenon, result_time, foi, num, txt, extra, legacy)
+        return ObsRow(phenomenon, result_time, foi, num, txt, extra, legacy)
 
     return mapper
 
 
-def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callable[[CompactRow], Row]:
+def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callable[[CompactRow], ObsRow]:
     """The row mapper of compact GetResult rows (same legacy keys as `observation_mapper`)."""
     foi_ids: dict[str | None, str | None] = {None: None}
     prefix = f"{source}/Observation/{procedure}/{prop}/"
@@ -83,7 +83,7 @@ def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callabl
     numeric = kind in ("num", "int", "bool")
     as_text = kind == "text"
 
-    def mapper(row: CompactRow) -> Row:
+    def mapper(row: CompactRow) -> ObsRow:
         start, end, result_time, key, value, seq = row[:6]
         foi = foi_ids.get(key)
         if foi is None and key:
@@ -106,7 +106,7 @@ def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callabl
         if start != end:
             span = [_utc(from_us(start)), _utc(from_us(end))]
             extra = orjson.dumps({"parameters": {"phenomenonTimeInterval": span}}).decode()
-        return (0, start, result_time, foi, num, txt, extra, legacy)
+        return ObsRow(start, result_time, foi, num, txt, extra, legacy)
 
     return mapper
 

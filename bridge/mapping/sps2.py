@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.errors import UpstreamError
-from bridge.mapping.batch import BatchMapper, MappedBatch, StreamRows
+from bridge.mapping.batch import BatchMapper
 from bridge.mapping.engine import Mapper
 from bridge.mapping.sps2_status import command_statuses
 from bridge.mapping.transforms import stable_id, transform, uri_segment
 from bridge.model.csapi import Command, CommandStatus, Datastream, Link, TimeExtent
+from bridge.model.harvest import LegacyObservations, MappedBatch, StreamRows, Unit
 from bridge.model.legacy.sps2 import DEFAULT_TEXT_ENCODING, Task, TaskingDescription
-from bridge.sources.base import ObservationPage, Unit
+from bridge.model.observations import ObsRow
 from bridge.sources.sps2 import TaskingParameterError, decode_parameters
 from bridge.sources.sps2.harvest import TASK_CURSOR
 from bridge.sources.sps2.status_map import StatusTable
@@ -163,7 +164,7 @@ class SpsRules:
         self.source = source
         self.table = table
 
-    def row_mapper(self, page: ObservationPage, stream: Datastream) -> Callable[[Any], Any]:
+    def row_mapper(self, page: LegacyObservations, stream: Datastream) -> Callable[[Any], ObsRow]:
         raise TypeError("an SPS source has no observations")
 
     def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
@@ -183,7 +184,7 @@ class SpsRules:
 class SpsBatchMapper(BatchMapper):
     """Batch mapping for SPS sources: task pages carry no observations, only their task cursor."""
 
-    def _map_page(self, page: ObservationPage, out: MappedBatch) -> None:
+    def _map_page(self, page: LegacyObservations, out: MappedBatch) -> None:
         if page.stream_key.startswith(TASK_CURSOR):
             out.observations.append(StreamRows("", [], page.stream_key, page.cursor))
             return

@@ -12,12 +12,13 @@ import orjson
 from bridge.mapping.transforms import REGISTRY, numeric_result, stable_id, stable_key, transform
 from bridge.model.csapi import Command, CommandStatus, Link, StatusCode
 from bridge.model.csapi import Datastream as CsDatastream
+from bridge.model.harvest import LegacyObservations, Unit
 from bridge.model.legacy.sta import Datastream as StaDatastream
 from bridge.model.legacy.sta import MultiDatastream, UnitOfMeasurement
 from bridge.model.legacy.sta import Observation as StaObservation
+from bridge.model.observations import ObsRow
 from bridge.model.stream_schema import StreamSchema, cached_schema
 from bridge.model.time import to_us
-from bridge.sources.base import ObservationPage, Unit
 
 SAMPLING_TYPES = {
     "Point": "http://www.opengis.net/def/samplingFeatureType/OGC-OM/2.0/SF_SamplingPoint",
@@ -224,13 +225,11 @@ def _tasking_properties(tc: Any, ctx: Mapping[str, Any]) -> list[dict[str, str]]
     return [{"definition": str(i["definition"])} for i in items if isinstance(i, dict) and i.get("definition")]
 
 
-ObservationMapper = Callable[
-    [StaObservation], tuple[int, int, int, str | None, float | None, str | None, str | None, int]
-]
+ObservationMapper = Callable[[StaObservation], ObsRow]
 
 
 def observation_mapper(source: str, schema: StreamSchema, multi: bool = False) -> ObservationMapper:
-    """A compiled per-datastream function: STA observation → store row (`ds` filled in by the store).
+    """A compiled per-datastream function: STA observation → store row.
 
     Numeric strings become numbers (Q8); interval phenomenon times keep their start as the instant and the
     interval in `parameters`; resultQuality and parameters are kept.
@@ -252,7 +251,7 @@ def observation_mapper(source: str, schema: StreamSchema, multi: bool = False) -
             value = dict(zip(fields, value, strict=False))
         return None, orjson.dumps(value).decode()
 
-    def mapper(obs: StaObservation) -> tuple[int, int, int, str | None, float | None, str | None, str | None, int]:
+    def mapper(obs: StaObservation) -> ObsRow:
         extent = obs.phenomenon_time
         start = extent.start if extent is not None else obs.result_time
         if start is None:
@@ -266,7 +265,7 @@ def observation_mapper(source: str, schema: StreamSchema, multi: bool = False) -
                 foi = foi_ids[obs.foi_id] = stable_id(f"{source}/FeatureOfInterest/{obs.foi_id}")
         num, txt = columns(obs.result)
         extra = _extra(obs)
-        return (0, phenomenon, result_time, foi, num, txt, extra, stable_key(prefix + obs.id))
+        return ObsRow(phenomenon, result_time, foi, num, txt, extra, stable_key(prefix + obs.id))
 
     return mapper
 
@@ -292,18 +291,18 @@ class StaRules:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def row_mapper(self, page: ObservationPage, stream: CsDatastream) -> Callable[[Any], Any]:
+    def row_mapper(self, page: LegacyObservations, stream: CsDatastream) -> Callable[[Any], ObsRow]:
         schema = cached_schema(orjson.dumps(stream.schema))
         if page.stream_entity == "LocationHistory":
             return self._location_row
         return observation_mapper(self.source, schema, multi=page.stream_entity == "MultiDatastream")
 
-    def _location_row(self, record: tuple[Any, dict[str, Any], str]) -> Any:
+    def _location_row(self, record: tuple[Any, dict[str, Any], str]) -> ObsRow:
         when, geometry, hid = record
         lon, lat = geometry["coordinates"][:2]
         time = to_us(when)
         value = orjson.dumps({"lon": lon, "lat": lat}).decode()
-        return (0, time, time, None, None, value, None, stable_key(f"{self.source}/HistoricalLocation/{hid}"))
+        return ObsRow(time, time, None, None, value, None, stable_key(f"{self.source}/HistoricalLocation/{hid}"))
 
     def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
         """STA 1.1 tasks carry no status: one ACCEPTED report at creation, saying so."""

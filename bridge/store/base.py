@@ -19,6 +19,7 @@ from bridge.model.csapi import (
     Provenance,
     SystemEvent,
 )
+from bridge.model.observations import ObsRow, StoredObservation
 from bridge.model.query import (
     CommandQuery,
     EventQuery,
@@ -31,16 +32,13 @@ from bridge.model.query import (
 )
 
 Stream = Datastream | ControlStream
-# An observation row: (datastream key, phenomenon time µs, result time µs, foi id, number, text, extra JSON,
-# legacy key). Rows read back are (pk, datastream key, phenomenon, result, foi, number, text, extra).
-ObsRow = tuple[int, int, int, str | None, float | None, str | None, str | None, int | None]
 
 
 class ObservationPage(Protocol):
     """A page of observations streamed from the store while the response is written."""
 
     next_token: str | None
-    stream: AsyncIterator[Sequence[Any]]
+    stream: AsyncIterator[StoredObservation]
 
 
 class Revision(Protocol):
@@ -151,7 +149,7 @@ class Store(Protocol):
 
     async def open_observations(self, query: ObservationQuery) -> ObservationPage: ...
 
-    async def get_observation(self, obs_id: str) -> tuple[Any, str]: ...
+    async def get_observation(self, obs_id: str) -> tuple[StoredObservation, str]: ...
 
     async def replace_observation(self, obs_id: str, row: ObsRow) -> None: ...
 

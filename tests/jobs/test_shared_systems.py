@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bridge.mapping.batch import MappedBatch
 from bridge.mapping.transforms import stable_id, system_key
 from bridge.model.csapi import Kind, Provenance, System
+from bridge.model.harvest import MappedBatch
 from bridge.store.sql.harvest import SqlHarvestSink
 from bridge.store.sql.store import SqlStore
 

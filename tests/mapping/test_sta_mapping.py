@@ -15,8 +15,8 @@ from bridge.mapping.sta import StaRules, observation_mapper
 from bridge.mapping.tables import load_table
 from bridge.mapping.transforms import stable_id
 from bridge.model.csapi import ControlStream, Datastream, StatusCode, System
+from bridge.model.harvest import Batch, LegacyObservations, Unit
 from bridge.model.stream_schema import cached_schema
-from bridge.sources.base import Batch, ObservationPage, Unit
 from bridge.sources.sta import parse as p
 from bridge.sources.sta.parse_observations import data_array_observations, parse_data_array, parse_observation
 from bridge.validation import SWE, errors
@@ -69,8 +69,8 @@ def test_multidatastream_becomes_one_record_datastream(mapper: Mapper) -> None:
     observations = [o for g in groups for o in data_array_observations(g, multi_datastream_id=stream.id)]
     to_row = observation_mapper("rec", schema, multi=True)
     rows = [to_row(o) for o in observations]
-    assert rows and all(r[5] is not None and r[5].startswith("{") for r in rows)
-    first = json.loads(rows[0][5])
+    assert rows and all(r.txt is not None and r.txt.startswith("{") for r in rows)
+    first = json.loads(rows[0].txt)
     assert set(first) == {f["name"] for f in result["fields"]}
 
 
@@ -81,9 +81,9 @@ def test_string_results_of_a_measurement_stream_become_numbers() -> None:
         b'{"obsFormat":"application/json","resultSchema":{"type":"Quantity","name":"t","uom":{"code":"Cel"}}}'
     )
     rows = [observation_mapper("rec", schema)(o) for o in observations]
-    assert rows[0][4] == 15.3 and rows[0][5] is None
-    assert all(isinstance(r[4], float) for r in rows)
-    assert len({r[7] for r in rows}) == len(rows)  # distinct legacy keys: re-harvests drop duplicates
+    assert rows[0].num == 15.3 and rows[0].txt is None
+    assert all(isinstance(r.num, float) for r in rows)
+    assert len({r.legacy_key for r in rows}) == len(rows)  # distinct legacy keys: re-harvests drop duplicates
 
 
 def test_dataarray_with_extra_columns_keeps_quality_and_parameters() -> None:
@@ -94,9 +94,9 @@ def test_dataarray_with_extra_columns_keeps_quality_and_parameters() -> None:
     )
     rows = [observation_mapper("rec", schema)(o) for o in observations]
     assert rows
-    with_extra = [r for r in rows if r[6]]
+    with_extra = [r for r in rows if r.extra]
     for row in with_extra:
-        assert set(json.loads(row[6])) <= {"resultQuality", "parameters"}
+        assert set(json.loads(row.extra)) <= {"resultQuality", "parameters"}
 
 
 def test_tasking_capability_parameters_become_a_swe_command_schema(mapper: Mapper) -> None:
@@ -131,7 +131,7 @@ def test_opaque_tasking_parameters_and_tasks_without_status(mapper: Mapper) -> N
 
 def test_location_history_rows(mapper: Mapper) -> None:
     thing = p.parse_thing({"@iot.id": 1, "name": "boat"})
-    page = ObservationPage("LocationHistory", {"thing": thing}, "LocationHistory/1", [])
+    page = LegacyObservations("LocationHistory", {"thing": thing}, "LocationHistory/1", [])
     from datetime import UTC, datetime
 
     page.records = [(datetime(2024, 1, 1, tzinfo=UTC), {"type": "Point", "coordinates": [5.0, 50.0]}, "h1")]
@@ -139,7 +139,7 @@ def test_location_history_rows(mapper: Mapper) -> None:
         Batch(units=[Unit("LocationHistory", {"thing": thing}, "1")], observations=[page])
     )
     rows = out.observations[0].rows
-    assert json.loads(rows[0][5]) == {"lon": 5.0, "lat": 50.0}
+    assert json.loads(rows[0].txt) == {"lon": 5.0, "lat": 50.0}
     assert out.observations[0].datastream_id == stable_id("rec/LocationHistory/1")
 
 

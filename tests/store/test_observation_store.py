@@ -11,6 +11,7 @@ import pytest
 
 from bridge.errors import InvalidParameter, NotFound
 from bridge.model.csapi import Datastream, Kind, System
+from bridge.model.observations import ObsRow
 from bridge.model.query import IdList, ObservationQuery, TimeFilter
 from bridge.model.time import from_us
 from bridge.store.sql.store import SqlStore
@@ -30,11 +31,10 @@ async def _datastream(store: SqlStore, name: str, system_uid: str = "urn:x-store
     return ds.id
 
 
-def _rows(times: Sequence[tuple[int, int]], key_base: int | None = None) -> list[Any]:
-    """Rows (ds filled in by the store) from (phenomenon offset s, result offset s); value = index."""
+def _rows(times: Sequence[tuple[int, int]], key_base: int | None = None) -> list[ObsRow]:
+    """Rows from (phenomenon offset s, result offset s); value = index."""
     return [
-        (
-            0,
+        ObsRow(
             T0 + p * 1_000_000,
             T0 + r * 1_000_000,
             None,
@@ -64,8 +64,8 @@ async def test_large_batches_are_inserted_whole_and_paged_in_phenomenon_time_ord
     random.Random(3).shuffle(times)
     assert await any_store.insert_observations(ds_id, _rows(times), want_ids=False) == 2500  # a count: COPY on PG
     rows = await _all(any_store, ObservationQuery(datastream_id=ds_id, limit=1000))
-    assert len(rows) == 2500 and len({r[0] for r in rows}) == 2500
-    keys = [(r[2], r[0]) for r in rows]
+    assert len(rows) == 2500 and len({r.pk for r in rows}) == 2500
+    keys = [(r.phenomenon_time, r.pk) for r in rows]
     assert keys == sorted(keys)
     ds = await any_store.get_stream(Kind.DATASTREAM, ds_id)
     assert isinstance(ds, Datastream) and ds.phenomenon_time and ds.result_time
@@ -101,14 +101,12 @@ async def test_duplicates_are_dropped_by_legacy_key(any_store: SqlStore) -> None
     second = _rows([(i, i) for i in range(1000, 2500)], key_base=1000)  # 500 already stored
     async with any_store.engine.begin() as conn:
         ds_pk = await obs.ds_pk(conn, ds_id)
-        assert await obs.insert_rows(conn, [(ds_pk, *r[1:]) for r in first], dedupe=True) == 1500
+        assert await obs.insert_rows(conn, ds_pk, first, dedupe=True) == 1500
     async with any_store.engine.begin() as conn:
-        assert await obs.insert_rows(conn, [(ds_pk, *r[1:]) for r in second], dedupe=True) == 1000
-        assert await obs.insert_rows(conn, [(ds_pk, *r[1:]) for r in second[:10]], dedupe=True) == 0
+        assert await obs.insert_rows(conn, ds_pk, second, dedupe=True) == 1000
+        assert await obs.insert_rows(conn, ds_pk, second[:10], dedupe=True) == 0
         other_pk = await obs.ds_pk(conn, other)
-        assert (
-            await obs.insert_rows(conn, [(other_pk, *r[1:]) for r in second[:10]], dedupe=True) == 10
-        )  # per datastream
+        assert await obs.insert_rows(conn, other_pk, second[:10], dedupe=True) == 10  # per datastream
     assert len(await _all(any_store, ObservationQuery(datastream_id=ds_id, limit=10_000))) == 2500
     assert len(await _all(any_store, ObservationQuery(datastream_id=other, limit=10_000))) == 10
 
@@ -139,13 +137,13 @@ async def test_result_time_latest_is_per_datastream(any_store: SqlStore) -> None
     await _datastream(any_store, "empty")
     latest = TimeFilter(None, None, latest=True)
     everywhere = await _all(any_store, ObservationQuery(result_time=latest, limit=100))
-    assert sorted((r[3] - T0) // 1_000_000 for r in everywhere) == [7, 50, 50]
+    assert sorted((r.result_time - T0) // 1_000_000 for r in everywhere) == [7, 50, 50]
     only_a = await _all(any_store, ObservationQuery(datastream_id=a, result_time=latest, limit=100))
-    assert [r[5] for r in only_a] == [1.0, 2.0]  # phenomenon time order
+    assert [r.num for r in only_a] == [1.0, 2.0]  # phenomenon time order
     by_list = await _all(any_store, ObservationQuery(datastreams=IdList(local=(b,)), result_time=latest, limit=100))
-    assert [r[5] for r in by_list] == [1.0]
+    assert [r.num for r in by_list] == [1.0]
     combined = ObservationQuery(result_time=latest, phenomenon_time=TimeFilter(T0 + 2_000_000, None), limit=100)
-    assert [r[5] for r in await _all(any_store, combined)] == [2.0]
+    assert [r.num for r in await _all(any_store, combined)] == [2.0]
 
 
 async def test_forged_page_tokens_are_parameter_errors(any_store: SqlStore) -> None:
@@ -164,10 +162,10 @@ async def test_bulk_text_results_survive_every_character(any_store: SqlStore) ->
     schema = {"obsFormat": "application/json", "resultSchema": result}
     ds = await any_store.create_stream(Datastream(system_id=system.id, name="notes", schema=schema), "text")
     tricky = ["tab\there", "line\nbreak", "back\\slash", "cr\rlf", "unicode ✓ °C", "\\N", ""]
-    rows = [(0, i * 1_000_000, i * 1_000_000, None, None, tricky[i % len(tricky)], None, None) for i in range(1500)]
+    rows = [ObsRow(i * 1_000_000, i * 1_000_000, None, None, tricky[i % len(tricky)], None, None) for i in range(1500)]
     assert await any_store.insert_observations(ds.id, rows, want_ids=False) == 1500
     from bridge.model.query import ObservationQuery
 
     page = await any_store.open_observations(ObservationQuery(limit=1500, datastream_id=ds.id))
-    texts = [row[6] async for row in page.stream]
+    texts = [row.txt async for row in page.stream]
     assert texts == [tricky[i % len(tricky)] for i in range(1500)]

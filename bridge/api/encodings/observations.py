@@ -8,7 +8,7 @@ datastream and request, and its per-row functions are the hot path of every obse
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -16,13 +16,12 @@ import orjson
 from bridge import swe
 from bridge.errors import InvalidBody
 from bridge.model.csapi import Datastream
+from bridge.model.observations import NAN_MARK, ObsRow, StoredObservation
 from bridge.model.stream_schema import JSON, StreamSchema
 from bridge.model.time import iso_to_us, iso_us
-from bridge.store.base import ObsRow
 from bridge.swe.text_scalars import number_text
 
 SPECIAL = {"NaN": math.nan, "+Infinity": math.inf, "-Infinity": -math.inf, "Infinity": math.inf}
-NAN_MARK = "NaN"  # the `txt` column of a numeric result that is NaN (`num` is NULL)
 
 
 def _number_out(value: float) -> Any:
@@ -53,29 +52,29 @@ class ObservationCodec:
         )
 
     # rows → values ---------------------------------------------------------------------------------
-    def result(self, row: Sequence[Any]) -> Any:
-        """The result in SWE Common JSON form (`row` = pk, ds, phenomenon, result, foi, num, txt, extra)."""
+    def result(self, row: StoredObservation) -> Any:
+        """The result in SWE Common JSON form."""
         kind = self.kind
         if kind == "num":
-            if row[5] is None:
-                return "NaN" if row[6] == NAN_MARK else None
-            return _number_out(row[5])
+            if row.num is None:
+                return "NaN" if row.txt == NAN_MARK else None
+            return _number_out(row.num)
         if kind == "int":
-            return None if row[5] is None else int(row[5])
+            return None if row.num is None else int(row.num)
         if kind == "bool":
-            return None if row[5] is None else bool(row[5])
+            return None if row.num is None else bool(row.num)
         if kind == "text":
-            return row[6]
-        return orjson.loads(row[6]) if row[6] is not None else None
+            return row.txt
+        return orjson.loads(row.txt) if row.txt is not None else None
 
-    def to_json(self, row: Sequence[Any]) -> dict[str, Any]:
+    def to_json(self, row: StoredObservation) -> dict[str, Any]:
         """One observation as `observation.json`."""
-        out: dict[str, Any] = {"id": str(row[0]), "datastream@id": self.ds_id}
-        if row[4]:
-            out["samplingFeature@id"] = row[4]
-        out["phenomenonTime"] = iso_us(row[2])
-        out["resultTime"] = iso_us(row[3])
-        extra = orjson.loads(row[7]) if row[7] else None
+        out: dict[str, Any] = {"id": str(row.pk), "datastream@id": self.ds_id}
+        if row.foi:
+            out["samplingFeature@id"] = row.foi
+        out["phenomenonTime"] = iso_us(row.phenomenon_time)
+        out["resultTime"] = iso_us(row.result_time)
+        extra = orjson.loads(row.extra) if row.extra else None
         if extra and "result@link" in extra:
             out["result@link"] = extra["result@link"]
         else:
@@ -84,11 +83,11 @@ class ObservationCodec:
             out.update({k: v for k, v in extra.items() if k != "result@link"})
         return out
 
-    def to_record(self, row: Sequence[Any]) -> dict[str, Any]:
+    def to_record(self, row: StoredObservation) -> dict[str, Any]:
         """One observation as a SWE record (time field, optional FOI field, result fields)."""
-        record: dict[str, Any] = {self.time_field: iso_us(row[2])}
+        record: dict[str, Any] = {self.time_field: iso_us(row.phenomenon_time)}
         if self.foi_field:
-            record[self.foi_field] = row[4] or ""
+            record[self.foi_field] = row.foi or ""
         value = self.result(row)
         if self.single:
             record[self.fields[0]] = value
@@ -119,7 +118,7 @@ class ObservationCodec:
         return None, orjson.dumps(value).decode()
 
     def from_json(self, obs: Any, index: int) -> ObsRow:
-        """A row from one JSON observation of a POST body (`ds` is filled in by the store)."""
+        """A row from one JSON observation of a POST body."""
         where = f"observation {index}"
         if not isinstance(obs, dict):
             raise InvalidBody(f"{where}: an observation is a JSON object")
@@ -141,7 +140,7 @@ class ObservationCodec:
         for key in ("parameters", "resultQuality"):
             if key in obs:
                 extra[key] = obs[key]
-        return (0, phenomenon, result_time, foi, num, txt, orjson.dumps(extra).decode() if extra else None, None)
+        return ObsRow(phenomenon, result_time, foi, num, txt, orjson.dumps(extra).decode() if extra else None, None)
 
     def from_record(self, record: Any, index: int) -> ObsRow:
         """A row from one decoded SWE record."""
@@ -152,7 +151,7 @@ class ObservationCodec:
         foi = record.get(self.foi_field) if self.foi_field else None
         value = record.get(self.fields[0]) if self.single else {f: record.get(f) for f in self.fields}
         num, txt = self.columns(value, f"{where}.result")
-        return (0, when, when, foi or None, num, txt, None, None)
+        return ObsRow(when, when, foi or None, num, txt, None, None)
 
     def decode_body(self, media_type: str, body: bytes) -> list[ObsRow]:
         """Rows from a POST body in JSON or a SWE format (400 on the first bad observation, nothing kept)."""
@@ -171,7 +170,7 @@ class ObservationCodec:
         return [self.from_record(rec, i) for i, rec in enumerate(records)]
 
     # streaming ---------------------------------------------------------------------------------------
-    def _csv_line_writer(self, media_type: str) -> Callable[[Sequence[Any]], str] | None:
+    def _csv_line_writer(self, media_type: str) -> Callable[[StoredObservation], str] | None:
         """A direct row → CSV line writer for the common `time,number` layout (same text as the codec)."""
         plain = self.schema.source_encoding is None or self.schema.source_format != media_type
         if media_type not in (swe.SWE_CSV, swe.SWE_TEXT) or not plain or self.foi_field or not self.single:
@@ -180,13 +179,13 @@ class ObservationCodec:
             return None
         result, number = self.result, number_text
 
-        def line(row: Sequence[Any]) -> str:
+        def line(row: StoredObservation) -> str:
             value = result(row)
-            return iso_us(row[2]) + "," + ("" if value is None else number(value)) + "\n"
+            return iso_us(row.phenomenon_time) + "," + ("" if value is None else number(value)) + "\n"
 
         return line
 
-    async def stream_swe(self, rows: AsyncIterator[Sequence[Any]], media_type: str) -> AsyncIterator[bytes]:
+    async def stream_swe(self, rows: AsyncIterator[StoredObservation], media_type: str) -> AsyncIterator[bytes]:
         """The SWE body of the rows, encoded by the schema's codec in chunks."""
         line = self._csv_line_writer(media_type)
         if line is not None:
@@ -215,7 +214,7 @@ class ObservationCodec:
             for part in codec.encode(records):
                 yield part
 
-    async def _records(self, rows: AsyncIterator[Sequence[Any]]) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _records(self, rows: AsyncIterator[StoredObservation]) -> AsyncIterator[list[dict[str, Any]]]:
         chunk: list[dict[str, Any]] = []
         async for row in rows:
             chunk.append(self.to_record(row))
@@ -239,7 +238,7 @@ CodecLookup = Callable[[int], Awaitable[ObservationCodec]]
 
 
 async def stream_json(
-    rows: AsyncIterator[Sequence[Any]], links: list[dict[str, str]], codec_for: CodecLookup
+    rows: AsyncIterator[StoredObservation], links: list[dict[str, str]], codec_for: CodecLookup
 ) -> AsyncIterator[bytes]:
     """`{"items":[…],"links":[…]}` written as rows arrive; each row is encoded by its datastream's codec."""
     yield b'{"items":['
@@ -247,9 +246,9 @@ async def stream_json(
     batch: list[bytes] = []
     codecs: dict[int, ObservationCodec] = {}
     async for row in rows:
-        codec = codecs.get(row[1])
+        codec = codecs.get(row.ds)
         if codec is None:
-            codec = codecs[row[1]] = await codec_for(row[1])
+            codec = codecs[row.ds] = await codec_for(row.ds)
         batch.append(orjson.dumps(codec.to_json(row)))
         if len(batch) >= 500:
             yield (b"" if first else b",") + b",".join(batch)

@@ -17,8 +17,9 @@ from bridge.api.responses import json_response, openapi_content
 from bridge.api.routes.features import merge_patch
 from bridge.errors import InvalidBody, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Datastream, Kind
+from bridge.model.observations import ObsRow
 from bridge.model.query import FeatureQuery, IdList, ObservationQuery
-from bridge.store.base import ObsRow, Store
+from bridge.store.base import Store
 from bridge.store.tokens import TOKEN_PARAM
 
 router = APIRouter(tags=["Observations"])
@@ -133,7 +134,7 @@ async def post_observations(request: Request, store: StoreDep, ctx: LinksDep, ds
 
 async def _check_sampling_features(store: Store, rows: list[ObsRow]) -> None:
     """`samplingFeature@id` (or the SWE FOI field) must name a sampling feature of this server (400 otherwise)."""
-    fois = sorted({r[3] for r in rows if r[3]})
+    fois = sorted({r.foi for r in rows if r.foi})
     if not fois:
         return
     page = await store.list_features(

@@ -18,9 +18,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from bridge.errors import BridgeError
+from bridge.model.harvest import Batch, HarvestState, LegacyObservations, Unit
 from bridge.model.legacy.sos2 import Capabilities, FeatureOfInterest, Offering, ResultTemplate
 from bridge.model.time import to_us
-from bridge.sources.base import Batch, HarvestState, ObservationPage, Unit
 from bridge.sources.fanin import merged
 from bridge.sources.http import PoliteClient
 from bridge.sources.sos2 import kvp, pox
@@ -220,7 +220,7 @@ class SosHarvester(ReadMixin):
             hint = hint or stream.fallback_hint()
             ns = {"stream": stream, "hint": hint, "compact": hint.compact}
             unit = Unit("Datastream", ns, stream.legacy_id, stream.via)
-            page = [ObservationPage("Datastream", ns, stream.cursor_key, [], pending)] if pending is not None else []
+            page = [LegacyObservations("Datastream", ns, stream.cursor_key, [], pending)] if pending is not None else []
             yield Batch(units=[] if known else [unit], observations=page)
 
     def _page(
@@ -231,7 +231,8 @@ class SosHarvester(ReadMixin):
         units = [self._feature_unit(f, procedure, None) for f in self.features.new(records, procedure)]
         if with_stream:
             units.append(Unit("Datastream", ns, stream.legacy_id, stream.via))
-        return Batch(units=units, observations=[ObservationPage("Datastream", ns, stream.cursor_key, records, cursor)])
+        page = LegacyObservations("Datastream", ns, stream.cursor_key, records, cursor)
+        return Batch(units=units, observations=[page])
 
     async def _template(self, stream: StreamInfo) -> ResultTemplate | None:
         caps = self.sos.caps

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 from bridge.errors import BridgeError
+from bridge.model.harvest import Batch, HarvestState, LegacyObservations, Unit
 from bridge.model.legacy.sps2 import TaskingDescription
 from bridge.model.time import to_us
-from bridge.sources.base import Batch, HarvestState, ObservationPage, Unit
 from bridge.sources.http import PoliteClient
 from bridge.sources.sps2.client import ClientBinding, SpsClient
 
@@ -93,5 +93,5 @@ class SpsHarvester:
             key = TASK_CURSOR + task_id
             yield Batch(
                 units=[Unit("SpsTask", {"task": task, "description": description}, task_id, self.url)],
-                observations=[ObservationPage("SpsTask", {}, key, [], to_us(latest.update_time))],
+                observations=[LegacyObservations("SpsTask", {}, key, [], to_us(latest.update_time))],
             )

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bridge.errors import BridgeError
+from bridge.model.harvest import Batch, HarvestState, LegacyObservations, Unit
 from bridge.model.legacy.sta import Datastream, MultiDatastream, ObservedProperty, Sensor, Thing
 from bridge.model.time import EPOCH, to_us
-from bridge.sources.base import Batch, HarvestState, ObservationPage, Unit
 from bridge.sources.http import PoliteClient
 from bridge.sources.sta import parse as p
 from bridge.sources.sta.errors import get_json
@@ -144,7 +144,7 @@ class StaHarvester:
                 yield Batch(
                     units=[Unit("LocationHistory", {"thing": thing}, thing.id, thing.links.get("HistoricalLocations"))],
                     observations=[
-                        ObservationPage("LocationHistory", {"thing": thing}, f"LocationHistory/{thing.id}", rows)
+                        LegacyObservations("LocationHistory", {"thing": thing}, f"LocationHistory/{thing.id}", rows)
                     ],
                 )
 
@@ -273,7 +273,7 @@ class StaHarvester:
                 cursor = to_us(end)  # the window [start, end) is read completely
             elif page.ordered and isinstance(page.high_water, datetime):
                 cursor = to_us(page.high_water)
-            yield Batch(observations=[ObservationPage(entity, unit.ns, key, page.observations, cursor)])
+            yield Batch(observations=[LegacyObservations(entity, unit.ns, key, page.observations, cursor)])
 
 
 WINDOW_ROWS = 5000  # observations per window when the server can count them

@@ -22,11 +22,12 @@ from bridge.model.csapi import (
     Provenance,
     SystemEvent,
 )
+from bridge.model.observations import ObsRow, StoredObservation
 from bridge.model.query import CommandQuery, EventQuery, ObservationQuery, Page, StatusQuery, StreamQuery, TimeFilter
 from bridge.store.sql.command_results import ResultRepository
 from bridge.store.sql.commands import CommandRepository
 from bridge.store.sql.events import EventRepository, HistoryRepository, Revision
-from bridge.store.sql.observations import ObservationRepository, ObservationSlice, ObsRow
+from bridge.store.sql.observations import ObservationRepository, ObservationSlice
 from bridge.store.sql.rows import REL_SAMPLE_OF, REL_SAMPLED
 from bridge.store.sql.streams import Stream, StreamRepository, _add_refs, row_to_stream
 from bridge.store.sql.tables import refs, sampling_features, stream_fois, systems
@@ -174,21 +175,17 @@ class DynamicStore:
     # Observations ---------------------------------------------------------------------------------
     @storable_values
     async def insert_observations(self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool) -> list[str] | int:
-        """Batch insert in one transaction (all or nothing). Returns the new ids (`want_ids`), else a count.
-
-        Rows carry `ds=0`; the datastream's key is filled in here.
-        """
+        """Batch insert in one transaction (all or nothing). Returns the new ids (`want_ids`), else a count."""
         async with self.engine.begin() as conn:
             ds_pk = await self.observations.ds_pk(conn, ds_id)
-            rows = [(ds_pk, *r[1:]) for r in rows]
             ids: list[str] | int
             if want_ids:
                 ids = []
                 for at in range(0, len(rows), SMALL_BATCH):
                     chunk = rows[at : at + SMALL_BATCH]
-                    ids.extend(str(pk) for pk in await self.observations.insert_returning(conn, chunk))
+                    ids.extend(str(pk) for pk in await self.observations.insert_returning(conn, ds_pk, chunk))
             else:
-                ids = await self.observations.insert_rows(conn, rows, dedupe=False)
+                ids = await self.observations.insert_rows(conn, ds_pk, rows, dedupe=False)
             if rows:
                 await self._after_insert(conn, ds_id, ds_pk, rows)
         return ids
@@ -215,7 +212,7 @@ class DynamicStore:
     async def open_observations(self, query: ObservationQuery) -> ObservationSlice:
         return await self.observations.open_slice(query)
 
-    async def get_observation(self, obs_id: str) -> tuple[Any, str]:
+    async def get_observation(self, obs_id: str) -> tuple[StoredObservation, str]:
         return await self.observations.get(obs_id)
 
     @storable_values

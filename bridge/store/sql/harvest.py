@@ -12,8 +12,9 @@ import orjson
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.mapping.batch import MappedBatch
 from bridge.model.csapi import ControlStream, Datastream, Feature, Kind, SamplingFeature
+from bridge.model.harvest import MappedBatch
+from bridge.model.observations import ObsRow
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql.tables import (
@@ -154,15 +155,14 @@ class SqlHarvestSink:
         owner = (await conn.execute(select(table.c.source).where(table.c.id == feature.id))).scalar()
         return owner is not None and feature.provenance is not None and owner != feature.provenance.source
 
-    async def _observations(self, conn: AsyncConnection, source: str, ds_id: str, rows: list[Any]) -> int:
+    async def _observations(self, conn: AsyncConnection, source: str, ds_id: str, rows: list[ObsRow]) -> int:
         if not rows:
             return 0
         obs = self.store.observations
         ds_pk = await obs.ds_pk(conn, ds_id)
-        keyed = [(ds_pk, *r[1:]) for r in rows]
-        inserted = await obs.insert_rows(conn, keyed, dedupe=True)
-        await self.store._after_insert(conn, ds_id, ds_pk, keyed)
-        fois = {r[3] for r in rows if r[3]}
+        inserted = await obs.insert_rows(conn, ds_pk, rows, dedupe=True)
+        await self.store._after_insert(conn, ds_id, ds_pk, rows)
+        fois = {r.foi for r in rows if r.foi}
         if fois:
             system_id = (await conn.execute(select(datastreams.c.system_id).where(datastreams.c.id == ds_id))).scalar()
             await conn.execute(

@@ -1,8 +1,7 @@
 """Observations in SQL: batched ingest (executemany / PostgreSQL COPY), keyset-paged streaming reads.
 
-An observation row is `(ds, phenomenon_time, result_time, foi, num, txt, extra, legacy_key)`: times in
-microseconds, the result in `num` (numbers, booleans) or `txt` (strings, or JSON for structured results)
-according to the datastream's result kind, `extra` a rare JSON object (parameters, resultQuality, result@link).
+Rows are written as `ObsRow`s of one datastream (its integer key is written beside them) and read back as
+`StoredObservation`s (`bridge.model.observations`).
 """
 
 from __future__ import annotations
@@ -17,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import NotFound
 from bridge.model.csapi import Kind
+from bridge.model.observations import NAN_MARK, ObsRow, StoredObservation
 from bridge.model.query import ObservationQuery, TimeFilter
 from bridge.store.sql import filters
 from bridge.store.sql.paging import token_int
 from bridge.store.sql.tables import datastreams, observations, stream_fois
 from bridge.store.tokens import decode_token, encode_token
 
-ObsRow = tuple[int, int, int, str | None, float | None, str | None, str | None, int | None]
-COLUMNS = ("ds", "phenomenon_time", "result_time", "foi", "num", "txt", "extra", "legacy_key")
+COLUMNS = ("ds", *ObsRow._fields)
 READ_COLUMNS = (
     observations.c.pk,
     observations.c.ds,
@@ -42,7 +41,7 @@ class ObservationSlice:
     """A page of observations to stream: the rows come from `rows()` while the connection is open."""
 
     next_token: str | None
-    stream: AsyncIterator[Sequence[Any]]
+    stream: AsyncIterator[StoredObservation]
 
 
 def obs_pk(text: str) -> int | None:
@@ -67,9 +66,10 @@ def _time(column: Any, flt: TimeFilter) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
-async def _iterate(rows: list[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
+async def _iterate(rows: list[Sequence[Any]]) -> AsyncIterator[StoredObservation]:
+    make = StoredObservation._make
     for row in rows:
-        yield row
+        yield make(row)
 
 
 def nan_marked(rows: Sequence[ObsRow]) -> Sequence[ObsRow]:
@@ -77,9 +77,9 @@ def nan_marked(rows: Sequence[ObsRow]) -> Sequence[ObsRow]:
 
     Every writer (API, harvesters) goes through here, so both backends keep NaN the same way.
     """
-    if all(r[4] == r[4] for r in rows):  # NaN is the only value unequal to itself
+    if all(r.num == r.num for r in rows):  # NaN is the only value unequal to itself
         return rows
-    return [r if r[4] == r[4] else (r[0], r[1], r[2], r[3], None, "NaN", r[6], r[7]) for r in rows]
+    return [r if r.num == r.num else r._replace(num=None, txt=NAN_MARK) for r in rows]
 
 
 COPY_CHUNK = 5000
@@ -94,9 +94,10 @@ def _copy_value(value: Any) -> str:
     return repr(value) if value.__class__ is float else str(value)
 
 
-def copy_text(rows: Sequence[ObsRow]) -> bytes:
-    """Rows in PostgreSQL COPY text format (tab-separated, \\N for NULL, backslash escapes)."""
-    return "".join("\t".join([_copy_value(v) for v in row]) + "\n" for row in rows).encode()
+def copy_text(ds_pk: int, rows: Sequence[ObsRow]) -> bytes:
+    """Rows of one datastream in PostgreSQL COPY text format (tab-separated, \\N for NULL, backslash escapes)."""
+    head = f"{int(ds_pk)}\t"
+    return "".join(head + "\t".join([_copy_value(v) for v in row]) + "\n" for row in rows).encode()
 
 
 ANALYZE_AFTER = 5000  # rows inserted in one batch that trigger a statistics refresh (PostgreSQL)
@@ -116,21 +117,20 @@ class ObservationRepository:
             raise NotFound(f"no datastreams resource with id '{ds_id}'")
         return int(pk)
 
-    async def insert_rows(self, conn: AsyncConnection, rows: Sequence[ObsRow], dedupe: bool) -> int:
-        """Insert rows in the caller's transaction; with `dedupe`, rows whose (ds, legacy_key) exists are skipped.
-
-        Returns the number of rows actually inserted.
+    async def insert_rows(self, conn: AsyncConnection, ds_pk: int, rows: Sequence[ObsRow], dedupe: bool) -> int:
+        """Insert rows of one datastream in the caller's transaction; with `dedupe`, rows whose
+        (ds, legacy_key) exists are skipped. Returns the number of rows actually inserted.
         """
         if not rows:
             return 0
         rows = nan_marked(rows)
         if self.postgres:
-            inserted = await self._copy(conn, rows, dedupe)
+            inserted = await self._copy(conn, ds_pk, rows, dedupe)
             await self._refresh_statistics(conn, inserted)
             return inserted
-        sql = (
+        sql = (  # the datastream key is an integer of ours: written into the statement, not copied into each row
             f"INSERT {'OR IGNORE ' if dedupe else ''}INTO observations ({', '.join(COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(COLUMNS))})"
+            f"VALUES ({int(ds_pk)}, {', '.join('?' * len(ObsRow._fields))})"
         )
         before = await self._changes(conn)
         await conn.exec_driver_sql(sql, list(rows))
@@ -148,7 +148,7 @@ class ObservationRepository:
     async def _changes(self, conn: AsyncConnection) -> int:
         return int((await conn.exec_driver_sql("SELECT total_changes()")).scalar_one())
 
-    async def _copy(self, conn: AsyncConnection, rows: Sequence[ObsRow], dedupe: bool) -> int:
+    async def _copy(self, conn: AsyncConnection, ds_pk: int, rows: Sequence[ObsRow], dedupe: bool) -> int:
         """PostgreSQL COPY (through a temp table when duplicates must be dropped)."""
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
@@ -162,7 +162,7 @@ class ObservationRepository:
             target = "obs_stage"
         async with driver.cursor() as cur, cur.copy(f"COPY {target} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for start in range(0, len(rows), COPY_CHUNK):
-                await copy.write(copy_text(rows[start : start + COPY_CHUNK]))
+                await copy.write(copy_text(ds_pk, rows[start : start + COPY_CHUNK]))
         if not dedupe:
             return len(rows)
         cols = ", ".join(COLUMNS)
@@ -171,19 +171,19 @@ class ObservationRepository:
         )
         return int(result.rowcount)
 
-    async def insert_returning(self, conn: AsyncConnection, rows: Sequence[ObsRow]) -> list[int]:
+    async def insert_returning(self, conn: AsyncConnection, ds_pk: int, rows: Sequence[ObsRow]) -> list[int]:
         """Insert a batch and return the new primary keys in the order of the rows (`Location`/`items` responses)."""
         if not rows:
             return []
-        values = [dict(zip(COLUMNS, row, strict=True)) for row in nan_marked(rows)]
+        values = [{"ds": ds_pk, **row._asdict()} for row in nan_marked(rows)]
         statement = insert(observations).returning(observations.c.pk, sort_by_parameter_order=True)
         result = await conn.execute(statement, values)
         return [int(pk) for pk in result.scalars()]
 
     async def after_insert(self, conn: AsyncConnection, ds_pk: int, ds_id: str, rows: Sequence[ObsRow]) -> list[str]:
         """Widen the datastream's time extents and record new sampling features; returns new FOI ids."""
-        p_lo, p_hi = min(r[1] for r in rows), max(r[1] for r in rows)
-        r_lo, r_hi = min(r[2] for r in rows), max(r[2] for r in rows)
+        p_lo, p_hi = min(r.phenomenon_time for r in rows), max(r.phenomenon_time for r in rows)
+        r_lo, r_hi = min(r.result_time for r in rows), max(r.result_time for r in rows)
         t = datastreams.c
         await conn.execute(
             update(datastreams)
@@ -195,7 +195,7 @@ class ObservationRepository:
                 result_end=_widen(t.result_end, r_hi, lower=False),
             )
         )
-        fois = {r[3] for r in rows if r[3]}
+        fois = {r.foi for r in rows if r.foi}
         if not fois:
             return []
         known = set(
@@ -319,7 +319,7 @@ class ObservationRepository:
         if len(rows) > q.limit:
             rows = rows[: q.limit]
             last = rows[-1]
-            next_token = encode_token(t=last[2], k=last[0]) if single else encode_token(k=last[0])
+            next_token = encode_token(t=last[2], k=last[0]) if single else encode_token(k=last[0])  # (pk, ds, time)
         return ObservationSlice(next_token, _iterate(rows))
 
     async def _fetch_raw(self, conn: AsyncConnection, query: Any) -> list[Sequence[Any]]:
@@ -339,7 +339,7 @@ class ObservationRepository:
         finally:
             await cursor.close()
 
-    async def get(self, obs_id: str) -> tuple[Sequence[Any], str]:
+    async def get(self, obs_id: str) -> tuple[StoredObservation, str]:
         """One observation row and its datastream id."""
         pk = obs_pk(obs_id)
         if pk is None:
@@ -349,21 +349,20 @@ class ObservationRepository:
             if row is None:
                 raise NotFound(f"no observations resource with id '{obs_id}'")
             ds_id = (await conn.execute(select(datastreams.c.id).where(datastreams.c.pk == row.ds))).scalar_one()
-        return row, ds_id
+        return StoredObservation._make(row), ds_id
 
     async def delete(self, obs_id: str) -> None:
         row, _ = await self.get(obs_id)
         async with self.engine.begin() as conn:
             await conn.execute(delete(observations).where(observations.c.pk == int(obs_id)))
-            await self.recompute_extents(conn, row[1])
+            await self.recompute_extents(conn, row.ds)
 
     async def replace(self, obs_id: str, new: ObsRow) -> None:
         row, _ = await self.get(obs_id)
         async with self.engine.begin() as conn:
-            values = dict(zip(COLUMNS, nan_marked([new])[0], strict=True))
-            values["ds"] = row[1]
+            values = nan_marked([new])[0]._asdict()
             await conn.execute(update(observations).where(observations.c.pk == int(obs_id)).values(**values))
-            await self.recompute_extents(conn, row[1])
+            await self.recompute_extents(conn, row.ds)
 
     async def count(self, conn: AsyncConnection, ds_pk: int) -> int:
         return int((await conn.execute(select(func.count()).where(observations.c.ds == ds_pk))).scalar_one())

@@ -9,10 +9,10 @@ from pathlib import Path
 from bridge.jobs.sources import mapper_for
 from bridge.mapping.batch import BatchMapper
 from bridge.mapping.sos2 import SosRules
+from bridge.model.harvest import Batch, LegacyObservations, Unit
 from bridge.model.legacy.sos2 import Observation, Offering
 from bridge.settings import SourceConfig
 from bridge.sources import sos2
-from bridge.sources.base import Batch, ObservationPage, Unit
 from bridge.sources.sos2.harvest_reads import ReadMixin, _Numbering
 from bridge.sources.sos2.records import FeatureSeen, ProcedureInfo, Record, StreamInfo, property_label, response_format
 
@@ -82,7 +82,7 @@ def observations_batch(observations: list[Observation], hint_template: sos2.Resu
                         for f in seen.new(records, proc_id)]  # fmt: skip
         batch.units.append(Unit("Procedure", {"proc": info}, proc_id, VIA))
         batch.units.append(Unit("Datastream", ns, stream.legacy_id, VIA))
-        batch.observations.append(ObservationPage("Datastream", ns, stream.cursor_key, records, 0))
+        batch.observations.append(LegacyObservations("Datastream", ns, stream.cursor_key, records, 0))
     return batch
 
 

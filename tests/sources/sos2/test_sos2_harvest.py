@@ -222,8 +222,8 @@ async def test_sos1_only_server_fails_with_a_clear_error(db: SqlStore, tmp_path:
     fixture = (
         Path(__file__).resolve().parents[3] / "fixtures" / "sos2" / "52n-ioos-getcapabilities-sos100-dual-version.xml"
     )
+    from bridge.model.harvest import HarvestState
     from bridge.model.time import utcnow
-    from bridge.sources.base import HarvestState
     from bridge.sources.http import PoliteClient
     from bridge.sources.sos2.harvest import SosHarvester
 

@@ -63,7 +63,7 @@ def test_fixture_parses_and_maps(name: str) -> None:
     assert len(mapped.resources) == len(batch.units)
     for rows, page in zip(mapped.observations, batch.observations, strict=True):
         assert len(rows.rows) == len(page.records)
-        assert len({r[7] for r in rows.rows}) == len(rows.rows)  # every observation keeps its own key
+        assert len({r.legacy_key for r in rows.rows}) == len(rows.rows)  # every observation keeps its own key
 
 
 async def csapi_output(name: str) -> dict[str, Any]:
