@@ -24,8 +24,9 @@ import httpx
 from bridge.commands.base import Forwarded, StoreReader
 from bridge.commands.sps2_services import CONFIRMATIONS, RESERVATIONS, STREAM_ENTITIES, SpsService, SpsServices
 from bridge.errors import Conflict, InvalidBody, NotFound, UpstreamError
-from bridge.mapping.sps2 import current_parameters, linked_stream_id
+from bridge.mapping.sps2 import linked_stream_id
 from bridge.mapping.sps2_status import command_statuses, feasibility_outcome, response_status, result_links
+from bridge.mapping.sps2_status_table import map_response
 from bridge.mapping.transforms import stable_id
 from bridge.model.csapi import (
     Command,
@@ -40,7 +41,14 @@ from bridge.model.legacy.sps2 import FeasibilityResult, TaskingDescription, Task
 from bridge.model.time import utcnow
 from bridge.settings import SourceConfig
 from bridge.sources.http import HttpPolicy
-from bridge.sources.sps2 import SpsException, SpsOutcomeUnknown, TaskingParameterError, encode_parameters, map_response
+from bridge.sources.sps2 import (
+    SpsException,
+    SpsOutcomeUnknown,
+    TaskingParameterError,
+    current_parameters,
+    decode_alternatives,
+    encode_parameters,
+)
 from bridge.sources.sps2.values import number, time_value
 
 log = logging.getLogger("bridge.commands.sps")
@@ -467,7 +475,7 @@ class SpsForwarder:
             return Forwarded(
                 [_status(StatusCode.REJECTED, f"the SPS refused the feasibility study: {exc.description}")]
             )
-        statuses, results = feasibility_outcome(service.name, result, description)
+        statuses, results = feasibility_outcome(service.name, result, decode_alternatives(description, result))
         return Forwarded(statuses, self._task(service, result.report, STUDY), results)
 
     async def _poll_study(self, service: SpsService, stream: ControlStream, study_id: str) -> Forwarded:
@@ -477,7 +485,8 @@ class SpsForwarder:
         latest = max(reports, key=lambda r: r.update_time)
         procedure = stream.provenance.legacy_id if stream.provenance else ""
         result = FeasibilityResult(study_id, latest.procedure, latest.request_status, latest, None, latest.alternatives)
-        statuses, results = feasibility_outcome(service.name, result, await service.description(procedure))
+        alternatives = decode_alternatives(await service.description(procedure), result)
+        statuses, results = feasibility_outcome(service.name, result, alternatives)
         return Forwarded(statuses, results=results)
 
 

@@ -20,13 +20,13 @@ import httpx
 from bridge.errors import BridgeError, UpstreamError
 from bridge.mapping.sps2 import description_from_schema
 from bridge.mapping.sps2_status import status_table_for
+from bridge.mapping.sps2_status_table import StatusTable
 from bridge.mapping.tables import load_table
 from bridge.model.csapi import ControlStream
 from bridge.model.legacy.sps2 import TaskingDescription
 from bridge.settings import SourceConfig
 from bridge.sources.http import HttpPolicy, PoliteClient, source_client
 from bridge.sources.sps2 import SpsClient
-from bridge.sources.sps2.status_map import StatusTable
 
 log = logging.getLogger("bridge.commands.sps")
 TASKING, RESERVATIONS, CONFIRMATIONS = "SpsTasking", "SpsReservation", "SpsConfirmation"

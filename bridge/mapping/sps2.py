@@ -11,19 +11,15 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bridge.errors import UpstreamError
 from bridge.mapping.batch import BatchMapper
 from bridge.mapping.engine import Mapper
 from bridge.mapping.sps2_status import command_statuses
+from bridge.mapping.sps2_status_table import StatusTable
 from bridge.mapping.transforms import stable_id, transform, uri_segment
 from bridge.model.csapi import Command, CommandStatus, Datastream, Link, TimeExtent
 from bridge.model.harvest import LegacyObservations, MappedBatch, StreamRows, Unit
-from bridge.model.legacy.sps2 import DEFAULT_TEXT_ENCODING, Task, TaskingDescription
+from bridge.model.legacy.sps2 import DEFAULT_TEXT_ENCODING, TASK_CURSOR, Task, TaskingDescription, updatable_subset
 from bridge.model.observations import ObsRow
-from bridge.sources.sps2 import TaskingParameterError, decode_parameters
-from bridge.sources.sps2.harvest import TASK_CURSOR
-from bridge.sources.sps2.status_map import StatusTable
-from bridge.sources.sps2.tasking import updatable_subset
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
@@ -114,31 +110,6 @@ def _controlled_properties(description: TaskingDescription, ctx: Mapping[str, An
 def _task_issue_time(task: Task, ctx: Mapping[str, Any]) -> Any:
     """The submission time: the first report of the history."""
     return min((r.update_time for r in task.history), default=None)
-
-
-@transform("task_parameters")
-def _task_parameters(task: Task, ctx: Mapping[str, Any]) -> Any:
-    """The task's current parameters: submitted values with the accepted updates applied."""
-    description = ctx["ns"].get("description")
-    return current_parameters(description, task) if description is not None else None
-
-
-def current_parameters(description: TaskingDescription, task: Task) -> dict[str, Any] | None:
-    """Decode the Submit parameters of a task and apply the parameters of its TaskUpdated reports."""
-    values: dict[str, Any] | None = None
-    for report in sorted(task.history, key=lambda r: r.update_time):
-        if report.parameters is None:
-            continue
-        try:
-            if values is None:
-                decoded = decode_parameters(description, report.parameters)
-                values = dict(decoded) if isinstance(decoded, dict) else None
-            elif report.event == "TaskUpdated":
-                decoded = decode_parameters(description, report.parameters, update=True)
-                values.update({k: v for k, v in dict(decoded).items() if v is not None})
-        except (TaskingParameterError, UpstreamError):
-            continue
-    return values
 
 
 def description_from_schema(

@@ -13,12 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bridge.mapping.sps2_status_table import StatusTable, load_status_table
 from bridge.mapping.transforms import stable_id
 from bridge.model.csapi import CommandResult, CommandStatus, StatusCode, TimeExtent
-from bridge.model.legacy.sps2 import FeasibilityResult, ResultAccess, TaskingDescription, TaskStatus
+from bridge.model.legacy.sps2 import FeasibilityResult, ResultAccess, TaskStatus
 from bridge.model.time import to_us
-from bridge.sources.sps2 import TaskingParameterError, decode_parameters
-from bridge.sources.sps2.status_map import StatusTable, load_status_table
 
 EXECUTION_END = (StatusCode.COMPLETED, StatusCode.FAILED, StatusCode.CANCELED)
 
@@ -121,25 +120,13 @@ def result_links(source: str, task_id: str, access: ResultAccess) -> list[Comman
     return results
 
 
-def _alternatives(description: TaskingDescription | None, result: FeasibilityResult) -> list[Any]:
-    found: list[Any] = []
-    for alternative in result.alternatives or result.report.alternatives:
-        if description is None or alternative.parameters is None:
-            continue
-        try:
-            found.append(decode_parameters(description, alternative.parameters))
-        except TaskingParameterError:
-            continue
-    return found
-
-
 def feasibility_outcome(
-    source: str, result: FeasibilityResult, description: TaskingDescription | None
+    source: str, result: FeasibilityResult, alternatives: list[Any]
 ) -> tuple[list[CommandStatus], list[CommandResult]]:
     """A GetFeasibility answer (or a later GetStatus of the study) → status reports and the inline result.
 
     Pending → PENDING (polled later); Accepted/Rejected → COMPLETED (the study is done) with the verdict,
-    the service's message and its alternatives (decoded parameters) as inline result data.
+    the service's message and its `alternatives` (the parameters it proposes, decoded) as inline result data.
     """
     report = result.report
     rid = report_id(source, result.study_id, report)
@@ -158,7 +145,6 @@ def feasibility_outcome(
     data: dict[str, Any] = {"feasible": result.feasible, "studyId": result.study_id}
     if report.message:
         data["message"] = report.message
-    alternatives = _alternatives(description, result)
     if alternatives:
         data["alternatives"] = alternatives
     inline = CommandResult(id=stable_id(f"{source}/SpsFeasibility/{result.study_id}"), command_id="", data=data)

@@ -6,12 +6,13 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from bridge.mapping.sps2 import current_parameters, description_from_schema
+from bridge.mapping.sps2 import description_from_schema
 from bridge.mapping.sps2_status import command_statuses, feasibility_outcome, report_id, result_links
 from bridge.mapping.transforms import system_key
 from bridge.model.csapi import StatusCode
 from bridge.model.legacy.sps2 import FeasibilityResult
 from bridge.sources.sps2 import (
+    current_parameters,
     parse_describe_result_access,
     parse_describe_tasking,
     parse_get_status,
@@ -76,10 +77,10 @@ def test_parameters_after_updates_and_result_links() -> None:
 def test_feasibility_verdicts() -> None:
     answer = parse_submit_response(_bytes("ogc-sps-submit-response.xml")).report
     pending = FeasibilityResult("study/1", CAMERA, "Pending", replace(answer, request_status="Pending"))
-    statuses, results = feasibility_outcome("sps", pending, None)
+    statuses, results = feasibility_outcome("sps", pending, [])
     assert [s.status_code for s in statuses] == [StatusCode.PENDING] and results == []
     feasible = FeasibilityResult("study/1", CAMERA, "Accepted", answer)
-    statuses, (result,) = feasibility_outcome("sps", feasible, None)
+    statuses, (result,) = feasibility_outcome("sps", feasible, [])
     assert statuses[0].status_code is StatusCode.COMPLETED and statuses[0].execution_time is not None
     assert result.data == {"feasible": True, "studyId": "study/1"}
 

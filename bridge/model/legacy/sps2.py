@@ -38,6 +38,7 @@ EVENTS = (
     "DataPublished",
 )
 PROFILE_PREFIX = "http://www.opengis.net/spec/SPS/2.0/conf/"
+TASK_CURSOR = "SpsTask/"  # cursor key prefix of an imported task: `SpsTask/<task id>` → time of its latest report
 
 DEFAULT_TEXT_ENCODING: dict[str, Any] = {
     "type": "TextEncoding",
@@ -297,3 +298,20 @@ class FeasibilityResult:
     def feasible(self) -> bool | None:
         """True/False once decided, None while Pending."""
         return {"Accepted": True, "Rejected": False}.get(self.request_status)
+
+
+def updatable_subset(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The DataRecord of fields an Update may carry: all fields not marked `updatable: false`.
+
+    The OGC SPS 2.0 example marks only the fixed field (`taskTimeFrame`) `updatable="false"` and
+    encodes its Update against the remaining fields, so an absent flag counts as updatable.
+    Returns None when no field is updatable or the schema is not a DataRecord.
+    """
+    if record.get("type") != "DataRecord":
+        return None
+    fields = [f for f in record.get("fields", []) if f.get("updatable") is not False]
+    if not fields:
+        return None
+    subset = {k: v for k, v in record.items() if k != "fields"}
+    subset["fields"] = fields
+    return subset

@@ -4,7 +4,7 @@ from bridge.model.legacy.sps2 import SpsException, SpsOutcomeUnknown
 from bridge.sources.sps2.capabilities import parse_capabilities
 from bridge.sources.sps2.client import SpsClient
 from bridge.sources.sps2.common import unwrap
-from bridge.sources.sps2.parameters import decode_parameters, encode_parameters
+from bridge.sources.sps2.parameters import decode_alternatives, decode_parameters, encode_parameters
 from bridge.sources.sps2.requests import (
     build_cancel,
     build_confirm,
@@ -33,8 +33,7 @@ from bridge.sources.sps2.status import (
     parse_submit_response,
     parse_update_response,
 )
-from bridge.sources.sps2.status_map import load_status_table, map_report, map_response, map_status
-from bridge.sources.sps2.tasking import parse_describe_tasking
+from bridge.sources.sps2.tasking import current_parameters, parse_describe_tasking
 from bridge.sources.sps2.values import TaskingParameterError, validate_parameters
 
 __all__ = [
@@ -53,13 +52,11 @@ __all__ = [
     "build_reserve",
     "build_submit",
     "build_update",
+    "current_parameters",
+    "decode_alternatives",
     "decode_parameters",
     "encode_parameters",
     "kvp_params",
-    "load_status_table",
-    "map_report",
-    "map_response",
-    "map_status",
     "parse_cancel_response",
     "parse_capabilities",
     "parse_confirm",

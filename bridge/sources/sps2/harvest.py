@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Sequence
 
 from bridge.errors import BridgeError
 from bridge.model.harvest import Batch, HarvestState, LegacyObservations, Unit
-from bridge.model.legacy.sps2 import TaskingDescription
+from bridge.model.legacy.sps2 import TASK_CURSOR, TaskingDescription
 from bridge.model.time import to_us
 from bridge.sources.http import PoliteClient
 from bridge.sources.sps2.client import ClientBinding, SpsClient
+from bridge.sources.sps2.tasking import current_parameters
 
-TASK_CURSOR = "SpsTask/"
 RESERVATION_STREAMS = ("SpsReservation", "SpsConfirmation")  # linked control streams of Reserve/Confirm
 
 
@@ -92,6 +92,13 @@ class SpsHarvester:
             assert latest is not None
             key = TASK_CURSOR + task_id
             yield Batch(
-                units=[Unit("SpsTask", {"task": task, "description": description}, task_id, self.url)],
+                units=[
+                    Unit(
+                        "SpsTask",
+                        {"task": task, "parameters": current_parameters(description, task)},
+                        task_id,
+                        self.url,
+                    )
+                ],
                 observations=[LegacyObservations("SpsTask", {}, key, [], to_us(latest.update_time))],
             )

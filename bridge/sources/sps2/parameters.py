@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from bridge.model.legacy.sps2 import ParameterData, TaskingDescription
+from bridge.model.legacy.sps2 import FeasibilityResult, ParameterData, TaskingDescription
 from bridge.sources.sps2.values import (
     RANGES,
     SIMPLE,
@@ -278,3 +278,16 @@ def _xml_read(component: JsonDict, el: etree._Element, path: str) -> Any:
         }
     element_type = component.get("elementType") or {}
     return [_xml_read(element_type, c, f"{path}[{i}]") for i, c in enumerate(el) if isinstance(c.tag, str)]
+
+
+def decode_alternatives(description: TaskingDescription | None, result: FeasibilityResult) -> list[Any]:
+    """The parameter sets a GetFeasibility answer proposes instead, decoded (undecodable ones are skipped)."""
+    found: list[Any] = []
+    for alternative in result.alternatives or result.report.alternatives:
+        if description is None or alternative.parameters is None:
+            continue
+        try:
+            found.append(decode_parameters(description, alternative.parameters))
+        except TaskingParameterError:
+            continue
+    return found

@@ -5,26 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.errors import UpstreamError
-from bridge.model.legacy.sps2 import DEFAULT_TEXT_ENCODING, TaskingDescription
+from bridge.model.legacy.sps2 import DEFAULT_TEXT_ENCODING, Task, TaskingDescription, updatable_subset
 from bridge.sources.sps2.common import SPS, SWE, SWE101, Element, child, element_children, expect, namespace, unwrap
+from bridge.sources.sps2.parameters import decode_parameters
+from bridge.sources.sps2.values import TaskingParameterError
 from bridge.sources.swe_xml import component_to_json
-
-
-def updatable_subset(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The DataRecord of fields an Update may carry: all fields not marked `updatable: false`.
-
-    The OGC SPS 2.0 example marks only the fixed field (`taskTimeFrame`) `updatable="false"` and
-    encodes its Update against the remaining fields, so an absent flag counts as updatable.
-    Returns None when no field is updatable or the schema is not a DataRecord.
-    """
-    if record.get("type") != "DataRecord":
-        return None
-    fields = [f for f in record.get("fields", []) if f.get("updatable") is not False]
-    if not fields:
-        return None
-    subset = {k: v for k, v in record.items() if k != "fields"}
-    subset["fields"] = fields
-    return subset
 
 
 def parse_describe_tasking(
@@ -55,3 +40,21 @@ def parse_describe_tasking(
         encoding=dict(encoding or DEFAULT_TEXT_ENCODING),
         updatable_parameters=updatable_subset(parameters),
     )
+
+
+def current_parameters(description: TaskingDescription, task: Task) -> dict[str, Any] | None:
+    """A task's current parameters: its Submit parameters decoded, with those of its TaskUpdated reports applied."""
+    values: dict[str, Any] | None = None
+    for report in sorted(task.history, key=lambda r: r.update_time):
+        if report.parameters is None:
+            continue
+        try:
+            if values is None:
+                decoded = decode_parameters(description, report.parameters)
+                values = dict(decoded) if isinstance(decoded, dict) else None
+            elif report.event == "TaskUpdated":
+                decoded = decode_parameters(description, report.parameters, update=True)
+                values.update({k: v for k, v in dict(decoded).items() if v is not None})
+        except (TaskingParameterError, UpstreamError):
+            continue
+    return values

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bridge.mapping.sps2_status_table import map_report, map_response
 from bridge.sources import sps2
 from bridge.sources.http import HttpError, HttpPolicy, PoliteClient
-from bridge.sources.sps2 import SpsClient, SpsException, SpsOutcomeUnknown, map_report, map_response
+from bridge.sources.sps2 import SpsClient, SpsException, SpsOutcomeUnknown
 from tests.sps_server.fixtures import SENSOR
 from tests.sps_server.state import ServerState
 

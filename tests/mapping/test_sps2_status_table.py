@@ -8,16 +8,16 @@ import pytest
 import yaml
 
 from bridge.errors import ConfigError, UpstreamError
-from bridge.sources import sps2
-from bridge.sources.sps2.status_map import (
+from bridge.mapping.sps2_status_table import (
     DEFAULT_TABLE,
     load_status_table,
     map_report,
     map_response,
+    map_status,
     parse_status_table,
 )
-
-from .docs import fixture_bytes
+from bridge.sources import sps2
+from tests.sources.sps2.docs import fixture_bytes
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ from .docs import fixture_bytes
     ],
 )
 def test_map_status(request_status: str, task_status: str | None, event: str | None, code: str) -> None:
-    assert sps2.map_status(request_status, task_status, event) == code
+    assert map_status(request_status, task_status, event) == code
 
 
 def test_fixture_reports_map() -> None:
@@ -66,7 +66,7 @@ def test_expired_gets_the_rule_message() -> None:
 
 def test_unknown_upstream_value_is_an_upstream_error() -> None:
     with pytest.raises(UpstreamError, match="not mapped"):
-        sps2.map_status("Accepted", "other: Paused")
+        map_status("Accepted", "other: Paused")
 
 
 def test_table_file_is_valid_and_total() -> None:

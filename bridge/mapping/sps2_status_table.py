@@ -28,7 +28,7 @@ CSAPI_STATUS_CODES = (
     "COMPLETED",
 )
 FINAL_CODES = ("COMPLETED", "FAILED", "CANCELED", "REJECTED")
-DEFAULT_TABLE = Path(__file__).resolve().parents[3] / "mappings" / "sps2" / "status.yaml"
+DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "mappings" / "sps2" / "status.yaml"
 
 _VOCABULARY: dict[str, tuple[str, ...]] = {
     "request_status": REQUEST_STATUSES,
