@@ -62,12 +62,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the facade with uvicorn, forwarding commands and polling their status (with --sync, harvests too)."""
     import uvicorn
 
-    from bridge.api.app import create_app
-    from bridge.commands.registry import build_forwarders
+    from bridge.server import build_app
 
     settings = _settings(args)
-    forwarders = build_forwarders(settings)
-    app = create_app(settings, demo_dir=args.demo, sync=args.sync, forwarders=forwarders, poll=True)
+    app = build_app(settings, demo_dir=args.demo, sync=args.sync)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
 
@@ -137,14 +135,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     from bridge.model.time import format_us
     from bridge.store.factory import open_store
-    from bridge.store.sql.harvest import SqlHarvestSink
 
     settings = _settings(args)
 
     async def go() -> list[Any]:
         store = await open_store(settings)
         try:
-            return await SqlHarvestSink(store).list_runs(args.source, args.limit)
+            return await store.list_runs(args.source, args.limit)
         finally:
             await store.close()
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,9 +34,11 @@ from bridge.api.routes import (
 )
 from bridge.commands.base import Forwarder
 from bridge.commands.pipeline import CommandPipeline
+from bridge.demo import load_demo
 from bridge.errors import BridgeError
 from bridge.settings import Settings
 from bridge.store.base import Store
+from bridge.store.factory import open_store
 
 log = logging.getLogger("bridge.api")
 
@@ -57,59 +59,61 @@ ROUTERS = [
 ]
 
 
+class Service(Protocol):
+    """A background task that lives as long as the app (command polling, scheduled harvests)."""
+
+    async def start(self) -> None:
+        """Begin working (called once the store is open)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop working (called before the store is closed)."""
+        ...
+
+
+ServiceFactory = Callable[[Store, CommandPipeline], Service]
+
+
 def create_app(
     settings: Settings,
     store: Store | None = None,
+    *,
     demo_dir: str | None = None,
-    forwarders: list[Forwarder] | None = None,
-    sync: bool = False,
-    poll: bool = False,
+    forwarders: Sequence[Forwarder] = (),
+    services: Sequence[ServiceFactory] = (),
 ) -> FastAPI:
     """Build the app; the store is opened at startup from `settings.store` unless one is given.
 
     `demo_dir`: a directory with a demo `manifest.yaml` loaded once the app has started.
-    `forwarders`: command forwarders (see `bridge.commands.registry`); closed at shutdown.
-    `poll`: reconcile unrecorded submissions at startup, then poll the status of forwarded commands
-    (`bridge.jobs.poller`) while the app runs.
+    `forwarders`: command forwarders (`bridge.commands.registry`); those holding HTTP clients are closed at
+    shutdown. `services`: background services started with the app, each built from the open store and the
+    command pipeline (`bridge.server` assembles them for `csapi-bridge serve`).
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         if own:
-            from bridge.store.factory import open_store
-
             app.state.store = await open_store(settings)
         else:
             app.state.store = store
-        app.state.pipeline = CommandPipeline(app.state.store, forwarders)
+        app.state.pipeline = CommandPipeline(app.state.store, list(forwarders))
         if demo_dir:
-            from bridge.demo import load_demo
-
             await load_demo(app, demo_dir)
-        scheduler = None
-        if sync:
-            from bridge.jobs.scheduler import build_scheduler
-
-            scheduler = build_scheduler(settings, app.state.store)
-            scheduler.start()
-        poller = None
-        if poll:
-            from bridge.jobs.poller import build_poller
-
-            poller = build_poller(settings, app.state.store, app.state.pipeline)
-            await poller.start()
+        running: list[Service] = []
         try:
+            for factory in services:
+                service = factory(app.state.store, app.state.pipeline)
+                await service.start()
+                running.append(service)
             yield
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
-            if poller is not None:
-                await poller.stop()
-            if forwarders:
-                from bridge.commands.registry import close_forwarders
-
-                await close_forwarders(forwarders)
+            for service in reversed(running):
+                await service.stop()
+            for forwarder in forwarders:
+                close = getattr(forwarder, "aclose", None)
+                if close is not None:
+                    await close()
             if own:
                 await app.state.store.close()
 
@@ -126,7 +130,7 @@ def create_app(
     app.state.settings = settings
     if store is not None:
         app.state.store = store
-        app.state.pipeline = CommandPipeline(store, forwarders)
+        app.state.pipeline = CommandPipeline(store, list(forwarders))
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(reject_unknown)])
     _install_error_handlers(app)

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from bridge.api.links import LinkContext
 from bridge.errors import InvalidBody
 from bridge.settings import Settings
-from bridge.store.base import Store
+from bridge.store.base import FeatureHistoryStore, FeatureStore, Store, StreamFeatureStore, TaskingStore
 
 
 def get_store(request: Request) -> Store:
@@ -39,7 +39,11 @@ def get_pipeline(request: Request) -> Any:
     return request.app.state.pipeline
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
+# The store, typed as the slice a route uses (one object behind them all).
+FeatureStoreDep = Annotated[FeatureStore, Depends(get_store)]
+FeatureHistoryDep = Annotated[FeatureHistoryStore, Depends(get_store)]
+StreamFeatureDep = Annotated[StreamFeatureStore, Depends(get_store)]
+TaskingStoreDep = Annotated[TaskingStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LinksDep = Annotated[LinkContext, Depends(link_context)]
 

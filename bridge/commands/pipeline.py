@@ -10,7 +10,7 @@ from bridge.errors import BridgeError
 from bridge.model.csapi import Command, CommandStatus, ControlStream, Datastream, Kind, StatusCode
 from bridge.model.query import IdList, StatusQuery, StreamQuery
 from bridge.model.time import utcnow
-from bridge.store.base import Store
+from bridge.store.base import TaskingStore
 
 log = logging.getLogger("bridge.commands")
 
@@ -18,7 +18,7 @@ log = logging.getLogger("bridge.commands")
 class _Reader:
     """The read-only view of the store given to forwarders (`bridge.commands.base.StoreReader`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: TaskingStore) -> None:
         self.store = store
 
     async def command(self, cmd_id: str) -> Command:
@@ -32,7 +32,7 @@ class _Reader:
 class CommandPipeline:
     """The single path from the HTTP facade to forwarders; without one, commands stay PENDING."""
 
-    def __init__(self, store: Store, forwarders: list[Forwarder] | None = None) -> None:
+    def __init__(self, store: TaskingStore, forwarders: list[Forwarder] | None = None) -> None:
         self.store = store
         self.forwarders = list(forwarders or [])
         for forwarder in self.forwarders:

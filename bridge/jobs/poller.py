@@ -25,7 +25,7 @@ from bridge.model.csapi import Command, ControlStream, Kind, StatusCode
 from bridge.model.query import CommandQuery
 from bridge.model.time import utcnow
 from bridge.settings import Settings
-from bridge.store.base import Store
+from bridge.store.base import TaskingStore
 
 log = logging.getLogger("bridge.poller")
 RECONCILE_GRACE = timedelta(seconds=30)  # younger unrecorded commands may still be in flight
@@ -46,7 +46,7 @@ class CommandPoller:
 
     def __init__(
         self,
-        store: Store,
+        store: TaskingStore,
         pipeline: CommandPipeline,
         interval: float = 10.0,
         max_age: float = 7 * 86400.0,
@@ -163,6 +163,6 @@ class CommandPoller:
                 log.debug("the last polling round failed while stopping", exc_info=True)
 
 
-def build_poller(settings: Settings, store: Store, pipeline: CommandPipeline) -> CommandPoller:
+def build_poller(settings: Settings, store: TaskingStore, pipeline: CommandPipeline) -> CommandPoller:
     """The poller with the deployment's interval and age limit."""
     return CommandPoller(store, pipeline, settings.command_poll_interval, settings.command_poll_max_age)

@@ -18,12 +18,11 @@ from typing import Any
 
 from bridge.errors import BridgeError, ConfigError
 from bridge.jobs.sources import build_source
-from bridge.model.harvest import HarvestState
+from bridge.model.harvest import HarvestState, WriteStats
 from bridge.model.time import format_datetime, parse_datetime, utcnow
 from bridge.settings import SourceConfig
 from bridge.sources.fanin import merged
-from bridge.store.sql.harvest import SqlHarvestSink, WriteStats
-from bridge.store.sql.store import SqlStore
+from bridge.store.base import HarvestSink
 
 log = logging.getLogger("bridge.harvest")
 
@@ -91,7 +90,7 @@ def _duration_us(text: str) -> int:
 
 async def run_harvest(
     source: SourceConfig,
-    store: SqlStore,
+    store: HarvestSink,
     *,
     since: str | None = None,
     until: str | None = None,
@@ -99,16 +98,15 @@ async def run_harvest(
     transport: Any = None,
 ) -> RunReport:
     """Harvest `source` into `store` once (a migration, or one incremental sync step)."""
-    sink = SqlHarvestSink(store)
     bound = parse_datetime(until) if until else utcnow()
     start_from = since or source.since
     state = HarvestState(
-        cursors=await sink.cursors(source.name),
+        cursors=await store.harvest_cursors(source.name),
         since=parse_datetime(start_from) if start_from else None,
         until=bound,
         lag_us=_duration_us(source.lag),
     )
-    run_id = await sink.start_run(source.name)
+    run_id = await store.start_run(source.name)
     report = RunReport(run_id=run_id, source=source.name, started=utcnow())
     clock = time.monotonic()
     harvester, mapping, client = build_source(source, transport)
@@ -118,13 +116,13 @@ async def run_harvest(
             mapped = mapping.map(batch)
             seen.update(mapped.seen)
             report.errors += mapped.errors
-            report.add(await sink.write(source.name, run_id, mapped))
+            report.add(await store.write_batch(source.name, run_id, mapped))
             report.requests = harvester.counters()["requests"]
             report.bytes = harvester.counters()["bytes"]
             report.duration = time.monotonic() - clock
             if progress:
                 progress(report, "batch")
-        report.reconciled = await sink.reconcile(source.name, seen, source.deletions)
+        report.reconciled = await store.reconcile(source.name, seen, source.deletions)
         report.status = "completed" if not report.errors else "completed-with-errors"
     except BridgeError as exc:
         report.status = "failed"
@@ -136,7 +134,7 @@ async def run_harvest(
     finally:
         report.duration = time.monotonic() - clock
         await client.aclose()
-        await sink.finish_run(run_id, report.status, report.to_json())
+        await store.finish_run(run_id, report.status, report.to_json())
     log.info("run %s of %s: %s, %d observations in %.1fs", run_id, source.name, report.status,
              report.observations, report.duration)  # fmt: skip
     return report

@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bridge.errors import ConfigError
 from bridge.jobs.run import run_harvest
 from bridge.settings import Settings, SourceConfig
-from bridge.store.sql.store import SqlStore
+from bridge.store.base import HarvestSink
 
 log = logging.getLogger("bridge.sync")
 _INTERVAL = re.compile(r"^interval:(\d+)([smhd])$")
@@ -35,7 +35,7 @@ def trigger_for(source: SourceConfig) -> Any:
         ) from None
 
 
-def build_scheduler(settings: Settings, store: SqlStore) -> AsyncIOScheduler:
+def build_scheduler(settings: Settings, store: HarvestSink) -> AsyncIOScheduler:
     """One job per scheduled source; a run never overlaps the previous run of the same source."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduled = [s for s in settings.sources if s.schedule]
@@ -49,12 +49,12 @@ def build_scheduler(settings: Settings, store: SqlStore) -> AsyncIOScheduler:
     return scheduler
 
 
-async def _job(source: SourceConfig, store: SqlStore) -> None:
+async def _job(source: SourceConfig, store: HarvestSink) -> None:
     report = await run_harvest(source, store)
     log.info("sync %s: %s", source.name, report.to_json())
 
 
-async def sync_forever(settings: Settings, store: SqlStore, run_first: bool = True) -> None:
+async def sync_forever(settings: Settings, store: HarvestSink, run_first: bool = True) -> None:
     """Run the scheduler until cancelled (Ctrl-C); with `run_first`, every source is synced once at start."""
     scheduler = build_scheduler(settings, store)
     if run_first:

@@ -9,6 +9,7 @@ harvest sink of the store writes in one transaction.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,3 +87,24 @@ class MappedBatch:
     errors: list[str] = field(default_factory=list)
     seen: dict[str, set[str]] = field(default_factory=dict)
     entities: dict[str, str] = field(default_factory=dict)  # resource id → legacy entity name
+
+
+@dataclass(slots=True)
+class WriteStats:
+    """What one stored batch changed: outcomes per (legacy entity, outcome), observations inserted."""
+
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    observations: int = 0
+    duplicates: int = 0
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """A recorded harvest run (times in µs; `report` as the run engine wrote it)."""
+
+    id: str
+    source: str
+    started: int
+    ended: int | None
+    status: str
+    report: dict[str, Any]

@@ -1,4 +1,5 @@
-"""The `Store` protocol the API and the run engine talk to; backends implement it."""
+"""The store as small protocols by concern; the API, the command pipeline and the jobs each depend on the
+slices they use, and a backend (`bridge.store.sql.SqlStore`) implements them all (`Store`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bridge.model.csapi import (
     Provenance,
     SystemEvent,
 )
+from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
 from bridge.model.observations import ObsRow, StoredObservation
 from bridge.model.query import (
     CommandQuery,
@@ -68,8 +70,8 @@ class Collection:
     source: str | None = None  # read-only view of what was harvested from one legacy source
 
 
-class Store(Protocol):
-    """Persistence used by the HTTP facade (Part 1 part; Part 2 adds streams and observations)."""
+class FeatureStore(Protocol):
+    """Part 1 resources and the collections that hold them (`/systems`…`/properties`, `/collections`)."""
 
     async def list_features(self, query: FeatureQuery) -> Page[Feature]:
         """Resources endpoints: `GET /systems`, nested lists, `/collections/{id}/items`."""
@@ -115,11 +117,10 @@ class Store(Protocol):
         """Remove a resource from a custom collection without deleting it (Req 70B)."""
         ...
 
-    async def close(self) -> None:
-        """Release connections."""
-        ...
 
-    # Part 2 ------------------------------------------------------------------------------------------
+class StreamStore(Protocol):
+    """Datastreams and control streams, and the observations of datastreams (Part 2)."""
+
     async def list_streams(self, query: StreamQuery) -> Page[Stream]:
         """`/datastreams`, `/controlstreams` and their nested lists."""
         ...
@@ -154,6 +155,10 @@ class Store(Protocol):
     async def replace_observation(self, obs_id: str, row: ObsRow) -> None: ...
 
     async def delete_observation(self, obs_id: str) -> None: ...
+
+
+class CommandStore(Protocol):
+    """Commands, their status reports and results (Part 2 commands, feasibility, forwarding)."""
 
     async def create_command(
         self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None
@@ -205,6 +210,10 @@ class Store(Protocol):
 
     async def set_command_provenance(self, cmd_id: str, prov: Provenance) -> None: ...
 
+
+class EventStore(Protocol):
+    """System events and the history of system descriptions."""
+
     async def create_event(self, event: SystemEvent) -> SystemEvent: ...
 
     async def list_events(self, query: EventQuery) -> Page[SystemEvent]: ...
@@ -222,3 +231,53 @@ class Store(Protocol):
     async def get_revision(self, system_id: str, rev_id: str) -> Any: ...
 
     async def delete_revision(self, system_id: str, rev_id: str) -> None: ...
+
+
+class HarvestSink(Protocol):
+    """What a harvest run writes: one mapped batch per transaction with its cursors, and run records."""
+
+    async def harvest_cursors(self, source: str) -> dict[str, int]:
+        """The committed cursor of every stream of a source (stream key → µs)."""
+        ...
+
+    async def start_run(self, source: str) -> str:
+        """Record a new run of a source (runs of it still marked running were interrupted); its id."""
+        ...
+
+    async def write_batch(self, source: str, run_id: str, batch: MappedBatch) -> WriteStats:
+        """Store one mapped batch atomically: upserts, observations (duplicates dropped) and cursors."""
+        ...
+
+    async def reconcile(self, source: str, seen: dict[str, set[str]], policy: str) -> dict[str, int]:
+        """End or delete the resources of a source whose legacy entity is gone (`deletions` policy)."""
+        ...
+
+    async def finish_run(self, run_id: str, status: str, report: dict[str, Any]) -> None:
+        """Close a run record with its status and report."""
+        ...
+
+    async def list_runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """Recorded runs, newest first."""
+        ...
+
+
+class StreamFeatureStore(FeatureStore, StreamStore, Protocol):
+    """Streams and observations with the Part 1 resources they refer to (systems, sampling features)."""
+
+
+class FeatureHistoryStore(FeatureStore, EventStore, Protocol):
+    """Part 1 resources with the events and past descriptions of systems."""
+
+
+class TaskingStore(CommandStore, StreamStore, Protocol):
+    """Commands with the control streams they are posted to."""
+
+
+class Store(FeatureStore, StreamStore, CommandStore, EventStore, HarvestSink, Protocol):
+    """Every slice together: what a backend implements."""
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+    # Part 2 ------------------------------------------------------------------------------------------

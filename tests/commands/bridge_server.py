@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.api.app import create_app
-from bridge.commands.registry import build_forwarders
+from bridge.server import build_app
 from bridge.settings import Settings, SourceConfig
 from tests.loopback import Served, free_port, serve
 
@@ -39,11 +38,11 @@ class BridgeServer:
 
 
 def start_bridge(settings: Settings, *, transport: Any = None) -> BridgeServer:
-    """Serve `create_app(settings, forwarders=…, poll=True)` until `stop()`."""
+    """Serve the app of `csapi-bridge serve` (forwarders, command polling) until `stop()`."""
     sock, port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = settings.model_copy(update={"base_url": url})
-    app = create_app(settings, forwarders=build_forwarders(settings, transport=transport), poll=True)
+    app = build_app(settings, transport=transport)
     return BridgeServer(url, settings, serve(app, sock, "bridge-test", lifespan="on", log_level="warning"))
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.dependencies.utils import get_dependant
 from starlette.responses import RedirectResponse, Response
 
-from bridge.api.deps import LinksDep, SettingsDep, StoreDep, json_body
+from bridge.api.deps import FeatureStoreDep, LinksDep, SettingsDep, json_body
 from bridge.api.encodings.assoc import F_NAME, FORMATS
 from bridge.api.links import LinkContext, link
 from bridge.api.media import JSON, URI_LIST, canonical, negotiate
@@ -19,7 +19,7 @@ from bridge.api.routes import features as handlers
 from bridge.errors import InvalidBody, InvalidParameter, MethodNotAllowed, NotFound
 from bridge.model.csapi import Kind
 from bridge.model.query import FeatureQuery, IdList
-from bridge.store.base import Collection, Store
+from bridge.store.base import Collection, FeatureStore
 
 router = APIRouter(tags=["Collections"])
 CidPath = Annotated[str, Path(description="Collection identifier")]
@@ -81,7 +81,7 @@ def describe(coll: Collection, ctx: LinkContext) -> dict[str, Any]:
 
 
 @router.get("/collections", summary="Collections", response_class=Response)
-async def list_collections(request: Request, store: StoreDep, ctx: LinksDep, f: FParam = None) -> Response:
+async def list_collections(request: Request, store: FeatureStoreDep, ctx: LinksDep, f: FParam = None) -> Response:
     media_type = negotiate(request, [JSON], f)
     colls = [describe(c, ctx) for c in await store.list_collections()]
     body = {"links": [link(ctx.href("/collections"), "self", JSON, "this document")], "collections": colls}
@@ -89,7 +89,9 @@ async def list_collections(request: Request, store: StoreDep, ctx: LinksDep, f: 
 
 
 @router.get("/collections/{cid}", summary="One collection", response_class=Response)
-async def get_collection(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, f: FParam = None) -> Response:
+async def get_collection(
+    request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, f: FParam = None
+) -> Response:
     media_type = negotiate(request, [JSON], f)
     return json_response(describe(await store.get_collection(cid), ctx), media_type)
 
@@ -97,7 +99,7 @@ async def get_collection(request: Request, store: StoreDep, ctx: LinksDep, cid: 
 @router.get("/collections/{cid}/items", summary="Items of a collection (same parameters as the resource type)")
 async def collection_items(
     request: Request,
-    store: StoreDep,
+    store: FeatureStoreDep,
     settings: SettingsDep,
     ctx: LinksDep,
     cid: CidPath,
@@ -147,7 +149,7 @@ def _writable(coll: Collection) -> None:
         raise MethodNotAllowed(f"'{coll.id}' lists what was harvested from '{coll.source}'; it is read-only")
 
 
-async def _member(store: Store, coll: Collection, rid: str) -> None:
+async def _member(store: FeatureStore, coll: Collection, rid: str) -> None:
     """404 unless the resource is in the collection (built-in collections hold every resource)."""
     if coll.kind in DYNAMIC_ITEM_TYPES:
         raise MethodNotAllowed(f"write {coll.kind.value} at /{coll.kind.value}/{{id}}")
@@ -163,7 +165,7 @@ async def _member(store: Store, coll: Collection, rid: str) -> None:
 
 
 @router.post("/collections/{cid}/items", summary="Create a resource in, or add resources to, a collection (Req 68, 71)")
-async def post_items(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath) -> Response:
+async def post_items(request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath) -> Response:
     coll = await store.get_collection(cid)
     _writable(coll)
     declared = canonical(request.headers.get("content-type", ""))
@@ -192,7 +194,7 @@ async def _uri_list(request: Request, declared: str) -> list[str]:
     return refs
 
 
-async def _resolve_ref(store: Store, ctx: LinkContext, kind: Kind, ref: str) -> str:
+async def _resolve_ref(store: FeatureStore, ctx: LinkContext, kind: Kind, ref: str) -> str:
     """A canonical URL (absolute, or a path under the API root) or a UID (Req 71) → local id of a resource
     of `kind` on this server; existence is checked when the membership is added."""
     local = await store.find_feature_uid(kind, ref)
@@ -207,7 +209,7 @@ async def _resolve_ref(store: Store, ctx: LinkContext, kind: Kind, ref: str) -> 
 
 @router.get("/collections/{cid}/items/{id}", summary="One item of a collection (with a canonical link)")
 async def get_item(
-    request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, id: IdPath, f: FParam = None
+    request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, id: IdPath, f: FParam = None
 ) -> Response:
     coll = await store.get_collection(cid)
     if coll.kind in DYNAMIC_ITEM_TYPES:
@@ -217,14 +219,14 @@ async def get_item(
 
 
 @router.put("/collections/{cid}/items/{id}", summary="Replace an item (Req 69)", status_code=204)
-async def put_item(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, id: IdPath) -> Response:
+async def put_item(request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, id: IdPath) -> Response:
     coll = await store.get_collection(cid)
     await _member(store, coll, id)
     return await handlers.replace_feature(store, request, ctx, coll.kind, id)
 
 
 @router.patch("/collections/{cid}/items/{id}", summary="Update an item (JSON merge patch)", status_code=204)
-async def patch_item(request: Request, store: StoreDep, ctx: LinksDep, cid: CidPath, id: IdPath) -> Response:
+async def patch_item(request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, id: IdPath) -> Response:
     coll = await store.get_collection(cid)
     await _member(store, coll, id)
     return await handlers.patch_feature(store, request, ctx, coll.kind, id)
@@ -235,7 +237,7 @@ async def patch_item(request: Request, store: StoreDep, ctx: LinksDep, cid: CidP
     summary="Delete (root) or remove from collection (Req 70)",
     status_code=204,
 )
-async def delete_item(store: StoreDep, cid: CidPath, id: IdPath, cascade: CascadeParam = False) -> Response:
+async def delete_item(store: FeatureStoreDep, cid: CidPath, id: IdPath, cascade: CascadeParam = False) -> Response:
     coll = await store.get_collection(cid)
     _writable(coll)
     if coll.builtin:

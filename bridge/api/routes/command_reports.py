@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, SettingsDep, StoreDep, get_pipeline, json_body, patch_body
+from bridge.api.deps import LinksDep, SettingsDep, TaskingStoreDep, get_pipeline, json_body, patch_body
 from bridge.api.dynamic_queries import status_query
 from bridge.api.encodings.commands import decode_result, decode_status, encode_result, encode_status
 from bridge.api.links import LinkContext, paging_links
@@ -18,7 +18,7 @@ from bridge.errors import InvalidBody
 from bridge.model.commands import check_report
 from bridge.model.csapi import CommandResult, CommandStatus, ControlStream, Kind, StatusCode
 from bridge.model.query import StatusQuery
-from bridge.store.base import Store
+from bridge.store.base import TaskingStore
 
 router = APIRouter(tags=["Commands"])
 IdPath = Annotated[str, Path(description="Local identifier of the command")]
@@ -39,13 +39,13 @@ def _checked(report: CommandStatus) -> CommandStatus:
 
 @router.get("/commands/{id}/status", summary="Status reports of a command")
 async def list_status(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, query: StQuery, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, query: StQuery, f: FParam = None
 ) -> Response:
     return await status_listing(store, ctx, id, query, negotiate(request, [JSON], f))
 
 
 async def status_listing(
-    store: Store, ctx: LinkContext, cmd_id: str, query: StatusQuery, media_type: str, base: str = "commands"
+    store: TaskingStore, ctx: LinkContext, cmd_id: str, query: StatusQuery, media_type: str, base: str = "commands"
 ) -> Response:
     """A page of a command's (or feasibility request's, `base`) status reports."""
     query.command_id = cmd_id
@@ -56,7 +56,13 @@ async def status_listing(
 
 
 async def result_listing(
-    store: Store, ctx: LinkContext, cmd_id: str, limit: int, cursor: str | None, media_type: str, base: str = "commands"
+    store: TaskingStore,
+    ctx: LinkContext,
+    cmd_id: str,
+    limit: int,
+    cursor: str | None,
+    media_type: str,
+    base: str = "commands",
 ) -> Response:
     """A page of a command's (or feasibility request's, `base`) results."""
     page = await store.list_results(cmd_id, limit, cursor)
@@ -65,7 +71,9 @@ async def result_listing(
 
 
 @router.post("/commands/{id}/status", summary="Add a status report (CANCELED = cancel request)", status_code=201)
-async def post_status(request: Request, store: StoreDep, pipeline: PipelineDep, ctx: LinksDep, id: IdPath) -> Response:
+async def post_status(
+    request: Request, store: TaskingStoreDep, pipeline: PipelineDep, ctx: LinksDep, id: IdPath
+) -> Response:
     report = decode_status(await json_body(request), id)
     command = await store.get_command(id, feasibility=False)
     if report.status_code is StatusCode.CANCELED:
@@ -89,7 +97,7 @@ def _check_results(raw: list[Any], cmd_id: str) -> None:
         decode_result(item, cmd_id)
 
 
-async def _attach_results(store: Store, cmd_id: str, raw: list[Any]) -> list[dict[str, Any]]:
+async def _attach_results(store: TaskingStore, cmd_id: str, raw: list[Any]) -> list[dict[str, Any]]:
     """Results carried by a report become result resources of the command (`/commands/{id}/result`); the
     report embeds them as `commandResult.json` objects. A result already stored (same `id`) is kept as it is."""
     out: list[dict[str, Any]] = []
@@ -108,13 +116,13 @@ async def _attach_results(store: Store, cmd_id: str, raw: list[Any]) -> list[dic
 
 @router.get("/commands/{id}/status/{statusId}", summary="One status report")
 async def get_status(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, status_id: StatusIdPath, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, status_id: StatusIdPath, f: FParam = None
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
     return json_response(encode_status(await store.get_status(id, status_id), ctx), media_type)
 
 
-async def _replace_status(store: Store, cmd_id: str, status_id: str, body: Any) -> Response:
+async def _replace_status(store: TaskingStore, cmd_id: str, status_id: str, body: Any) -> Response:
     report = _checked(decode_status(body, cmd_id))
     report.id = status_id
     raw_results, report.results = report.results, []
@@ -127,14 +135,14 @@ async def _replace_status(store: Store, cmd_id: str, status_id: str, body: Any) 
 
 
 @router.put("/commands/{id}/status/{statusId}", summary="Replace a status report", status_code=204)
-async def put_status(request: Request, store: StoreDep, id: IdPath, status_id: StatusIdPath) -> Response:
+async def put_status(request: Request, store: TaskingStoreDep, id: IdPath, status_id: StatusIdPath) -> Response:
     await store.get_status(id, status_id)
     return await _replace_status(store, id, status_id, await json_body(request))
 
 
 @router.patch("/commands/{id}/status/{statusId}", summary="Update a status report (merge patch)", status_code=204)
 async def patch_status(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, status_id: StatusIdPath
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, status_id: StatusIdPath
 ) -> Response:
     patch = await patch_body(request)
     current = encode_status(await store.get_status(id, status_id), ctx)
@@ -144,14 +152,14 @@ async def patch_status(
 
 
 @router.delete("/commands/{id}/status/{statusId}", summary="Delete a status report (not the only one)", status_code=204)
-async def delete_status(store: StoreDep, id: IdPath, status_id: StatusIdPath) -> Response:
+async def delete_status(store: TaskingStoreDep, id: IdPath, status_id: StatusIdPath) -> Response:
     await store.delete_status(id, status_id)
     return Response(status_code=204)
 
 
 @router.get("/commands/{id}/result", summary="Results of a command")
 async def list_results(
-    request: Request, store: StoreDep, settings: SettingsDep, ctx: LinksDep, id: IdPath,
+    request: Request, store: TaskingStoreDep, settings: SettingsDep, ctx: LinksDep, id: IdPath,
     limit: LimitParam = None, cursor: CursorParam = None, f: FParam = None,
 ) -> Response:  # fmt: skip
     media_type = negotiate(request, [JSON], f)
@@ -160,20 +168,20 @@ async def list_results(
 
 
 @router.post("/commands/{id}/result", summary="Add a result to a command", status_code=201)
-async def post_result(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+async def post_result(request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath) -> Response:
     stored = await store.add_result(decode_result(await json_body(request), id))
     return Response(status_code=201, headers={"Location": ctx.href(f"/commands/{id}/result/{stored.id}")})
 
 
 @router.get("/commands/{id}/result/{resultId}", summary="One result")
 async def get_result(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, result_id: ResultIdPath, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, result_id: ResultIdPath, f: FParam = None
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
     return json_response(encode_result(await store.get_result(id, result_id), ctx), media_type)
 
 
-async def _replace_result(store: Store, cmd_id: str, result_id: str, body: Any) -> Response:
+async def _replace_result(store: TaskingStore, cmd_id: str, result_id: str, body: Any) -> Response:
     result: CommandResult = decode_result(body, cmd_id)
     result.id = result_id
     await store.replace_result(result)
@@ -181,14 +189,14 @@ async def _replace_result(store: Store, cmd_id: str, result_id: str, body: Any) 
 
 
 @router.put("/commands/{id}/result/{resultId}", summary="Replace a result", status_code=204)
-async def put_result(request: Request, store: StoreDep, id: IdPath, result_id: ResultIdPath) -> Response:
+async def put_result(request: Request, store: TaskingStoreDep, id: IdPath, result_id: ResultIdPath) -> Response:
     await store.get_result(id, result_id)
     return await _replace_result(store, id, result_id, await json_body(request))
 
 
 @router.patch("/commands/{id}/result/{resultId}", summary="Update a result (merge patch)", status_code=204)
 async def patch_result(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, result_id: ResultIdPath
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, result_id: ResultIdPath
 ) -> Response:
     patch = await patch_body(request)
     current = _editable_result(encode_result(await store.get_result(id, result_id), ctx))
@@ -200,6 +208,6 @@ def _editable_result(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.delete("/commands/{id}/result/{resultId}", summary="Delete a result", status_code=204)
-async def delete_result(store: StoreDep, id: IdPath, result_id: ResultIdPath) -> Response:
+async def delete_result(store: TaskingStoreDep, id: IdPath, result_id: ResultIdPath) -> Response:
     await store.delete_result(id, result_id)
     return Response(status_code=204)

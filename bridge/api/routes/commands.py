@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StoreDep, json_body, patch_body
+from bridge.api.deps import LinksDep, TaskingStoreDep, json_body, patch_body
 from bridge.api.dynamic_queries import command_query
 from bridge.api.encodings.commands import (
     command_from_record,
@@ -29,7 +29,7 @@ from bridge.commands.pipeline import CommandPipeline
 from bridge.errors import Conflict, InvalidBody, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Command, CommandStatus, ControlStream, Kind, StatusCode
 from bridge.model.query import CommandQuery, StatusQuery
-from bridge.store.base import Store
+from bridge.store.base import TaskingStore
 from bridge.store.tokens import TOKEN_PARAM
 
 router = APIRouter(tags=["Commands"])
@@ -41,14 +41,19 @@ WRITE_FORMATS = [JSON, swe.SWE_JSON, swe.SWE_CSV, swe.SWE_BINARY]
 READ_FORMATS = [*WRITE_FORMATS, swe.SWE_TEXT]
 
 
-async def _stream(store: Store, cs_id: str) -> ControlStream:
+async def _stream(store: TaskingStore, cs_id: str) -> ControlStream:
     stream = await store.get_stream(Kind.CONTROL_STREAM, cs_id)
     assert isinstance(stream, ControlStream)
     return stream
 
 
 async def list_commands(
-    store: Store, request: Request, ctx: LinkContext, query: CommandQuery, f: str | None, stream: ControlStream | None
+    store: TaskingStore,
+    request: Request,
+    ctx: LinkContext,
+    query: CommandQuery,
+    f: str | None,
+    stream: ControlStream | None,
 ) -> Response:
     """A page of commands in JSON, or (one control stream) in a SWE format with the next page in a `Link` header."""
     offered = READ_FORMATS if stream is not None else [JSON]
@@ -67,7 +72,9 @@ async def list_commands(
 
 
 @router.get("/commands", summary="All commands")
-async def all_commands(request: Request, store: StoreDep, ctx: LinksDep, query: CmdQuery, f: FParam = None) -> Response:
+async def all_commands(
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, query: CmdQuery, f: FParam = None
+) -> Response:
     return await list_commands(store, request, ctx, query, f, None)
 
 
@@ -77,7 +84,7 @@ async def all_commands(request: Request, store: StoreDep, ctx: LinksDep, query: 
     responses={200: {"content": openapi_content(*READ_FORMATS)}},
 )
 async def stream_commands(
-    request: Request, store: StoreDep, ctx: LinksDep, cs_id: CsIdPath, query: CmdQuery, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, cs_id: CsIdPath, query: CmdQuery, f: FParam = None
 ) -> Response:
     stream = await _stream(store, cs_id)
     query.controlstream_id = cs_id
@@ -109,7 +116,7 @@ async def _decode_commands(request: Request, stream: ControlStream) -> tuple[lis
 )
 async def post_commands(
     request: Request,
-    store: StoreDep,
+    store: TaskingStoreDep,
     pipeline: PipelineDep,
     ctx: LinksDep,
     cs_id: CsIdPath,
@@ -134,12 +141,14 @@ async def post_commands(
 
 
 @router.get("/commands/{id}", summary="One command")
-async def get_command(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
+async def get_command(
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, f: FParam = None
+) -> Response:
     media_type = negotiate(request, [JSON], f)
     return json_response(encode_command(await store.get_command(id, feasibility=False), ctx, True), media_type)
 
 
-async def _update(store: Store, pipeline: CommandPipeline, cmd_id: str, params: Any) -> Response:
+async def _update(store: TaskingStore, pipeline: CommandPipeline, cmd_id: str, params: Any) -> Response:
     current = await store.get_command(cmd_id, feasibility=False)
     stream = await _stream(store, current.controlstream_id)
     updated = decode_command({"parameters": params, "samplingFeature@id": current.sampling_feature_id}, stream,
@@ -153,7 +162,7 @@ async def _update(store: Store, pipeline: CommandPipeline, cmd_id: str, params: 
 
 
 @router.put("/commands/{id}", summary="Replace the parameters of an unfinished command (SPS Update)", status_code=204)
-async def put_command(request: Request, store: StoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
+async def put_command(request: Request, store: TaskingStoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict) or "parameters" not in body:
         raise InvalidBody("$.parameters is required")
@@ -161,7 +170,7 @@ async def put_command(request: Request, store: StoreDep, pipeline: PipelineDep, 
 
 
 @router.patch("/commands/{id}", summary="Update the parameters of an unfinished command (merge patch)", status_code=204)
-async def patch_command(request: Request, store: StoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
+async def patch_command(request: Request, store: TaskingStoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
     body = await patch_body(request)
     current = await store.get_command(id, feasibility=False)
     return await _update(store, pipeline, id, merge_patch(current.parameters, body.get("parameters", {})))
@@ -170,11 +179,11 @@ async def patch_command(request: Request, store: StoreDep, pipeline: PipelineDep
 @router.delete(
     "/commands/{id}", summary="Delete a command (an unfinished one is canceled upstream first)", status_code=204
 )
-async def delete_command(store: StoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
+async def delete_command(store: TaskingStoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
     return await _delete(store, pipeline, id)
 
 
-async def _delete(store: Store, pipeline: CommandPipeline, cmd_id: str) -> Response:
+async def _delete(store: TaskingStore, pipeline: CommandPipeline, cmd_id: str) -> Response:
     command = await store.get_command(cmd_id, feasibility=False)
     if not command.current_status.is_final:
         stream = await _stream(store, command.controlstream_id)
@@ -186,7 +195,7 @@ async def _delete(store: Store, pipeline: CommandPipeline, cmd_id: str) -> Respo
 
 
 # `/controlstreams/{csId}/commands/{id}`: the same command, off its canonical URL (CRD/UPD paths) ------------
-async def _owned(store: Store, cs_id: str, cmd_id: str) -> Command:
+async def _owned(store: TaskingStore, cs_id: str, cmd_id: str) -> Command:
     command = await store.get_command(cmd_id, feasibility=False)
     if command.controlstream_id != cs_id:
         raise NotFound(f"command '{cmd_id}' does not belong to control stream '{cs_id}'")
@@ -195,7 +204,7 @@ async def _owned(store: Store, cs_id: str, cmd_id: str) -> Command:
 
 @router.get("/controlstreams/{controlStreamId}/commands/{id}", summary="One command of a control stream")
 async def get_stream_command(
-    request: Request, store: StoreDep, ctx: LinksDep, cs_id: CsIdPath, id: IdPath, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, cs_id: CsIdPath, id: IdPath, f: FParam = None
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
     command = await _owned(store, cs_id, id)
@@ -205,7 +214,7 @@ async def get_stream_command(
 
 @router.put("/controlstreams/{controlStreamId}/commands/{id}", summary="Replace a command", status_code=204)
 async def put_stream_command(
-    request: Request, store: StoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath
+    request: Request, store: TaskingStoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath
 ) -> Response:
     await _owned(store, cs_id, id)
     return await put_command(request, store, pipeline, id)
@@ -213,14 +222,14 @@ async def put_stream_command(
 
 @router.patch("/controlstreams/{controlStreamId}/commands/{id}", summary="Update a command", status_code=204)
 async def patch_stream_command(
-    request: Request, store: StoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath
+    request: Request, store: TaskingStoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath
 ) -> Response:
     await _owned(store, cs_id, id)
     return await patch_command(request, store, pipeline, id)
 
 
 @router.delete("/controlstreams/{controlStreamId}/commands/{id}", summary="Delete a command", status_code=204)
-async def delete_stream_command(store: StoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath) -> Response:
+async def delete_stream_command(store: TaskingStoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath) -> Response:
     await _owned(store, cs_id, id)
     return await _delete(store, pipeline, id)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.deps import FeatureStoreDep, LinksDep
 from bridge.api.encodings.assoc import FORMATS
 from bridge.api.params import FParam
 from bridge.api.queries import deployment_query, system_deployment_query
@@ -31,7 +31,7 @@ READ: dict[int | str, dict[str, Any]] = {200: {"content": openapi_content(*FORMA
 )
 async def subdeployments(
     request: Request,
-    store: StoreDep,
+    store: FeatureStoreDep,
     ctx: LinksDep,
     deployment_id: DeploymentIdPath,
     query: DeploymentQuery,
@@ -50,7 +50,7 @@ async def subdeployments(
     openapi_extra=handlers.feature_openapi(Kind.DEPLOYMENT),
 )
 async def create_subdeployment(
-    request: Request, store: StoreDep, ctx: LinksDep, deployment_id: DeploymentIdPath
+    request: Request, store: FeatureStoreDep, ctx: LinksDep, deployment_id: DeploymentIdPath
 ) -> Response:
     await store.get_feature(Kind.DEPLOYMENT, deployment_id)
     return await handlers.create_feature(store, request, ctx, Kind.DEPLOYMENT, parent_id=deployment_id)
@@ -64,7 +64,7 @@ async def create_subdeployment(
 )
 async def system_deployments(
     request: Request,
-    store: StoreDep,
+    store: FeatureStoreDep,
     ctx: LinksDep,
     system_id: SystemIdPath,
     query: SystemDeploymentQuery,

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, SettingsDep, StoreDep, json_body, patch_body
+from bridge.api.deps import FeatureHistoryDep, LinksDep, SettingsDep, json_body, patch_body
 from bridge.api.dynamic_queries import event_query
 from bridge.api.encodings.events import decode_event, encode_event
 from bridge.api.encodings.geojson import encode as encode_geojson
@@ -17,7 +17,7 @@ from bridge.api.responses import json_response
 from bridge.api.routes.features import merge_patch
 from bridge.model.csapi import Kind
 from bridge.model.query import EventQuery
-from bridge.store.base import Revision, Store
+from bridge.store.base import FeatureHistoryStore, Revision
 
 router = APIRouter(tags=["System events and history"])
 IdPath = Annotated[str, Path(description="Local identifier")]
@@ -27,7 +27,9 @@ ValidTimeParam = Annotated[str | None, Query(alias="validTime", description="Rev
 EVENT_FORMATS = [JSON, SML_JSON]  # checklist §7: serve application/json, accept/offer the SML alias
 
 
-async def _list(store: Store, request: Request, ctx: LinkContext, query: EventQuery, f: str | None) -> Response:
+async def _list(
+    store: FeatureHistoryStore, request: Request, ctx: LinkContext, query: EventQuery, f: str | None
+) -> Response:
     media_type = negotiate(request, EVENT_FORMATS, f)
     page = await store.list_events(query)
     links = paging_links(ctx, page.next_token, page.prev_token, media_type, {JSON: "json"})
@@ -35,7 +37,9 @@ async def _list(store: Store, request: Request, ctx: LinkContext, query: EventQu
 
 
 @router.get("/systemEvents", summary="Events of all systems")
-async def list_events(request: Request, store: StoreDep, ctx: LinksDep, query: EvQuery, f: FParam = None) -> Response:
+async def list_events(
+    request: Request, store: FeatureHistoryDep, ctx: LinksDep, query: EvQuery, f: FParam = None
+) -> Response:
     return await _list(store, request, ctx, query, f)
 
 
@@ -43,14 +47,14 @@ async def list_events(request: Request, store: StoreDep, ctx: LinksDep, query: E
     "/systemevents", summary="Events of all systems (lower-case alias used by the ATS)", include_in_schema=False
 )
 async def list_events_alias(
-    request: Request, store: StoreDep, ctx: LinksDep, query: EvQuery, f: FParam = None
+    request: Request, store: FeatureHistoryDep, ctx: LinksDep, query: EvQuery, f: FParam = None
 ) -> Response:
     return await _list(store, request, ctx, query, f)
 
 
 @router.get("/systems/{systemId}/events", summary="Events of a system")
 async def system_events(
-    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, query: EvQuery, f: FParam = None
+    request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath, query: EvQuery, f: FParam = None
 ) -> Response:
     await store.get_feature(Kind.SYSTEM, system_id)
     query.system_id = system_id
@@ -58,7 +62,7 @@ async def system_events(
 
 
 @router.post("/systems/{systemId}/events", summary="Add events to a system (one event or an array)", status_code=201)
-async def post_events(request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath) -> Response:
+async def post_events(request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath) -> Response:
     await store.get_feature(Kind.SYSTEM, system_id)
     body = await json_body(request)
     events = [decode_event(b, system_id) for b in (body if isinstance(body, list) else [body])]
@@ -70,12 +74,14 @@ async def post_events(request: Request, store: StoreDep, ctx: LinksDep, system_i
 
 
 @router.get("/systemEvents/{id}", summary="One system event")
-async def get_event(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
+async def get_event(
+    request: Request, store: FeatureHistoryDep, ctx: LinksDep, id: IdPath, f: FParam = None
+) -> Response:
     media_type = negotiate(request, EVENT_FORMATS, f)
     return json_response(encode_event(await store.get_event(id), ctx, True), media_type)
 
 
-async def _replace(store: Store, event_id: str, system_id: str | None, body: Any) -> Response:
+async def _replace(store: FeatureHistoryStore, event_id: str, system_id: str | None, body: Any) -> Response:
     current = await store.get_event(event_id, system_id)
     event = decode_event(body, current.system_id)
     event.id = event_id
@@ -83,37 +89,39 @@ async def _replace(store: Store, event_id: str, system_id: str | None, body: Any
     return Response(status_code=204)
 
 
-async def _patch(store: Store, request: Request, ctx: LinkContext, event_id: str, system_id: str | None) -> Response:
+async def _patch(
+    store: FeatureHistoryStore, request: Request, ctx: LinkContext, event_id: str, system_id: str | None
+) -> Response:
     patch = await patch_body(request)
     doc = encode_event(await store.get_event(event_id, system_id), ctx, True)
     editable = {k: v for k, v in doc.items() if k not in ("id", "links")}
     return await _replace(store, event_id, system_id, merge_patch(editable, patch))
 
 
-async def _delete(store: Store, event_id: str, system_id: str | None) -> Response:
+async def _delete(store: FeatureHistoryStore, event_id: str, system_id: str | None) -> Response:
     await store.get_event(event_id, system_id)
     await store.delete_event(event_id)
     return Response(status_code=204)
 
 
 @router.put("/systemEvents/{id}", summary="Replace a system event", status_code=204)
-async def put_event(request: Request, store: StoreDep, id: IdPath) -> Response:
+async def put_event(request: Request, store: FeatureHistoryDep, id: IdPath) -> Response:
     return await _replace(store, id, None, await json_body(request))
 
 
 @router.patch("/systemEvents/{id}", summary="Update a system event (merge patch)", status_code=204)
-async def patch_event(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+async def patch_event(request: Request, store: FeatureHistoryDep, ctx: LinksDep, id: IdPath) -> Response:
     return await _patch(store, request, ctx, id, None)
 
 
 @router.delete("/systemEvents/{id}", summary="Delete a system event", status_code=204)
-async def delete_event(store: StoreDep, id: IdPath) -> Response:
+async def delete_event(store: FeatureHistoryDep, id: IdPath) -> Response:
     return await _delete(store, id, None)
 
 
 @router.get("/systems/{systemId}/events/{id}", summary="One event of a system")
 async def get_system_event(
-    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath, f: FParam = None
+    request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath, f: FParam = None
 ) -> Response:
     media_type = negotiate(request, EVENT_FORMATS, f)
     headers = {"Link": f'<{ctx.href(f"/systemEvents/{id}")}>; rel="canonical"'}
@@ -121,19 +129,19 @@ async def get_system_event(
 
 
 @router.put("/systems/{systemId}/events/{id}", summary="Replace an event of a system", status_code=204)
-async def put_system_event(request: Request, store: StoreDep, system_id: SystemIdPath, id: IdPath) -> Response:
+async def put_system_event(request: Request, store: FeatureHistoryDep, system_id: SystemIdPath, id: IdPath) -> Response:
     return await _replace(store, id, system_id, await json_body(request))
 
 
 @router.patch("/systems/{systemId}/events/{id}", summary="Update an event of a system", status_code=204)
 async def patch_system_event(
-    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath
+    request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath
 ) -> Response:
     return await _patch(store, request, ctx, id, system_id)
 
 
 @router.delete("/systems/{systemId}/events/{id}", summary="Delete an event of a system", status_code=204)
-async def delete_system_event(store: StoreDep, system_id: SystemIdPath, id: IdPath) -> Response:
+async def delete_system_event(store: FeatureHistoryDep, system_id: SystemIdPath, id: IdPath) -> Response:
     return await _delete(store, id, system_id)
 
 
@@ -150,7 +158,7 @@ def _revision(rev: Revision, ctx: LinkContext, media_type: str, system_id: str) 
 
 @router.get("/systems/{systemId}/history", summary="Past descriptions of a system (one per replacement)")
 async def history(
-    request: Request, store: StoreDep, settings: SettingsDep, ctx: LinksDep, system_id: SystemIdPath,
+    request: Request, store: FeatureHistoryDep, settings: SettingsDep, ctx: LinksDep, system_id: SystemIdPath,
     limit: LimitParam = None, cursor: CursorParam = None, valid_time: ValidTimeParam = None, f: FParam = None,
 ) -> Response:  # fmt: skip
     media_type = negotiate(request, [GEOJSON, SML_JSON], f)
@@ -172,7 +180,7 @@ async def history(
 
 @router.get("/systems/{systemId}/history/{revId}", summary="One past description of a system")
 async def revision(
-    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath,
+    request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath,
     rev_id: Annotated[str, Path(alias="revId")], f: FParam = None,
 ) -> Response:  # fmt: skip
     media_type = negotiate(request, [GEOJSON, SML_JSON], f)
@@ -181,7 +189,7 @@ async def revision(
 
 @router.delete("/systems/{systemId}/history/{revId}", summary="Delete a past description", status_code=204)
 async def delete_revision(
-    store: StoreDep, system_id: SystemIdPath, rev_id: Annotated[str, Path(alias="revId")]
+    store: FeatureHistoryDep, system_id: SystemIdPath, rev_id: Annotated[str, Path(alias="revId")]
 ) -> Response:
     await store.delete_revision(system_id, rev_id)
     return Response(status_code=204)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, SettingsDep, StoreDep, json_body
+from bridge.api.deps import LinksDep, SettingsDep, TaskingStoreDep, json_body
 from bridge.api.dynamic_queries import command_query, status_query
 from bridge.api.encodings.commands import decode_command, encode_command, encode_result, encode_status
 from bridge.api.encodings.streams import stream_schema
@@ -22,7 +22,7 @@ from bridge.api.routes.command_reports import PipelineDep, result_listing, statu
 from bridge.errors import NotFound
 from bridge.model.csapi import ControlStream, Kind
 from bridge.model.query import CommandQuery, StatusQuery
-from bridge.store.base import Store
+from bridge.store.base import TaskingStore
 
 router = APIRouter(tags=["Feasibility"])
 IdPath = Annotated[str, Path(description="Local identifier of the feasibility request")]
@@ -33,13 +33,15 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 BASE = "feasibility"
 
 
-async def _stream(store: Store, cs_id: str) -> ControlStream:
+async def _stream(store: TaskingStore, cs_id: str) -> ControlStream:
     stream = await store.get_stream(Kind.CONTROL_STREAM, cs_id)
     assert isinstance(stream, ControlStream)
     return stream
 
 
-async def _listing(request: Request, store: Store, ctx: LinkContext, query: CommandQuery, f: str | None) -> Response:
+async def _listing(
+    request: Request, store: TaskingStore, ctx: LinkContext, query: CommandQuery, f: str | None
+) -> Response:
     media_type = negotiate(request, [JSON], f)
     query.feasibility = True
     page = await store.list_commands(query)
@@ -50,14 +52,14 @@ async def _listing(request: Request, store: Store, ctx: LinkContext, query: Comm
 
 @router.get("/feasibility", summary="All feasibility requests")
 async def all_feasibility(
-    request: Request, store: StoreDep, ctx: LinksDep, query: CmdQuery, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, query: CmdQuery, f: FParam = None
 ) -> Response:
     return await _listing(request, store, ctx, query, f)
 
 
 @router.get("/controlstreams/{controlStreamId}/feasibility", summary="Feasibility requests of a control stream")
 async def stream_feasibility(
-    request: Request, store: StoreDep, ctx: LinksDep, cs_id: CsIdPath, query: CmdQuery, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, cs_id: CsIdPath, query: CmdQuery, f: FParam = None
 ) -> Response:
     await _stream(store, cs_id)
     query.controlstream_id = cs_id
@@ -70,7 +72,7 @@ async def stream_feasibility(
     status_code=201,
 )
 async def post_feasibility(
-    request: Request, store: StoreDep, pipeline: PipelineDep, ctx: LinksDep, cs_id: CsIdPath,
+    request: Request, store: TaskingStoreDep, pipeline: PipelineDep, ctx: LinksDep, cs_id: CsIdPath,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:  # fmt: skip
     stream = await _stream(store, cs_id)
@@ -82,14 +84,16 @@ async def post_feasibility(
 
 
 @router.get("/feasibility/{id}", summary="One feasibility request")
-async def get_feasibility(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
+async def get_feasibility(
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, f: FParam = None
+) -> Response:
     media_type = negotiate(request, [JSON], f)
     return json_response(encode_command(await store.get_command(id, feasibility=True), ctx, True), media_type)
 
 
 @router.get("/controlstreams/{controlStreamId}/feasibility/{id}", summary="One feasibility request of a stream")
 async def get_stream_feasibility(
-    request: Request, store: StoreDep, ctx: LinksDep, cs_id: CsIdPath, id: IdPath, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, cs_id: CsIdPath, id: IdPath, f: FParam = None
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
     found = await store.get_command(id, feasibility=True)
@@ -100,7 +104,7 @@ async def get_stream_feasibility(
 
 @router.get("/feasibility/{id}/status", summary="Status reports of a feasibility request")
 async def feasibility_status(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, query: StQuery, f: FParam = None
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, query: StQuery, f: FParam = None
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
     await store.get_command(id, feasibility=True)
@@ -109,7 +113,7 @@ async def feasibility_status(
 
 @router.get("/feasibility/{id}/status/{statusId}", summary="One status report of a feasibility request")
 async def feasibility_status_report(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath,
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath,
     status_id: Annotated[str, Path(alias="statusId")], f: FParam = None,
 ) -> Response:  # fmt: skip
     media_type = negotiate(request, [JSON], f)
@@ -119,7 +123,7 @@ async def feasibility_status_report(
 
 @router.get("/feasibility/{id}/result", summary="Result of a feasibility request (the verdict)")
 async def feasibility_results(
-    request: Request, store: StoreDep, settings: SettingsDep, ctx: LinksDep, id: IdPath,
+    request: Request, store: TaskingStoreDep, settings: SettingsDep, ctx: LinksDep, id: IdPath,
     limit: LimitParam = None, cursor: CursorParam = None, f: FParam = None,
 ) -> Response:  # fmt: skip
     media_type = negotiate(request, [JSON], f)
@@ -130,7 +134,7 @@ async def feasibility_results(
 
 @router.get("/feasibility/{id}/result/{resultId}", summary="One result of a feasibility request")
 async def feasibility_result(
-    request: Request, store: StoreDep, ctx: LinksDep, id: IdPath,
+    request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath,
     result_id: Annotated[str, Path(alias="resultId")], f: FParam = None,
 ) -> Response:  # fmt: skip
     media_type = negotiate(request, [JSON], f)

@@ -21,7 +21,7 @@ from bridge.errors import Conflict, InvalidParameter, NotFound, UnsupportedMedia
 from bridge.model.csapi import Deployment, Feature, JsonDict, Kind, Procedure, System
 from bridge.model.query import FeatureQuery, TimeFilter
 from bridge.model.time import format_datetime, to_us, utcnow
-from bridge.store.base import Store
+from bridge.store.base import FeatureHistoryStore, FeatureStore
 
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -52,7 +52,7 @@ def _collection_body(
 
 
 async def list_features(
-    store: Store, request: Request, ctx: LinkContext, query: FeatureQuery, f: str | None
+    store: FeatureStore, request: Request, ctx: LinkContext, query: FeatureQuery, f: str | None
 ) -> Response:
     """A resources endpoint page; every item carries a `canonical` link (checklist D18)."""
     offered = FORMATS[query.kind]
@@ -66,27 +66,28 @@ async def list_features(
 
 
 async def get_feature(
-    store: Store,
+    store: FeatureStore,
     request: Request,
     ctx: LinkContext,
     kind: Kind,
     rid: str,
     f: str | None,
     canonical_view: bool,
-    at: str | None = None,
+    feature: Feature | None = None,
 ) -> Response:
     """One resource; off its canonical URL a `canonical` link (and `Link` header) points home (Req 5B).
 
-    `at`: the `datetime` of `GET /systems/{id}` — the description current at that instant.
+    `feature`: the description to show when it is not the current one (`GET /systems/{id}?datetime=`).
     """
     media_type = negotiate(request, FORMATS[kind], f)
-    feature = await store.get_feature(kind, rid) if at is None else await system_at(store, rid, at)
+    if feature is None:
+        feature = await store.get_feature(kind, rid)
     await with_subdeployment_systems(store, [feature])
     headers = None if canonical_view else {"Link": f'<{ctx.canonical(kind, rid)}>; rel="canonical"'}
     return json_response(encode_feature(feature, media_type, ctx, canonical_view), media_type, headers=headers)
 
 
-async def system_at(store: Store, rid: str, raw: str | None) -> Feature:
+async def system_at(store: FeatureHistoryStore, rid: str, raw: str | None) -> Feature:
     """The description of a system that was current at the `datetime` instant (its history, Part 2), or 404."""
     current = await store.get_feature(Kind.SYSTEM, rid)
     flt = parse_time("datetime", raw)
@@ -109,7 +110,7 @@ async def system_at(store: Store, rid: str, raw: str | None) -> Feature:
     return current
 
 
-async def with_subdeployment_systems(store: Store, features: list[Feature]) -> None:
+async def with_subdeployment_systems(store: FeatureStore, features: list[Feature]) -> None:
     """Req 23: a deployment read shows the systems deployed in its subdeployments too (writes never do)."""
     deployments = [f for f in features if isinstance(f, Deployment)]
     if not deployments:
@@ -145,7 +146,7 @@ async def decode_feature(kind: Kind, request: Request, body: Any | None = None) 
 
 
 async def create_feature(
-    store: Store,
+    store: FeatureStore,
     request: Request,
     ctx: LinkContext,
     kind: Kind,
@@ -161,7 +162,7 @@ async def create_feature(
     return Response(status_code=201, headers={"Location": location})
 
 
-async def resolve_links(store: Store, ctx: LinkContext, feature: Feature) -> None:
+async def resolve_links(store: FeatureStore, ctx: LinkContext, feature: Feature) -> None:
     """Links to local systems given by UID (Table 43 footnote, checklist D25) become URL + uid."""
     if not isinstance(feature, Deployment):
         return
@@ -173,7 +174,7 @@ async def resolve_links(store: Store, ctx: LinkContext, feature: Feature) -> Non
             lnk.href = ctx.canonical(Kind.SYSTEM, local)
 
 
-async def replace_feature(store: Store, request: Request, ctx: LinkContext, kind: Kind, rid: str) -> Response:
+async def replace_feature(store: FeatureStore, request: Request, ctx: LinkContext, kind: Kind, rid: str) -> Response:
     """`PUT`: replace the resource (an `id` in the body is ignored, Feat-4 put-rid); 204."""
     current = await store.get_feature(kind, rid)
     feature = await decode_feature(kind, request)
@@ -198,7 +199,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-async def patch_feature(store: Store, request: Request, ctx: LinkContext, kind: Kind, rid: str) -> Response:
+async def patch_feature(store: FeatureStore, request: Request, ctx: LinkContext, kind: Kind, rid: str) -> Response:
     """`PATCH` with a JSON merge patch applied to the resource's representation (checklist D22); 204."""
     patch = await patch_body(request)
     current = await store.get_feature(kind, rid)
@@ -248,7 +249,7 @@ def _patch_format(kind: Kind, request: Request, patch: JsonDict) -> str:
     return SML_JSON
 
 
-async def delete_feature(store: Store, kind: Kind, rid: str, cascade: bool) -> Response:
+async def delete_feature(store: FeatureStore, kind: Kind, rid: str, cascade: bool) -> Response:
     """`DELETE` (409 with dependents unless cascade=true); 204."""
     await store.delete_feature(kind, rid, cascade)
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StoreDep, json_body, patch_body
+from bridge.api.deps import LinksDep, StreamFeatureDep, json_body, patch_body
 from bridge.api.dynamic_queries import observation_query
 from bridge.api.encodings.observations import ObservationCodec, stream_json
 from bridge.api.encodings.streams import stream_schema
@@ -19,7 +19,7 @@ from bridge.errors import InvalidBody, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Datastream, Kind
 from bridge.model.observations import ObsRow
 from bridge.model.query import FeatureQuery, IdList, ObservationQuery
-from bridge.store.base import Store
+from bridge.store.base import StreamFeatureStore
 from bridge.store.tokens import TOKEN_PARAM
 
 router = APIRouter(tags=["Observations"])
@@ -34,14 +34,19 @@ def _codec_for(ds: Datastream) -> ObservationCodec:
     return ObservationCodec(ds, stream_schema(ds))
 
 
-async def _datastream(store: Store, ds_id: str) -> Datastream:
+async def _datastream(store: StreamFeatureStore, ds_id: str) -> Datastream:
     ds = await store.get_stream(Kind.DATASTREAM, ds_id)
     assert isinstance(ds, Datastream)
     return ds
 
 
 async def _respond(
-    store: Store, request: Request, ctx: LinkContext, query: ObservationQuery, ds: Datastream | None, f: str | None
+    store: StreamFeatureStore,
+    request: Request,
+    ctx: LinkContext,
+    query: ObservationQuery,
+    ds: Datastream | None,
+    f: str | None,
 ) -> Response:
     """Stream one page: JSON everywhere; SWE formats when the page belongs to one datastream (one schema)."""
     codec = _codec_for(ds) if ds is not None else None
@@ -76,7 +81,7 @@ async def _respond(
     responses={200: {"content": openapi_content(JSON)}},
 )
 async def list_observations(
-    request: Request, store: StoreDep, ctx: LinksDep, query: ObsQuery, f: FParam = None
+    request: Request, store: StreamFeatureDep, ctx: LinksDep, query: ObsQuery, f: FParam = None
 ) -> Response:
     ds = None
     if query.datastreams is not None and len(query.datastreams.local) == 1:
@@ -93,7 +98,7 @@ async def list_observations(
     responses={200: {"content": openapi_content(*READ_FORMATS)}},
 )
 async def datastream_observations(
-    request: Request, store: StoreDep, ctx: LinksDep, ds_id: DsIdPath, query: ObsQuery, f: FParam = None
+    request: Request, store: StreamFeatureDep, ctx: LinksDep, ds_id: DsIdPath, query: ObsQuery, f: FParam = None
 ) -> Response:
     ds = await _datastream(store, ds_id)
     query.datastream_id = ds_id
@@ -106,7 +111,7 @@ async def datastream_observations(
     status_code=201,
     openapi_extra={"requestBody": {"required": True, "content": openapi_content(*READ_FORMATS)}},
 )
-async def post_observations(request: Request, store: StoreDep, ctx: LinksDep, ds_id: DsIdPath) -> Response:
+async def post_observations(request: Request, store: StreamFeatureDep, ctx: LinksDep, ds_id: DsIdPath) -> Response:
     ds = await _datastream(store, ds_id)
     codec = _codec_for(ds)
     declared = canonical(request.headers.get("content-type", "")) or JSON
@@ -132,7 +137,7 @@ async def post_observations(request: Request, store: StoreDep, ctx: LinksDep, ds
     return json_response({"count": result}, JSON, 201, headers)
 
 
-async def _check_sampling_features(store: Store, rows: list[ObsRow]) -> None:
+async def _check_sampling_features(store: StreamFeatureStore, rows: list[ObsRow]) -> None:
     """`samplingFeature@id` (or the SWE FOI field) must name a sampling feature of this server (400 otherwise)."""
     fois = sorted({r.foi for r in rows if r.foi})
     if not fois:
@@ -147,7 +152,7 @@ async def _check_sampling_features(store: Store, rows: list[ObsRow]) -> None:
         )
 
 
-async def _observation(store: Store, obs_id: str, ds_id: str | None) -> tuple[Any, str]:
+async def _observation(store: StreamFeatureStore, obs_id: str, ds_id: str | None) -> tuple[Any, str]:
     """An observation row and its datastream id (404 when it is not in datastream `ds_id`)."""
     row, owner = await store.get_observation(obs_id)
     if ds_id is not None and owner != ds_id:
@@ -156,7 +161,7 @@ async def _observation(store: Store, obs_id: str, ds_id: str | None) -> tuple[An
 
 
 async def _get(
-    request: Request, store: Store, ctx: LinkContext, obs_id: str, ds_id: str | None, f: str | None
+    request: Request, store: StreamFeatureStore, ctx: LinkContext, obs_id: str, ds_id: str | None, f: str | None
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
     row, owner = await _observation(store, obs_id, ds_id)
@@ -170,7 +175,7 @@ async def _get(
     return json_response(body, media_type, headers=headers)
 
 
-async def _replace(store: Store, obs_id: str, ds_id: str | None, body: Any) -> Response:
+async def _replace(store: StreamFeatureStore, obs_id: str, ds_id: str | None, body: Any) -> Response:
     _, owner = await _observation(store, obs_id, ds_id)
     codec = _codec_for(await _datastream(store, owner))
     if isinstance(body, list):
@@ -181,56 +186,58 @@ async def _replace(store: Store, obs_id: str, ds_id: str | None, body: Any) -> R
     return Response(status_code=204)
 
 
-async def _patch(store: Store, obs_id: str, ds_id: str | None, patch: dict[str, Any]) -> Response:
+async def _patch(store: StreamFeatureStore, obs_id: str, ds_id: str | None, patch: dict[str, Any]) -> Response:
     row, owner = await _observation(store, obs_id, ds_id)
     current = _codec_for(await _datastream(store, owner)).to_json(row)
     editable = {k: v for k, v in current.items() if k not in ("id", "datastream@id")}
     return await _replace(store, obs_id, ds_id, merge_patch(editable, patch))
 
 
-async def _delete(store: Store, obs_id: str, ds_id: str | None) -> Response:
+async def _delete(store: StreamFeatureStore, obs_id: str, ds_id: str | None) -> Response:
     await _observation(store, obs_id, ds_id)
     await store.delete_observation(obs_id)
     return Response(status_code=204)
 
 
 @router.get("/observations/{id}", summary="One observation")
-async def get_observation(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
+async def get_observation(
+    request: Request, store: StreamFeatureDep, ctx: LinksDep, id: IdPath, f: FParam = None
+) -> Response:
     return await _get(request, store, ctx, id, None, f)
 
 
 @router.put("/observations/{id}", summary="Replace an observation", status_code=204)
-async def put_observation(request: Request, store: StoreDep, id: IdPath) -> Response:
+async def put_observation(request: Request, store: StreamFeatureDep, id: IdPath) -> Response:
     return await _replace(store, id, None, await json_body(request))
 
 
 @router.patch("/observations/{id}", summary="Update an observation (JSON merge patch)", status_code=204)
-async def patch_observation(request: Request, store: StoreDep, id: IdPath) -> Response:
+async def patch_observation(request: Request, store: StreamFeatureDep, id: IdPath) -> Response:
     return await _patch(store, id, None, await patch_body(request))
 
 
 @router.delete("/observations/{id}", summary="Delete an observation", status_code=204)
-async def delete_observation(store: StoreDep, id: IdPath) -> Response:
+async def delete_observation(store: StreamFeatureDep, id: IdPath) -> Response:
     return await _delete(store, id, None)
 
 
 @router.get("/datastreams/{dataStreamId}/observations/{id}", summary="One observation of a datastream")
 async def get_ds_observation(
-    request: Request, store: StoreDep, ctx: LinksDep, ds_id: DsIdPath, id: IdPath, f: FParam = None
+    request: Request, store: StreamFeatureDep, ctx: LinksDep, ds_id: DsIdPath, id: IdPath, f: FParam = None
 ) -> Response:
     return await _get(request, store, ctx, id, ds_id, f)
 
 
 @router.put("/datastreams/{dataStreamId}/observations/{id}", summary="Replace an observation", status_code=204)
-async def put_ds_observation(request: Request, store: StoreDep, ds_id: DsIdPath, id: IdPath) -> Response:
+async def put_ds_observation(request: Request, store: StreamFeatureDep, ds_id: DsIdPath, id: IdPath) -> Response:
     return await _replace(store, id, ds_id, await json_body(request))
 
 
 @router.patch("/datastreams/{dataStreamId}/observations/{id}", summary="Update an observation", status_code=204)
-async def patch_ds_observation(request: Request, store: StoreDep, ds_id: DsIdPath, id: IdPath) -> Response:
+async def patch_ds_observation(request: Request, store: StreamFeatureDep, ds_id: DsIdPath, id: IdPath) -> Response:
     return await _patch(store, id, ds_id, await patch_body(request))
 
 
 @router.delete("/datastreams/{dataStreamId}/observations/{id}", summary="Delete an observation", status_code=204)
-async def delete_ds_observation(store: StoreDep, ds_id: DsIdPath, id: IdPath) -> Response:
+async def delete_ds_observation(store: StreamFeatureDep, ds_id: DsIdPath, id: IdPath) -> Response:
     return await _delete(store, id, ds_id)

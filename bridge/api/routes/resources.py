@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.deps import FeatureHistoryDep, FeatureStoreDep, LinksDep
 from bridge.api.encodings.assoc import FORMATS
 from bridge.api.params import CascadeParam, FParam
 from bridge.api.responses import openapi_content
@@ -37,7 +37,7 @@ def canonical_router(
 
     @router.get(base, summary=f"List {title.lower()}", responses=read, response_class=Response)
     async def list_items(
-        request: Request, store: StoreDep, ctx: LinksDep, query: QueryDep, f: FParam = None
+        request: Request, store: FeatureStoreDep, ctx: LinksDep, query: QueryDep, f: FParam = None
     ) -> Response:
         query.top_level_only = top_level
         return await handlers.list_features(store, request, ctx, query, f)
@@ -51,16 +51,24 @@ def canonical_router(
             response_class=Response,
             openapi_extra=handlers.feature_openapi(kind),
         )
-        async def create_item(request: Request, store: StoreDep, ctx: LinksDep) -> Response:
+        async def create_item(request: Request, store: FeatureStoreDep, ctx: LinksDep) -> Response:
             return await handlers.create_feature(store, request, ctx, kind)
 
-    async def get_item(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
+    async def get_item(
+        request: Request, store: FeatureStoreDep, ctx: LinksDep, id: IdPath, f: FParam = None
+    ) -> Response:
         return await handlers.get_feature(store, request, ctx, kind, id, f, canonical_view=True)
 
     async def get_system(
-        request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None, datetime: InstantParam = None
+        request: Request,
+        store: FeatureHistoryDep,
+        ctx: LinksDep,
+        id: IdPath,
+        f: FParam = None,
+        datetime: InstantParam = None,
     ) -> Response:
-        return await handlers.get_feature(store, request, ctx, kind, id, f, canonical_view=True, at=datetime)
+        feature = await handlers.system_at(store, id, datetime) if datetime is not None else None
+        return await handlers.get_feature(store, request, ctx, kind, id, f, canonical_view=True, feature=feature)
 
     router.add_api_route(  # a system's past descriptions are reachable by `datetime` (its history)
         base + "/{id}",
@@ -78,7 +86,7 @@ def canonical_router(
         response_class=Response,
         openapi_extra=handlers.feature_openapi(kind),
     )
-    async def replace_item(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+    async def replace_item(request: Request, store: FeatureStoreDep, ctx: LinksDep, id: IdPath) -> Response:
         return await handlers.replace_feature(store, request, ctx, kind, id)
 
     @router.patch(
@@ -88,11 +96,11 @@ def canonical_router(
         response_class=Response,
         openapi_extra=handlers.PATCH_OPENAPI,
     )
-    async def patch_item(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+    async def patch_item(request: Request, store: FeatureStoreDep, ctx: LinksDep, id: IdPath) -> Response:
         return await handlers.patch_feature(store, request, ctx, kind, id)
 
     @router.delete(base + "/{id}", summary="Delete a resource", status_code=204, response_class=Response)
-    async def delete_item(store: StoreDep, id: IdPath, cascade: CascadeParam = False) -> Response:
+    async def delete_item(store: FeatureStoreDep, id: IdPath, cascade: CascadeParam = False) -> Response:
         return await handlers.delete_feature(store, kind, id, cascade)
 
     return router

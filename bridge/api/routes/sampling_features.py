@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.deps import FeatureStoreDep, LinksDep
 from bridge.api.media import GEOJSON
 from bridge.api.params import FParam
 from bridge.api.queries import sampling_feature_query
@@ -29,7 +29,7 @@ SfQuery = Annotated[FeatureQuery, Depends(sampling_feature_query)]
 )
 async def system_sampling_features(
     request: Request,
-    store: StoreDep,
+    store: FeatureStoreDep,
     ctx: LinksDep,
     system_id: SystemIdPath,
     query: SfQuery,
@@ -48,7 +48,7 @@ async def system_sampling_features(
     openapi_extra=handlers.feature_openapi(Kind.SAMPLING_FEATURE),
 )
 async def create_sampling_feature(
-    request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath
+    request: Request, store: FeatureStoreDep, ctx: LinksDep, system_id: SystemIdPath
 ) -> Response:
     await store.get_feature(Kind.SYSTEM, system_id)
     return await handlers.create_feature(store, request, ctx, Kind.SAMPLING_FEATURE, parent_id=system_id)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StoreDep, json_body, patch_body
+from bridge.api.deps import LinksDep, StreamFeatureDep, json_body, patch_body
 from bridge.api.encodings.streams import decode_stream, encode_stream, stream_schema
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import JSON, negotiate
@@ -20,7 +20,7 @@ from bridge.errors import InvalidBody, InvalidParameter, NotFound
 from bridge.model.csapi import ControlStream, Datastream, Kind
 from bridge.model.query import FeatureQuery, IdList, StreamQuery
 from bridge.model.stream_schema import JSON as JSON_FORMAT
-from bridge.store.base import Store
+from bridge.store.base import StreamFeatureStore
 
 IdPath = Annotated[str, Path(description="Local identifier of the stream")]
 StreamIdPath = Annotated[str, Path(alias="streamId", description="Local identifier of the stream")]
@@ -29,7 +29,7 @@ DeploymentIdPath = Annotated[str, Path(alias="deploymentId", description="Local 
 
 
 async def list_response(
-    store: Store, request: Request, ctx: LinkContext, query: StreamQuery, f: str | None
+    store: StreamFeatureStore, request: Request, ctx: LinkContext, query: StreamQuery, f: str | None
 ) -> Response:
     media_type = negotiate(request, [JSON], f)
     page = await store.list_streams(query)
@@ -38,14 +38,16 @@ async def list_response(
     return json_response(body, media_type)
 
 
-async def _create(store: Store, request: Request, ctx: LinkContext, kind: Kind, system_id: str) -> Response:
+async def _create(
+    store: StreamFeatureStore, request: Request, ctx: LinkContext, kind: Kind, system_id: str
+) -> Response:
     stream, schema = decode_stream(kind, await json_body(request), system_id)
     await _check_sampling_feature(store, stream)
     created = await store.create_stream(stream, schema.result_kind if kind is Kind.DATASTREAM else None)
     return Response(status_code=201, headers={"Location": ctx.canonical(kind, created.id)})
 
 
-async def _check_sampling_feature(store: Store, stream: Datastream | ControlStream) -> None:
+async def _check_sampling_feature(store: StreamFeatureStore, stream: Datastream | ControlStream) -> None:
     if stream.sampling_feature_id:
         page = await store.list_features(
             FeatureQuery(kind=Kind.SAMPLING_FEATURE, ids=IdList(local=(stream.sampling_feature_id,)), limit=1)
@@ -54,7 +56,7 @@ async def _check_sampling_feature(store: Store, stream: Datastream | ControlStre
             raise InvalidBody(f"samplingFeature@link: no sampling feature '{stream.sampling_feature_id}' here")
 
 
-async def _replace(store: Store, kind: Kind, sid: str, body: Any) -> Response:
+async def _replace(store: StreamFeatureStore, kind: Kind, sid: str, body: Any) -> Response:
     current = await store.get_stream(kind, sid)
     stream, schema = decode_stream(kind, body, current.system_id, current.schema)
     stream.id, stream.provenance = sid, current.provenance
@@ -63,7 +65,7 @@ async def _replace(store: Store, kind: Kind, sid: str, body: Any) -> Response:
     return Response(status_code=204)
 
 
-async def _patch(store: Store, ctx: LinkContext, kind: Kind, sid: str, patch: dict[str, Any]) -> Response:
+async def _patch(store: StreamFeatureStore, ctx: LinkContext, kind: Kind, sid: str, patch: dict[str, Any]) -> Response:
     current = await store.get_stream(kind, sid)
     return await _replace(store, kind, sid, merge_patch(_editable(current, ctx), patch))
 
@@ -97,39 +99,50 @@ def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str)
     fmt_param = "obsFormat" if kind is Kind.DATASTREAM else "cmdFormat"
 
     @router.get(base, summary=f"List {title.lower()}")
-    async def list_streams(request: Request, store: StoreDep, ctx: LinksDep, query: Q, f: FParam = None) -> Response:
+    async def list_streams(
+        request: Request, store: StreamFeatureDep, ctx: LinksDep, query: Q, f: FParam = None
+    ) -> Response:
         return await list_response(store, request, ctx, query, f)
 
     @router.get(f"/systems/{{systemId}}{base}", summary=f"{title} of a system and its subsystems (Req 13)")
     async def system_streams(
-        request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, query: Q, f: FParam = None
+        request: Request, store: StreamFeatureDep, ctx: LinksDep, system_id: SystemIdPath, query: Q, f: FParam = None
     ) -> Response:
         await store.get_feature(Kind.SYSTEM, system_id)
         query.of_system = system_id
         return await list_response(store, request, ctx, query, f)
 
     @router.post(f"/systems/{{systemId}}{base}", summary=f"Create a {title.lower()[:-1]}", status_code=201)
-    async def create_stream(request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath) -> Response:
+    async def create_stream(
+        request: Request, store: StreamFeatureDep, ctx: LinksDep, system_id: SystemIdPath
+    ) -> Response:
         await store.get_feature(Kind.SYSTEM, system_id)
         return await _create(store, request, ctx, kind, system_id)
 
     @router.get(f"/deployments/{{deploymentId}}{base}", summary=f"{title} of systems deployed in a deployment")
     async def deployment_streams(
-        request: Request, store: StoreDep, ctx: LinksDep, deployment_id: DeploymentIdPath, query: Q, f: FParam = None
+        request: Request,
+        store: StreamFeatureDep,
+        ctx: LinksDep,
+        deployment_id: DeploymentIdPath,
+        query: Q,
+        f: FParam = None,
     ) -> Response:
         await store.get_feature(Kind.DEPLOYMENT, deployment_id)
         query.of_deployment = deployment_id
         return await list_response(store, request, ctx, query, f)
 
     @router.get(base + "/{id}", summary=f"Get a {title.lower()[:-1]}")
-    async def get_stream(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath, f: FParam = None) -> Response:
+    async def get_stream(
+        request: Request, store: StreamFeatureDep, ctx: LinksDep, id: IdPath, f: FParam = None
+    ) -> Response:
         media_type = negotiate(request, [JSON], f)
         return json_response(encode_stream(await store.get_stream(kind, id), ctx, canonical_view=True), media_type)
 
     @router.get(base + "/{id}/schema", summary="Schema of the stream in one of its formats")
     async def get_schema(
         request: Request,
-        store: StoreDep,
+        store: StreamFeatureDep,
         id: IdPath,
         fmt: Annotated[str | None, Query(alias=fmt_param, description="Media type of the format")] = None,
         f: FParam = None,
@@ -144,20 +157,20 @@ def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str)
     @router.put(
         base + "/{id}", summary="Replace a stream (409 if the schema changes once data exists)", status_code=204
     )
-    async def put_stream(request: Request, store: StoreDep, id: IdPath) -> Response:
+    async def put_stream(request: Request, store: StreamFeatureDep, id: IdPath) -> Response:
         return await _replace(store, kind, id, await json_body(request))
 
     @router.patch(base + "/{id}", summary="Update a stream (JSON merge patch)", status_code=204)
-    async def patch_stream(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+    async def patch_stream(request: Request, store: StreamFeatureDep, ctx: LinksDep, id: IdPath) -> Response:
         return await _patch(store, ctx, kind, id, await patch_body(request))
 
     @router.delete(base + "/{id}", summary="Delete a stream (409 with data unless cascade=true)", status_code=204)
-    async def delete_stream(store: StoreDep, id: IdPath, cascade: CascadeParam = False) -> Response:
+    async def delete_stream(store: StreamFeatureDep, id: IdPath, cascade: CascadeParam = False) -> Response:
         await store.delete_stream(kind, id, cascade)
         return Response(status_code=204)
 
     @router.put(base + "/{id}/schema", summary="Replace the schema (409 once the stream has data)", status_code=204)
-    async def put_schema(request: Request, store: StoreDep, ctx: LinksDep, id: IdPath) -> Response:
+    async def put_schema(request: Request, store: StreamFeatureDep, ctx: LinksDep, id: IdPath) -> Response:
         doc = _editable(await store.get_stream(kind, id), ctx)
         doc["schema"] = await json_body(request)
         return await _replace(store, kind, id, doc)
@@ -172,7 +185,13 @@ def _add_feature_lists(router: APIRouter, kind: Kind, title: str) -> None:
     SfQuery = Annotated[FeatureQuery, Depends(sampling_feature_query)]
 
     async def features(
-        request: Request, store: Store, ctx: LinkContext, sid: str, query: FeatureQuery, f: str | None, ultimate: bool
+        request: Request,
+        store: StreamFeatureStore,
+        ctx: LinkContext,
+        sid: str,
+        query: FeatureQuery,
+        f: str | None,
+        ultimate: bool,
     ) -> Response:
         ids = await store.stream_features(kind, sid, ultimate)
         query.ids = IdList(local=tuple(await _restrict(store, ids, query.ids)))
@@ -180,7 +199,7 @@ def _add_feature_lists(router: APIRouter, kind: Kind, title: str) -> None:
 
     @router.get(f"/{kind.value}/{{streamId}}/samplingFeatures", summary=f"Sampling features of a {title.lower()[:-1]}")
     async def sampling_features(
-        request: Request, store: StoreDep, ctx: LinksDep, sid: StreamIdPath, query: SfQuery, f: FParam = None
+        request: Request, store: StreamFeatureDep, ctx: LinksDep, sid: StreamIdPath, query: SfQuery, f: FParam = None
     ) -> Response:
         return await features(request, store, ctx, sid, query, f, ultimate=False)
 
@@ -189,12 +208,12 @@ def _add_feature_lists(router: APIRouter, kind: Kind, title: str) -> None:
         summary="Features of interest hosted here (what the stream's sampling features sample, transitively)",
     )
     async def features_of_interest(
-        request: Request, store: StoreDep, ctx: LinksDep, sid: StreamIdPath, query: SfQuery, f: FParam = None
+        request: Request, store: StreamFeatureDep, ctx: LinksDep, sid: StreamIdPath, query: SfQuery, f: FParam = None
     ) -> Response:
         return await features(request, store, ctx, sid, query, f, ultimate=True)
 
 
-async def _restrict(store: Store, ids: list[str], wanted: IdList | None) -> list[str]:
+async def _restrict(store: StreamFeatureStore, ids: list[str], wanted: IdList | None) -> list[str]:
     """The stream's sampling features that an `id` parameter (local ids or UIDs/prefixes) designates."""
     if wanted is None or not ids:
         return ids
@@ -211,7 +230,7 @@ def _add_system_paths(router: APIRouter, kind: Kind, title: str) -> None:
     """`/systems/{sysId}/{streams}/{id}`: the stream off its canonical URL (CRD/UPD paths, `rel=canonical`)."""
     path = f"/systems/{{systemId}}/{kind.value}/{{id}}"
 
-    async def owned(store: Store, system_id: str, sid: str) -> None:
+    async def owned(store: StreamFeatureStore, system_id: str, sid: str) -> None:
         await store.get_feature(Kind.SYSTEM, system_id)
         found = await store.list_streams(StreamQuery(kind=kind, ids=IdList(local=(sid,)), of_system=system_id, limit=1))
         if not found.items:
@@ -219,7 +238,7 @@ def _add_system_paths(router: APIRouter, kind: Kind, title: str) -> None:
 
     @router.get(path, summary=f"A {title.lower()[:-1]} of a system")
     async def get_system_stream(
-        request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath, f: FParam = None
+        request: Request, store: StreamFeatureDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath, f: FParam = None
     ) -> Response:
         media_type = negotiate(request, [JSON], f)
         await owned(store, system_id, id)
@@ -228,20 +247,22 @@ def _add_system_paths(router: APIRouter, kind: Kind, title: str) -> None:
         return json_response(body, media_type, headers=headers)
 
     @router.put(path, summary=f"Replace a {title.lower()[:-1]} of a system", status_code=204)
-    async def put_system_stream(request: Request, store: StoreDep, system_id: SystemIdPath, id: IdPath) -> Response:
+    async def put_system_stream(
+        request: Request, store: StreamFeatureDep, system_id: SystemIdPath, id: IdPath
+    ) -> Response:
         await owned(store, system_id, id)
         return await _replace(store, kind, id, await json_body(request))
 
     @router.patch(path, summary=f"Update a {title.lower()[:-1]} of a system", status_code=204)
     async def patch_system_stream(
-        request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath
+        request: Request, store: StreamFeatureDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath
     ) -> Response:
         await owned(store, system_id, id)
         return await _patch(store, ctx, kind, id, await patch_body(request))
 
     @router.delete(path, summary=f"Delete a {title.lower()[:-1]} of a system", status_code=204)
     async def delete_system_stream(
-        store: StoreDep, system_id: SystemIdPath, id: IdPath, cascade: CascadeParam = False
+        store: StreamFeatureDep, system_id: SystemIdPath, id: IdPath, cascade: CascadeParam = False
     ) -> Response:
         await owned(store, system_id, id)
         await store.delete_stream(kind, id, cascade)

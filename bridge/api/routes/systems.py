@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, StoreDep
+from bridge.api.deps import FeatureStoreDep, LinksDep
 from bridge.api.encodings.assoc import FORMATS
 from bridge.api.params import FParam
 from bridge.api.queries import system_query
@@ -29,7 +29,7 @@ SystemQuery = Annotated[FeatureQuery, Depends(system_query)]
 )
 async def subsystems(
     request: Request,
-    store: StoreDep,
+    store: FeatureStoreDep,
     ctx: LinksDep,
     system_id: SystemIdPath,
     query: SystemQuery,
@@ -47,6 +47,8 @@ async def subsystems(
     response_class=Response,
     openapi_extra=handlers.feature_openapi(Kind.SYSTEM),
 )
-async def create_subsystem(request: Request, store: StoreDep, ctx: LinksDep, system_id: SystemIdPath) -> Response:
+async def create_subsystem(
+    request: Request, store: FeatureStoreDep, ctx: LinksDep, system_id: SystemIdPath
+) -> Response:
     await store.get_feature(Kind.SYSTEM, system_id)
     return await handlers.create_feature(store, request, ctx, Kind.SYSTEM, parent_id=system_id)

@@ -4,8 +4,6 @@ and the cursors that cover them — so a run killed at any moment resumes withou
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -13,7 +11,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.model.csapi import ControlStream, Datastream, Feature, Kind, SamplingFeature
-from bridge.model.harvest import MappedBatch
+from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
 from bridge.model.observations import ObsRow
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
@@ -31,25 +29,6 @@ from bridge.store.sql.tables import (
 
 if TYPE_CHECKING:
     from bridge.store.sql.store import SqlStore
-
-
-@dataclass(slots=True)
-class WriteStats:
-    """What one batch changed: outcomes per legacy entity, observations inserted."""
-
-    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    observations: int = 0
-    duplicates: int = 0
-
-
-@dataclass(slots=True)
-class RunRecord:
-    id: str
-    source: str
-    started: int
-    ended: int | None
-    status: str
-    report: dict[str, Any]
 
 
 class SqlHarvestSink:
@@ -89,6 +68,7 @@ class SqlHarvestSink:
         return [RunRecord(r.id, r.source, r.started, r.ended, r.status, orjson.loads(r.report)) for r in rows]
 
     async def cursors(self, source: str) -> dict[str, int]:
+        """The committed cursors of a source's streams."""
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(cursors.c.stream, cursors.c.value).where(cursors.c.source == source))
             return {r.stream: int(r.value) for r in rows}

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import Conflict, InvalidBody, NotFound
 from bridge.model.csapi import DeployedSystem, Feature, Kind
+from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
 from bridge.model.query import FeatureQuery, Page
 from bridge.store.base import Collection
 from bridge.store.sql.dynamic import DynamicStore
 from bridge.store.sql.engine import create_engine, init_schema
 from bridge.store.sql.features import FeatureRepository
+from bridge.store.sql.harvest import SqlHarvestSink
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
 BUILTIN_COLLECTIONS = [
@@ -42,6 +46,7 @@ class SqlStore(DynamicStore):
         self.engine = engine
         self.features = FeatureRepository(engine, hooks=self)
         self._init_dynamic()
+        self.harvest = SqlHarvestSink(self)
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:
@@ -52,6 +57,25 @@ class SqlStore(DynamicStore):
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    # Harvest sink ------------------------------------------------------------------------------------
+    async def harvest_cursors(self, source: str) -> dict[str, int]:
+        return await self.harvest.cursors(source)
+
+    async def start_run(self, source: str) -> str:
+        return await self.harvest.start_run(source)
+
+    async def write_batch(self, source: str, run_id: str, batch: MappedBatch) -> WriteStats:
+        return await self.harvest.write(source, run_id, batch)
+
+    async def reconcile(self, source: str, seen: dict[str, set[str]], policy: str) -> dict[str, int]:
+        return await self.harvest.reconcile(source, seen, policy)
+
+    async def finish_run(self, run_id: str, status: str, report: dict[str, Any]) -> None:
+        await self.harvest.finish_run(run_id, status, report)
+
+    async def list_runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        return await self.harvest.list_runs(source, limit)
 
     # Part 1 resources -------------------------------------------------------------------------
     async def list_features(self, query: FeatureQuery) -> Page[Feature]:

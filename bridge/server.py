@@ -1,0 +1,64 @@
+"""The facade as a process: the app of `csapi-bridge serve` with its forwarders and background services.
+
+`bridge.api` knows nothing of legacy protocols or schedulers; this is where they meet it: the command
+forwarders of the configured SPS/STA sources, the status poller of forwarded commands, and (`--sync`)
+the scheduled harvests of the configuration file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from bridge.api.app import Service, ServiceFactory, create_app
+from bridge.commands.pipeline import CommandPipeline
+from bridge.commands.registry import build_forwarders
+from bridge.jobs.poller import build_poller
+from bridge.jobs.scheduler import build_scheduler
+from bridge.settings import Settings
+from bridge.store.base import Store
+
+
+class _Scheduled:
+    """The scheduled harvests of the configuration as an app service."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.scheduler = build_scheduler(settings, store)
+
+    async def start(self) -> None:
+        """Start the scheduler (its jobs run on the app's event loop)."""
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        """Stop scheduling; a run in progress is abandoned (its next run resumes from the stored cursors)."""
+        self.scheduler.shutdown(wait=False)
+
+
+def poller_service(settings: Settings) -> ServiceFactory:
+    """Reconciles unrecorded submissions at start, then polls forwarded commands until they are final."""
+
+    def build(store: Store, pipeline: CommandPipeline) -> Service:
+        return build_poller(settings, store, pipeline)
+
+    return build
+
+
+def scheduler_service(settings: Settings) -> ServiceFactory:
+    """Runs the configuration's scheduled harvests beside the facade (`serve --sync`)."""
+
+    def build(store: Store, pipeline: CommandPipeline) -> Service:
+        return _Scheduled(settings, store)
+
+    return build
+
+
+def build_app(
+    settings: Settings, *, demo_dir: str | None = None, sync: bool = False, poll: bool = True, transport: Any = None
+) -> FastAPI:
+    """The app `csapi-bridge serve` runs: forwarders for the configured sources, polling, optional sync."""
+    services = [poller_service(settings)] if poll else []
+    if sync:
+        services.append(scheduler_service(settings))
+    forwarders = build_forwarders(settings, transport=transport)
+    return create_app(settings, demo_dir=demo_dir, forwarders=forwarders, services=services)
