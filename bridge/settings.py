@@ -10,15 +10,24 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bridge.errors import ConfigError
+from bridge.model.kinds import PART1_KINDS
 
 
 class CollectionConfig(BaseModel):
     """A custom collection served under `/collections/{id}`."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    kind: Literal["systems", "deployments", "procedures", "samplingFeatures", "properties"]
+    kind: str  # a Part 1 resource kind by its path (`systems`, `samplingFeatures`...)
     title: str
     description: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _part1_kind(cls, value: str) -> str:
+        paths = [desc.path for desc in PART1_KINDS]
+        if value not in paths:
+            raise ValueError(f"Input should be one of {', '.join(repr(p) for p in paths)}")
+        return value
 
 
 class SourceConfig(BaseModel):

@@ -27,15 +27,15 @@ from bridge.api.routes import (
     feasibility,
     landing,
     observations,
-    procedures,
-    properties,
     sampling_features,
     systems,
 )
+from bridge.api.routes.resources import canonical_router
 from bridge.commands.base import Forwarder
 from bridge.commands.pipeline import CommandPipeline
 from bridge.demo import load_demo
 from bridge.errors import BridgeError
+from bridge.model.kinds import PART1_KINDS
 from bridge.settings import Settings
 from bridge.store.base import Store
 from bridge.store.factory import open_store
@@ -45,11 +45,10 @@ log = logging.getLogger("bridge.api")
 ROUTERS = [
     landing.router,
     collections.router,
-    systems.router,
+    *(canonical_router(desc) for desc in PART1_KINDS),  # `/{kind}`, `/{kind}/{id}` of every Part 1 kind
+    systems.router,  # and the nested paths of some
     deployments.router,
-    procedures.router,
     sampling_features.router,
-    properties.router,
     datastreams.router,
     observations.router,
     control_streams.router,

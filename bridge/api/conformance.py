@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bridge.model.kinds import PART1_KINDS, PART2_KINDS
+
 CS1 = "http://www.opengis.net/spec/ogcapi-connectedsystems-1/1.0/conf/"
 CS2 = "http://www.opengis.net/spec/ogcapi-connectedsystems-2/1.0/conf/"
 
@@ -18,17 +20,12 @@ COMMON = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 ]
 
+# Each resource kind's own classes come from its descriptor (`bridge.model.kinds`).
 PART1 = [
     CS1 + name
     for name in (
         "api-common",
-        "system",
-        "subsystem",
-        "deployment",
-        "subdeployment",
-        "procedure",
-        "sf",
-        "property",
+        *(name for desc in PART1_KINDS for name in desc.conformance),
         "advanced-filtering",
         "create-replace-delete",
         "update",
@@ -45,9 +42,7 @@ PART2 = [
     CS2 + name
     for name in (
         "api-common",
-        "datastream",
-        "controlstream",
-        "system-event",
+        *(name for desc in PART2_KINDS for name in desc.conformance),
         "advanced-filtering",
         "create-replace-delete",
         "update",

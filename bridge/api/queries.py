@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -25,7 +26,8 @@ from bridge.api.params import (
     parse_time,
 )
 from bridge.model.csapi import Kind
-from bridge.model.query import FeatureQuery
+from bridge.model.kinds import PART1_KINDS, ResourceKind
+from bridge.model.query import FILTER_ATTRIBUTES, FeatureQuery
 from bridge.settings import Settings
 
 ParentParam = Annotated[str | None, Query(description="Comma-separated ids or UIDs of parent resources")]
@@ -45,22 +47,19 @@ BasePropParam = Annotated[
 ObjectTypeParam = Annotated[str | None, Query(alias="objectType", description="Exact objectType URIs")]
 
 
-ALIASES = {
-    "observed_property": "observedProperty",
-    "controlled_property": "controlledProperty",
-    "base_property": "baseProperty",
-    "object_type": "objectType",
+# Association filters: query name → (FeatureQuery attribute, parameter type). Which endpoint accepts which
+# is the kind's descriptor's `filters` (Part 1 §9 table).
+_TYPES: dict[str, Any] = {
+    "parent": ParentParam,
+    "procedure": ProcedureParam,
+    "system": SystemParam,
+    "foi": FoiParam,
+    "observedProperty": ObsPropParam,
+    "controlledProperty": CtrlPropParam,
+    "baseProperty": BasePropParam,
+    "objectType": ObjectTypeParam,
 }
-ID_LIST_FIELDS = {
-    "parent": "parent",
-    "procedure": "procedure",
-    "system": "system",
-    "foi": "foi",
-    "observedProperty": "observed_property",
-    "controlledProperty": "controlled_property",
-    "baseProperty": "base_property",
-    "objectType": "object_type",
-}
+FILTER_PARAMS: dict[str, tuple[str, Any]] = {name: (FILTER_ATTRIBUTES[name], t) for name, t in _TYPES.items()}
 
 
 def build_query(kind: Kind, settings: Settings, values: dict[str, Any]) -> FeatureQuery:
@@ -76,125 +75,41 @@ def build_query(kind: Kind, settings: Settings, values: dict[str, Any]) -> Featu
         datetime=parse_time("datetime", values.get("datetime")),
         recursive=bool(values.get("recursive")),
     )
-    for name, attr in ID_LIST_FIELDS.items():
+    for name, (attr, _) in FILTER_PARAMS.items():
         setattr(query, attr, parse_id_list(name, values.get(name)))
     return query
 
 
-def _public(values: dict[str, Any]) -> dict[str, Any]:
-    return {ALIASES.get(k, k): v for k, v in values.items() if k != "settings"}
+def _parameter(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def system_query(
-    settings: SettingsDep,
-    limit: LimitParam = None,
-    cursor: CursorParam = None,
-    id: IdParam = None,
-    q: QParam = None,
-    bbox: BboxParam = None,
-    datetime: DatetimeParam = None,
-    geom: GeomParam = None,
-    parent: ParentParam = None,
-    procedure: ProcedureParam = None,
-    foi: FoiParam = None,
-    observed_property: ObsPropParam = None,
-    controlled_property: CtrlPropParam = None,
-    recursive: RecursiveParam = False,
-) -> FeatureQuery:
-    """Parameters of `/systems` and `/systems/{id}/subsystems`."""
-    return build_query(Kind.SYSTEM, settings, _public(locals()))
+def query_dependency(desc: ResourceKind, *, recursive: bool | None = None) -> Callable[..., FeatureQuery]:
+    """The FastAPI dependency reading the parameters of a Part 1 resources endpoint of `desc`'s kind.
+
+    Its signature is built from the descriptor (so `/api` documents exactly the accepted parameters):
+    paging, `id`, `q`, `bbox`, `datetime`, `geom` for kinds with geometries, the kind's association
+    filters, and `recursive` for hierarchical kinds unless `recursive=False` (nested lists).
+    """
+    params = [
+        _parameter("settings", SettingsDep, inspect.Parameter.empty),
+        *(_parameter(n, t) for n, t in (("limit", LimitParam), ("cursor", CursorParam), ("id", IdParam))),
+        *(_parameter(n, t) for n, t in (("q", QParam), ("bbox", BboxParam), ("datetime", DatetimeParam))),
+    ]
+    if desc.spatial:
+        params.append(_parameter("geom", GeomParam))
+    params += [_parameter(FILTER_PARAMS[name][0], FILTER_PARAMS[name][1]) for name in desc.filters]
+    if desc.hierarchical if recursive is None else recursive:
+        params.append(_parameter("recursive", RecursiveParam, False))
+    public = {FILTER_PARAMS[name][0]: name for name in desc.filters}
+
+    def dependency(settings: Settings, **values: Any) -> FeatureQuery:
+        return build_query(desc.kind, settings, {public.get(k, k): v for k, v in values.items()})
+
+    dependency.__signature__ = inspect.Signature(params, return_annotation=FeatureQuery)  # type: ignore[attr-defined]
+    dependency.__name__ = f"{desc.kind.value}_query"
+    dependency.__doc__ = f"Parameters of the {desc.title.lower()} resources endpoints."
+    return dependency
 
 
-def deployment_query(
-    settings: SettingsDep,
-    limit: LimitParam = None,
-    cursor: CursorParam = None,
-    id: IdParam = None,
-    q: QParam = None,
-    bbox: BboxParam = None,
-    datetime: DatetimeParam = None,
-    geom: GeomParam = None,
-    parent: ParentParam = None,
-    system: SystemParam = None,
-    foi: FoiParam = None,
-    observed_property: ObsPropParam = None,
-    controlled_property: CtrlPropParam = None,
-    recursive: RecursiveParam = False,
-) -> FeatureQuery:
-    """Parameters of `/deployments` and `/deployments/{id}/subdeployments`."""
-    return build_query(Kind.DEPLOYMENT, settings, _public(locals()))
-
-
-def system_deployment_query(
-    settings: SettingsDep,
-    limit: LimitParam = None,
-    cursor: CursorParam = None,
-    id: IdParam = None,
-    q: QParam = None,
-    bbox: BboxParam = None,
-    datetime: DatetimeParam = None,
-    geom: GeomParam = None,
-    parent: ParentParam = None,
-    system: SystemParam = None,
-    foi: FoiParam = None,
-    observed_property: ObsPropParam = None,
-    controlled_property: CtrlPropParam = None,
-) -> FeatureQuery:
-    """Parameters of `/systems/{id}/deployments` (a Deployment resources endpoint without `recursive`)."""
-    return build_query(Kind.DEPLOYMENT, settings, _public(locals()))
-
-
-def procedure_query(
-    settings: SettingsDep,
-    limit: LimitParam = None,
-    cursor: CursorParam = None,
-    id: IdParam = None,
-    q: QParam = None,
-    bbox: BboxParam = None,
-    datetime: DatetimeParam = None,
-    observed_property: ObsPropParam = None,
-    controlled_property: CtrlPropParam = None,
-) -> FeatureQuery:
-    """Parameters of `/procedures` (bbox is accepted and, procedures having no geometry, matches none)."""
-    return build_query(Kind.PROCEDURE, settings, _public(locals()))
-
-
-def sampling_feature_query(
-    settings: SettingsDep,
-    limit: LimitParam = None,
-    cursor: CursorParam = None,
-    id: IdParam = None,
-    q: QParam = None,
-    bbox: BboxParam = None,
-    datetime: DatetimeParam = None,
-    geom: GeomParam = None,
-    foi: FoiParam = None,
-    observed_property: ObsPropParam = None,
-    controlled_property: CtrlPropParam = None,
-) -> FeatureQuery:
-    """Parameters of `/samplingFeatures` and `/systems/{id}/samplingFeatures`."""
-    return build_query(Kind.SAMPLING_FEATURE, settings, _public(locals()))
-
-
-def property_query(
-    settings: SettingsDep,
-    limit: LimitParam = None,
-    cursor: CursorParam = None,
-    id: IdParam = None,
-    q: QParam = None,
-    bbox: BboxParam = None,
-    datetime: DatetimeParam = None,
-    base_property: BasePropParam = None,
-    object_type: ObjectTypeParam = None,
-) -> FeatureQuery:
-    """Parameters of `/properties` (no geometry: bbox matches none; no validTime: datetime matches all)."""
-    return build_query(Kind.PROPERTY, settings, _public(locals()))
-
-
-QUERY_DEPENDENCIES: dict[Kind, Callable[..., FeatureQuery]] = {
-    Kind.SYSTEM: system_query,
-    Kind.DEPLOYMENT: deployment_query,
-    Kind.PROCEDURE: procedure_query,
-    Kind.SAMPLING_FEATURE: sampling_feature_query,
-    Kind.PROPERTY: property_query,
-}
+QUERY_DEPENDENCIES: dict[Kind, Callable[..., FeatureQuery]] = {d.kind: query_dependency(d) for d in PART1_KINDS}

@@ -13,31 +13,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bridge.errors import ConfigError, UpstreamError
-from bridge.mapping.tables import FieldSpec, MappingTable, ResourceSpec
+from bridge.mapping.tables import TARGETS, FieldSpec, MappingTable, ResourceSpec
 from bridge.mapping.transforms import REGISTRY, uri_segment
-from bridge.model.csapi import (
-    Command,
-    ControlStream,
-    Datastream,
-    Deployment,
-    Link,
-    Procedure,
-    Property,
-    Provenance,
-    SamplingFeature,
-    System,
-)
+from bridge.model.csapi import Link, Provenance
 
-TARGETS: dict[str, type[Any]] = {
-    "systems": System,
-    "deployments": Deployment,
-    "procedures": Procedure,
-    "samplingFeatures": SamplingFeature,
-    "properties": Property,
-    "datastreams": Datastream,
-    "controlstreams": ControlStream,
-    "commands": Command,
-}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)(?:\|(\w+))?\}")
 _FILTERS: dict[str, Callable[[Any], str]] = {"seg": uri_segment, "lower": lambda v: str(v).lower(), "str": str}
 

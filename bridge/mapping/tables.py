@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bridge.errors import ConfigError
+from bridge.model.csapi import Kind
+from bridge.model.kinds import KINDS
 
 _PACKAGED = Path(__file__).resolve().parent.parent / "mappings_data"  # wheel install (force-included)
 DEFAULT_ROOT = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent.parent / "mappings"
@@ -50,23 +52,28 @@ class FieldSpec(BaseModel):
         return self
 
 
+# What a mapping-table entry may build (`kind:`): every resource kind the harvest stores as a resource
+# (observations are rows mapped by the protocol rules; system events are not harvested).
+TARGETS: dict[str, type[Any]] = {
+    desc.path: desc.model for desc in KINDS.values() if desc.kind not in (Kind.OBSERVATION, Kind.SYSTEM_EVENT)
+}
+
+
 class ResourceSpec(BaseModel):
     """One legacy entity → one CSAPI resource kind."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal[
-        "systems",
-        "deployments",
-        "procedures",
-        "samplingFeatures",
-        "properties",
-        "datastreams",
-        "controlstreams",
-        "commands",
-    ]
+    kind: str  # a key of TARGETS
     id: FieldSpec
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in TARGETS:
+            raise ValueError(f"Input should be one of {', '.join(repr(k) for k in TARGETS)}")
+        return value
 
 
 class MappingTable(BaseModel):

@@ -160,15 +160,6 @@ class Property(Feature):
     statistic: str | None = None
 
 
-FEATURE_CLASSES: dict[Kind, type[Feature]] = {
-    Kind.SYSTEM: System,
-    Kind.DEPLOYMENT: Deployment,
-    Kind.PROCEDURE: Procedure,
-    Kind.SAMPLING_FEATURE: SamplingFeature,
-    Kind.PROPERTY: Property,
-}
-
-
 # --------------------------------------------------------------------------------------------
 # Part 2
 # --------------------------------------------------------------------------------------------

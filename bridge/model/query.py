@@ -91,6 +91,19 @@ class FeatureQuery:
     source: str | None = None
 
 
+# The FeatureQuery attribute of each association filter, by its query parameter name.
+FILTER_ATTRIBUTES = {
+    "parent": "parent",
+    "procedure": "procedure",
+    "system": "system",
+    "foi": "foi",
+    "observedProperty": "observed_property",
+    "controlledProperty": "controlled_property",
+    "baseProperty": "base_property",
+    "objectType": "object_type",
+}
+
+
 @dataclass(slots=True)
 class Page(Generic[T]):
     """One page of results: items, opaque keyset tokens, and the total when known."""

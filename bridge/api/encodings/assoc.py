@@ -7,15 +7,12 @@ from urllib.parse import quote
 from bridge.api.links import LinkContext, association, link
 from bridge.api.media import GEOJSON, JSON, SML_JSON
 from bridge.model.csapi import Feature, Kind
+from bridge.model.kinds import PART1_KINDS
 
-FORMATS: dict[Kind, list[str]] = {
-    Kind.SYSTEM: [GEOJSON, SML_JSON],
-    Kind.DEPLOYMENT: [GEOJSON, SML_JSON],
-    Kind.PROCEDURE: [GEOJSON, SML_JSON],
-    Kind.SAMPLING_FEATURE: [GEOJSON],
-    Kind.PROPERTY: [SML_JSON],
-}
 F_NAME = {GEOJSON: "geojson", SML_JSON: "sml", JSON: "json"}
+_MEDIA = {name: media for media, name in F_NAME.items()}
+# The media types of each Part 1 resources endpoint, first = default (from the kinds' descriptors).
+FORMATS: dict[Kind, list[str]] = {d.kind: [_MEDIA[name] for name in d.formats] for d in PART1_KINDS}
 
 
 def resource_links(feature: Feature, ctx: LinkContext, media_type: str, canonical_view: bool) -> list[dict[str, str]]:

@@ -10,25 +10,17 @@ from shapely.geometry import shape
 
 from bridge import validation
 from bridge.errors import InvalidBody
-from bridge.model.csapi import Feature, JsonDict, Kind, Link, TimeExtent
+from bridge.model.csapi import Feature, JsonDict, Link, TimeExtent
+from bridge.model.kinds import FEATURE_KINDS
 from bridge.model.time import format_datetime, parse_datetime, utcnow
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
-SOSA = "http://www.w3.org/ns/sosa/"
-# Emitted when a stored resource has no type (e.g. a harvested one): the schemas require one.
-DEFAULT_TYPES = {
-    Kind.SYSTEM: SOSA + "System",
-    Kind.DEPLOYMENT: SOSA + "Deployment",
-    Kind.PROCEDURE: SOSA + "Procedure",
-    Kind.SAMPLING_FEATURE: SOSA + "Sample",
-}
-
-
 def type_of(feature: Feature) -> str | None:
-    """`featureType` / `definition` of a resource, defaulted per kind."""
-    return feature.feature_type or DEFAULT_TYPES.get(feature.kind)
+    """`featureType` / `definition` of a resource, defaulted per kind (the schemas require one; a harvested
+    resource may have none)."""
+    return feature.feature_type or FEATURE_KINDS[feature.kind].default_type
 
 
 def encode_period(period: TimeExtent | None) -> list[str] | None:

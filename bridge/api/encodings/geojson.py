@@ -16,7 +16,6 @@ from bridge.api.encodings.common import (
 )
 from bridge.errors import InvalidBody
 from bridge.model.csapi import (
-    FEATURE_CLASSES,
     DeployedSystem,
     Deployment,
     Feature,
@@ -25,14 +24,9 @@ from bridge.model.csapi import (
     SamplingFeature,
     System,
 )
+from bridge.model.kinds import FEATURE_KINDS, feature_class
 from bridge.validation import PART1
 
-SCHEMAS = {
-    Kind.SYSTEM: PART1 + "geojson/system.json",
-    Kind.DEPLOYMENT: PART1 + "geojson/deployment.json",
-    Kind.PROCEDURE: PART1 + "geojson/procedure.json",
-    Kind.SAMPLING_FEATURE: PART1 + "geojson/samplingFeature.json",
-}
 _CORE = {"uid", "name", "description", "featureType", "validTime"}
 _KIND_PROPS = {
     Kind.SYSTEM: {"assetType", "systemKind@link"},
@@ -81,24 +75,25 @@ def _deployed_link(deployed: DeployedSystem) -> JsonDict:
 
 def decode(kind: Kind, body: Any) -> Feature:
     """A resource from a GeoJSON request body (validated against the official schema)."""
-    if kind not in SCHEMAS:
+    schema = FEATURE_KINDS[kind].schemas.get("geojson")
+    if schema is None:
         raise InvalidBody(f"{kind.value} cannot be written as GeoJSON; use application/sml+json")
     if not isinstance(body, dict):
         raise InvalidBody("the body must be a GeoJSON Feature object")
-    validate_body(SCHEMAS[kind], body, f"GeoJSON {kind.value} feature")
+    validate_body(PART1 + schema, body, f"GeoJSON {kind.value} feature")
     geometry = body.get("geometry")
     if kind is Kind.SYSTEM and geometry is not None and geometry.get("type") != "Point":
         raise InvalidBody("$.geometry.type: the location of a system is a GeoJSON Point (Table 40, D7)")
     check_geometry(geometry, "$.geometry")
     props: JsonDict = dict(body.get("properties") or {})
-    feature = FEATURE_CLASSES[kind](
+    feature = feature_class(kind)(
         uid=check_uid(props.get("uid"), "$.properties.uid"),
         name=str(props["name"]),
         description=props.get("description"),
         feature_type=props.get("featureType"),
         valid_time=decode_period(props.get("validTime"), "$.properties.validTime"),
         geometry=None if kind is Kind.PROCEDURE else body.get("geometry"),
-        properties={k: v for k, v in props.items() if k not in _CORE | _KIND_PROPS[kind]},
+        properties={k: v for k, v in props.items() if k not in _CORE | _KIND_PROPS.get(kind, set())},
     )
     if isinstance(feature, System):
         feature.asset_type = props.get("assetType")

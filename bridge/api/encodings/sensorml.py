@@ -22,7 +22,6 @@ from bridge.api.encodings.common import (
 )
 from bridge.errors import InvalidBody
 from bridge.model.csapi import (
-    FEATURE_CLASSES,
     DeployedSystem,
     Deployment,
     Feature,
@@ -32,14 +31,9 @@ from bridge.model.csapi import (
     Property,
     System,
 )
+from bridge.model.kinds import FEATURE_KINDS, feature_class
 from bridge.validation import PART1
 
-SCHEMAS = {
-    Kind.SYSTEM: PART1 + "sensorml/system.json",
-    Kind.DEPLOYMENT: PART1 + "sensorml/deployment.json",
-    Kind.PROCEDURE: PART1 + "sensorml/procedure.json",
-    Kind.PROPERTY: PART1 + "sensorml/property.json",
-}
 GEOMETRY_TYPES = {
     "Point",
     "MultiPoint",
@@ -179,16 +173,17 @@ def definitions(components: Any) -> Iterator[str]:
 
 def decode(kind: Kind, body: Any) -> Feature:
     """A resource from a SensorML-JSON request body (validated against the official schema)."""
-    if kind not in SCHEMAS:
+    schema = FEATURE_KINDS[kind].schemas.get("sml")
+    if schema is None:
         raise InvalidBody(f"{kind.value} cannot be written as SensorML; use application/geo+json")
     if not isinstance(body, dict):
         raise InvalidBody("the body must be a SensorML-JSON object")
-    missing = [f"$.{key}" for key in _REQUIRED[kind] if key not in body]
+    missing = [f"$.{key}" for key in _REQUIRED.get(kind, ("uniqueId", "label")) if key not in body]
     if missing:  # checked first: inside the schema's oneOf a missing member gives an obscure error
         raise InvalidBody(f"invalid SensorML {kind.value} description: {', '.join(missing)} is required")
-    validate_body(SCHEMAS[kind], body, f"SensorML {kind.value} description")
+    validate_body(PART1 + schema, body, f"SensorML {kind.value} description")
     extras = {k: v for k, v in body.items() if k not in _CORE}
-    feature = FEATURE_CLASSES[kind](
+    feature = feature_class(kind)(
         uid=check_uid(body.get("uniqueId"), "$.uniqueId"),
         name=str(body["label"]),
         description=body.get("description"),

@@ -13,11 +13,12 @@ from bridge.api.encodings.assoc import F_NAME, FORMATS
 from bridge.api.links import LinkContext, link
 from bridge.api.media import JSON, URI_LIST, canonical, negotiate
 from bridge.api.params import CascadeParam, FParam, _all_query_params
-from bridge.api.queries import QUERY_DEPENDENCIES, _public, build_query
+from bridge.api.queries import FILTER_PARAMS, QUERY_DEPENDENCIES, build_query
 from bridge.api.responses import json_response
 from bridge.api.routes import features as handlers
 from bridge.errors import InvalidBody, InvalidParameter, MethodNotAllowed, NotFound
 from bridge.model.csapi import Kind
+from bridge.model.kinds import KINDS, PART2_KINDS
 from bridge.model.query import FeatureQuery, IdList
 from bridge.store.base import Collection, FeatureStore
 
@@ -25,13 +26,6 @@ router = APIRouter(tags=["Collections"])
 CidPath = Annotated[str, Path(description="Collection identifier")]
 IdPath = Annotated[str, Path(description="Local identifier of the resource")]
 Raw = Annotated[str | None, Query()]
-
-FEATURE_TYPES = {
-    Kind.SYSTEM: "sosa:System",
-    Kind.DEPLOYMENT: "sosa:Deployment",
-    Kind.PROCEDURE: "sosa:Procedure",
-    Kind.SAMPLING_FEATURE: "sosa:Sample",
-}
 
 
 def _accepted(kind: Kind) -> set[str]:
@@ -41,13 +35,8 @@ def _accepted(kind: Kind) -> set[str]:
 
 ACCEPTED = {kind: _accepted(kind) | {"f"} for kind in QUERY_DEPENDENCIES}
 # Part 2 collections (checklist §2.1: itemType as written); their items are the canonical resources endpoint.
-DYNAMIC_ITEM_TYPES = {
-    Kind.DATASTREAM: "DataStream",
-    Kind.OBSERVATION: "Observation",
-    Kind.CONTROL_STREAM: "ControlStream",
-    Kind.COMMAND: "Command",
-    Kind.SYSTEM_EVENT: "SystemEvent",
-}
+DYNAMIC_KINDS = {d.kind for d in PART2_KINDS}
+_PUBLIC = {attr: name for name, (attr, _) in FILTER_PARAMS.items()}
 
 
 def _canonical_redirect(request: Request, ctx: LinkContext, path: str) -> Response:
@@ -62,18 +51,16 @@ def describe(coll: Collection, ctx: LinkContext) -> dict[str, Any]:
     if coll.description:
         doc["description"] = coll.description
     items = ctx.href(f"/collections/{coll.id}/items")
-    if coll.kind in DYNAMIC_ITEM_TYPES:
-        doc["itemType"] = DYNAMIC_ITEM_TYPES[coll.kind]
+    desc = KINDS[coll.kind]
+    doc["itemType"] = desc.item_type
+    if coll.kind in DYNAMIC_KINDS:
         doc["links"] = [
             link(ctx.href(f"/collections/{coll.id}"), "self", JSON, "this collection"),
             link(ctx.href(f"/{coll.kind.value}"), "items", JSON, f"the {coll.kind.value} (resources endpoint)"),
         ]
         return doc
-    if coll.kind in FEATURE_TYPES:
-        doc["itemType"] = "feature"
-        doc["featureType"] = FEATURE_TYPES[coll.kind]
-    else:
-        doc["itemType"] = "sosa:Property"
+    if desc.feature_type:
+        doc["featureType"] = desc.feature_type
     doc["links"] = [link(ctx.href(f"/collections/{coll.id}"), "self", JSON, "this collection")] + [
         link(f"{items}?f={F_NAME[m]}", "items", m, f"items as {m}") for m in FORMATS[coll.kind]
     ]
@@ -123,13 +110,13 @@ async def collection_items(
 ) -> Response:
     values = {k: v for k, v in locals().items() if k not in ("request", "store", "settings", "ctx", "cid")}
     coll = await store.get_collection(cid)
-    if coll.kind in DYNAMIC_ITEM_TYPES:
+    if coll.kind in DYNAMIC_KINDS:
         return _canonical_redirect(request, ctx, f"/{coll.kind.value}")
     unknown = sorted(set(request.query_params) - ACCEPTED[coll.kind])
     if unknown:
         allowed = ", ".join(sorted(ACCEPTED[coll.kind]))
         raise InvalidParameter(unknown[0], f"not accepted for {coll.kind.value} items (allowed: {allowed})")
-    query = build_query(coll.kind, settings, _public(values))
+    query = build_query(coll.kind, settings, {_PUBLIC.get(k, k): v for k, v in values.items()})
     query.collection = None if coll.builtin or coll.source else coll.id
     query.source = coll.source
     query.top_level_only = coll.builtin and coll.kind in (Kind.SYSTEM, Kind.DEPLOYMENT)
@@ -141,7 +128,7 @@ collection_items.validates_own_params = True  # type: ignore[attr-defined]  # se
 
 def _writable(coll: Collection) -> None:
     """Collections of harvested resources are views of provenance: their membership cannot be edited."""
-    if coll.kind in DYNAMIC_ITEM_TYPES:
+    if coll.kind in DYNAMIC_KINDS:
         raise MethodNotAllowed(
             f"write {coll.kind.value} at their own endpoints (e.g. /systems/{{id}}/{coll.kind.value})"
         )
@@ -151,7 +138,7 @@ def _writable(coll: Collection) -> None:
 
 async def _member(store: FeatureStore, coll: Collection, rid: str) -> None:
     """404 unless the resource is in the collection (built-in collections hold every resource)."""
-    if coll.kind in DYNAMIC_ITEM_TYPES:
+    if coll.kind in DYNAMIC_KINDS:
         raise MethodNotAllowed(f"write {coll.kind.value} at /{coll.kind.value}/{{id}}")
     await store.get_feature(coll.kind, rid)
     if coll.builtin:
@@ -212,7 +199,7 @@ async def get_item(
     request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, id: IdPath, f: FParam = None
 ) -> Response:
     coll = await store.get_collection(cid)
-    if coll.kind in DYNAMIC_ITEM_TYPES:
+    if coll.kind in DYNAMIC_KINDS:
         return _canonical_redirect(request, ctx, f"/{coll.kind.value}/{id}")
     await _member(store, coll, id)
     return await handlers.get_feature(store, request, ctx, coll.kind, id, f, canonical_view=False)

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from bridge.api.deps import FeatureStoreDep, LinksDep
 from bridge.api.encodings.assoc import FORMATS
 from bridge.api.params import FParam
-from bridge.api.queries import deployment_query, system_deployment_query
+from bridge.api.queries import QUERY_DEPENDENCIES, query_dependency
 from bridge.api.responses import openapi_content
 from bridge.api.routes import features as handlers
-from bridge.api.routes.resources import DeploymentIdPath, SystemIdPath, canonical_router
+from bridge.api.routes.resources import DeploymentIdPath, SystemIdPath
 from bridge.model.csapi import Kind
+from bridge.model.kinds import FEATURE_KINDS
 from bridge.model.query import FeatureQuery
 
-router = canonical_router(Kind.DEPLOYMENT, deployment_query, can_create=True, title="Deployments", top_level=True)
-DeploymentQuery = Annotated[FeatureQuery, Depends(deployment_query)]
-SystemDeploymentQuery = Annotated[FeatureQuery, Depends(system_deployment_query)]
+router = APIRouter(tags=["Deployments"])
+DeploymentQuery = Annotated[FeatureQuery, Depends(QUERY_DEPENDENCIES[Kind.DEPLOYMENT])]
+# `/systems/{id}/deployments` is a Deployment resources endpoint without `recursive`
+SystemDeploymentQuery = Annotated[
+    FeatureQuery, Depends(query_dependency(FEATURE_KINDS[Kind.DEPLOYMENT], recursive=False))
+]
 READ: dict[int | str, dict[str, Any]] = {200: {"content": openapi_content(*FORMATS[Kind.DEPLOYMENT])}}
 
 

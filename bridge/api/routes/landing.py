@@ -7,20 +7,14 @@ from starlette.responses import Response
 
 from bridge.api.conformance import conformance_classes
 from bridge.api.deps import LinksDep, SettingsDep
+from bridge.api.encodings.assoc import FORMATS
 from bridge.api.links import link
-from bridge.api.media import GEOJSON, HTML, JSON, OPENAPI, SML_JSON, negotiate
+from bridge.api.media import HTML, JSON, OPENAPI, negotiate
 from bridge.api.params import FParam
 from bridge.api.responses import json_response
+from bridge.model.kinds import PART1_KINDS
 
 router = APIRouter(tags=["Capabilities"])
-
-ENDPOINTS = [
-    ("systems", "Systems", GEOJSON),
-    ("deployments", "Deployments", GEOJSON),
-    ("procedures", "Procedures", GEOJSON),
-    ("samplingFeatures", "Sampling features", GEOJSON),
-    ("properties", "Property definitions", SML_JSON),
-]
 
 
 @router.get("/", summary="Landing page", response_class=Response)
@@ -33,7 +27,7 @@ async def landing(request: Request, ctx: LinksDep, settings: SettingsDep, f: FPa
         link(ctx.href("/conformance"), "conformance", JSON, "conformance classes implemented by this server"),
         link(ctx.href("/collections"), "data", JSON, "collections of resources"),
     ]
-    links += [link(ctx.href(f"/{path}"), path, media, title) for path, title, media in ENDPOINTS]
+    links += [link(ctx.href(f"/{d.path}"), d.path, FORMATS[d.kind][0], d.landing) for d in PART1_KINDS if d.landing]
     body = {"title": settings.title, "description": settings.description, "links": links}
     return json_response(body, media_type)
 

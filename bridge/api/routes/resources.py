@@ -1,6 +1,5 @@
 """Router factory for a Part 1 canonical endpoint: `/{kind}` and `/{kind}/{id}` (tipg-style)."""
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -9,9 +8,11 @@ from starlette.responses import Response
 from bridge.api.deps import FeatureHistoryDep, FeatureStoreDep, LinksDep
 from bridge.api.encodings.assoc import FORMATS
 from bridge.api.params import CascadeParam, FParam
+from bridge.api.queries import QUERY_DEPENDENCIES
 from bridge.api.responses import openapi_content
 from bridge.api.routes import features as handlers
 from bridge.model.csapi import Kind
+from bridge.model.kinds import ResourceKind
 from bridge.model.query import FeatureQuery
 
 IdPath = Annotated[str, Path(description="Local identifier of the resource")]
@@ -22,17 +23,16 @@ InstantParam = Annotated[
 DeploymentIdPath = Annotated[str, Path(alias="deploymentId", description="Local identifier of the deployment")]
 
 
-def canonical_router(
-    kind: Kind, query_dep: Callable[..., FeatureQuery], can_create: bool, title: str, top_level: bool = False
-) -> APIRouter:
-    """GET (+POST) on `/{kind}`; GET/PUT/PATCH/DELETE on `/{kind}/{id}`.
+def canonical_router(desc: ResourceKind) -> APIRouter:
+    """GET (+POST unless created elsewhere) on `/{kind}`; GET/PUT/PATCH/DELETE on `/{kind}/{id}`.
 
-    `top_level`: the list shows only resources without a parent unless `recursive`, `parent` or `id`
+    A hierarchical kind's list shows only resources without a parent unless `recursive`, `parent` or `id`
     is given (Req 11B/21B, checklist D2).
     """
+    kind, title, top_level = desc.kind, desc.title, desc.hierarchical
     router = APIRouter(tags=[title])
-    base = f"/{kind.value}"
-    QueryDep = Annotated[FeatureQuery, Depends(query_dep)]
+    base = f"/{desc.path}"
+    QueryDep = Annotated[FeatureQuery, Depends(QUERY_DEPENDENCIES[kind])]
     read: dict[int | str, dict[str, Any]] = {200: {"content": openapi_content(*FORMATS[kind])}}
 
     @router.get(base, summary=f"List {title.lower()}", responses=read, response_class=Response)
@@ -42,11 +42,11 @@ def canonical_router(
         query.top_level_only = top_level
         return await handlers.list_features(store, request, ctx, query, f)
 
-    if can_create:
+    if desc.creatable:
 
         @router.post(
             base,
-            summary=f"Create a {title.lower()[:-1]} resource",
+            summary=f"Create a {desc.item} resource",
             status_code=201,
             response_class=Response,
             openapi_extra=handlers.feature_openapi(kind),
@@ -74,7 +74,7 @@ def canonical_router(
         base + "/{id}",
         get_system if kind is Kind.SYSTEM else get_item,
         methods=["GET"],
-        summary=f"Get one {title.lower()[:-1]} resource",
+        summary=f"Get one {desc.item} resource",
         responses=read,
         response_class=Response,
     )

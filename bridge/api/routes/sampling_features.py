@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from bridge.api.deps import FeatureStoreDep, LinksDep
 from bridge.api.media import GEOJSON
 from bridge.api.params import FParam
-from bridge.api.queries import sampling_feature_query
+from bridge.api.queries import QUERY_DEPENDENCIES
 from bridge.api.responses import openapi_content
 from bridge.api.routes import features as handlers
-from bridge.api.routes.resources import SystemIdPath, canonical_router
+from bridge.api.routes.resources import SystemIdPath
 from bridge.model.csapi import Kind
 from bridge.model.query import FeatureQuery
 
-router = canonical_router(Kind.SAMPLING_FEATURE, sampling_feature_query, can_create=False, title="Sampling features")
-SfQuery = Annotated[FeatureQuery, Depends(sampling_feature_query)]
+router = APIRouter(tags=["Sampling features"])
+SfQuery = Annotated[FeatureQuery, Depends(QUERY_DEPENDENCIES[Kind.SAMPLING_FEATURE])]
 
 
 @router.get(

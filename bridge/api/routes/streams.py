@@ -12,7 +12,7 @@ from bridge.api.encodings.streams import decode_stream, encode_stream, stream_sc
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import JSON, negotiate
 from bridge.api.params import CascadeParam, FParam
-from bridge.api.queries import sampling_feature_query
+from bridge.api.queries import QUERY_DEPENDENCIES
 from bridge.api.responses import json_response
 from bridge.api.routes import features as handlers
 from bridge.api.routes.features import merge_patch
@@ -182,7 +182,7 @@ def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str)
 
 def _add_feature_lists(router: APIRouter, kind: Kind, title: str) -> None:
     """`/{streams}/{id}/samplingFeatures` and `/featuresOfInterest` (Part 2 sf-/foi-ref-from-datastream)."""
-    SfQuery = Annotated[FeatureQuery, Depends(sampling_feature_query)]
+    SfQuery = Annotated[FeatureQuery, Depends(QUERY_DEPENDENCIES[Kind.SAMPLING_FEATURE])]
 
     async def features(
         request: Request,

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from bridge.api.deps import FeatureStoreDep, LinksDep
 from bridge.api.encodings.assoc import FORMATS
 from bridge.api.params import FParam
-from bridge.api.queries import system_query
+from bridge.api.queries import QUERY_DEPENDENCIES
 from bridge.api.responses import openapi_content
 from bridge.api.routes import features as handlers
-from bridge.api.routes.resources import SystemIdPath, canonical_router
+from bridge.api.routes.resources import SystemIdPath
 from bridge.model.csapi import Kind
 from bridge.model.query import FeatureQuery
 
-router = canonical_router(Kind.SYSTEM, system_query, can_create=True, title="Systems", top_level=True)
-SystemQuery = Annotated[FeatureQuery, Depends(system_query)]
+router = APIRouter(tags=["Systems"])
+SystemQuery = Annotated[FeatureQuery, Depends(QUERY_DEPENDENCIES[Kind.SYSTEM])]
 
 
 @router.get(

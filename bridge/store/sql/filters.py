@@ -7,13 +7,14 @@ conditions, so every filter is one indexed lookup whatever the page depth.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from sqlalchemy import ColumnElement, Table, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.model.csapi import Kind
-from bridge.model.query import FeatureQuery, IdList, TimeFilter
+from bridge.model.kinds import FEATURE_KINDS, PART1_KINDS
+from bridge.model.query import FILTER_ATTRIBUTES, FeatureQuery, IdList, TimeFilter
 from bridge.model.time import to_us, utcnow
 from bridge.store.sql.rows import (
     REL_BASE,
@@ -185,68 +186,65 @@ async def deployments_for_systems(conn: AsyncConnection, system_ids: set[str]) -
     return await with_ancestors(conn, Kind.DEPLOYMENT, direct)
 
 
-def _property_filters(q: FeatureQuery) -> list[tuple[str, IdList]]:
-    pairs = (("observedProperty", q.observed_property), ("controlledProperty", q.controlled_property))
-    return [(rel, ids) for rel, ids in pairs if ids is not None]
+async def _by_procedure(conn: AsyncConnection, kind: Kind, ids: IdList) -> set[str]:
+    """Systems implementing one of the procedures."""
+    return await owners(conn, Kind.SYSTEM, REL_PROCEDURE, await identifiers(conn, Kind.PROCEDURE, ids))
 
 
-async def _system_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
-    sets: list[set[str]] = []
-    if q.procedure is not None:
-        procedures = await identifiers(conn, Kind.PROCEDURE, q.procedure)
-        sets.append(await owners(conn, Kind.SYSTEM, REL_PROCEDURE, procedures))
-    if q.foi is not None:
-        sets.append(await systems_for_foi(conn, q.foi))
-    sets += [await systems_for_property(conn, rel, ids) for rel, ids in _property_filters(q)]
-    return sets
+async def _by_system(conn: AsyncConnection, kind: Kind, ids: IdList) -> set[str]:
+    """Deployments in which one of the systems was deployed."""
+    found = set((await conn.execute(select(systems.c.id).where(id_condition(systems, ids)))).scalars())
+    return await deployments_for_systems(conn, found)
 
 
-async def _deployment_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
-    sets: list[set[str]] = []
-    if q.system is not None:
-        ids = set((await conn.execute(select(systems.c.id).where(id_condition(systems, q.system)))).scalars())
-        sets.append(await deployments_for_systems(conn, ids))
-    if q.foi is not None:
-        sets.append(await deployments_for_systems(conn, await systems_for_foi(conn, q.foi)))
-    for rel, ids_ in _property_filters(q):
-        sets.append(await deployments_for_systems(conn, await systems_for_property(conn, rel, ids_)))
-    return sets
+async def _by_foi(conn: AsyncConnection, kind: Kind, ids: IdList) -> set[str]:
+    """Resources observing (or sampling) the features of interest."""
+    if kind is Kind.SAMPLING_FEATURE:
+        return await sampling_features_for_foi(conn, ids)
+    observing = await systems_for_foi(conn, ids)
+    return observing if kind is Kind.SYSTEM else await deployments_for_systems(conn, observing)
 
 
-async def _procedure_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
-    rels = {"observedProperty": REL_OBSERVES, "controlledProperty": REL_CONTROLS}
-    return [
-        await owners(conn, Kind.PROCEDURE, rels[rel], await derived_properties(conn, ids))
-        for rel, ids in _property_filters(q)
-    ]
+def _by_property(rel: str) -> AssociationFilter:
+    """Resources able to observe / control the properties (derived ones included); sampling features
+    through the streams that sample them (A.60/A.61)."""
+
+    async def matching(conn: AsyncConnection, kind: Kind, ids: IdList) -> set[str]:
+        if kind is Kind.SYSTEM:
+            return await systems_for_property(conn, rel, ids)
+        if kind is Kind.DEPLOYMENT:
+            return await deployments_for_systems(conn, await systems_for_property(conn, rel, ids))
+        own_rel = PROPERTY_RELS[rel][1] if kind is Kind.PROCEDURE else rel
+        return await owners(conn, kind, own_rel, await derived_properties(conn, ids))
+
+    return matching
 
 
-async def _sampling_feature_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
-    """`foi`, and `observedProperty`/`controlledProperty` through the streams of the sampling feature (A.60/A.61)."""
-    sets = [await sampling_features_for_foi(conn, q.foi)] if q.foi is not None else []
-    for rel, ids in _property_filters(q):
-        sets.append(await owners(conn, Kind.SAMPLING_FEATURE, rel, await derived_properties(conn, ids)))
-    return sets
+async def _by_base_property(conn: AsyncConnection, kind: Kind, ids: IdList) -> set[str]:
+    """Properties derived (transitively) from the given ones."""
+    return await owners(conn, Kind.PROPERTY, REL_BASE, await derived_properties(conn, ids))
 
 
-async def _property_sets(conn: AsyncConnection, q: FeatureQuery) -> list[set[str]]:
+async def _by_object_type(conn: AsyncConnection, kind: Kind, ids: IdList) -> set[str]:
+    """Properties with one of the exact objectType URIs."""
     table = FEATURE_TABLES[Kind.PROPERTY]
-    sets: list[set[str]] = []
-    if q.base_property is not None:
-        sets.append(await owners(conn, Kind.PROPERTY, REL_BASE, await derived_properties(conn, q.base_property)))
-    if q.object_type is not None:
-        rows = await conn.execute(select(table.c.id).where(table.c.object_type.in_(q.object_type.values())))
-        sets.append(set(rows.scalars()))
-    return sets
+    return set((await conn.execute(select(table.c.id).where(table.c.object_type.in_(ids.values())))).scalars())
 
 
-KIND_SETS = {
-    Kind.SYSTEM: _system_sets,
-    Kind.DEPLOYMENT: _deployment_sets,
-    Kind.PROCEDURE: _procedure_sets,
-    Kind.SAMPLING_FEATURE: _sampling_feature_sets,
-    Kind.PROPERTY: _property_sets,
+AssociationFilter = Callable[[AsyncConnection, Kind, IdList], Awaitable[set[str]]]
+# The SQL of each association filter a kind's descriptor lists (`parent` is the hierarchy, handled below).
+ASSOCIATION_FILTERS: dict[str, AssociationFilter] = {
+    "procedure": _by_procedure,
+    "system": _by_system,
+    "foi": _by_foi,
+    "observedProperty": _by_property("observedProperty"),
+    "controlledProperty": _by_property("controlledProperty"),
+    "baseProperty": _by_base_property,
+    "objectType": _by_object_type,
 }
+_UNKNOWN = {f for desc in PART1_KINDS for f in desc.filters} - set(ASSOCIATION_FILTERS) - {"parent"}
+if _UNKNOWN:
+    raise RuntimeError(f"association filters without SQL: {sorted(_UNKNOWN)}")
 
 
 async def association_conditions(conn: AsyncConnection, table: Table, q: FeatureQuery) -> list[ColumnElement[bool]]:
@@ -259,7 +257,10 @@ async def association_conditions(conn: AsyncConnection, table: Table, q: Feature
             restrict.append(await descendants(conn, q.kind, parent_ids, include_roots=False))
         else:
             conds.append(table.c.parent_id.in_(parent_ids))
-    restrict += await KIND_SETS[q.kind](conn, q)
+    for name in FEATURE_KINDS[q.kind].filters:
+        ids = getattr(q, FILTER_ATTRIBUTES[name])
+        if name != "parent" and ids is not None:
+            restrict.append(await ASSOCIATION_FILTERS[name](conn, q.kind, ids))
     conds += [table.c.id.in_(ids) for ids in restrict]
     return conds
 

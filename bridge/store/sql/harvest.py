@@ -131,7 +131,7 @@ class SqlHarvestSink:
     async def _owned_elsewhere(self, conn: AsyncConnection, feature: Feature) -> bool:
         """A resource shared between sources (e.g. a procedure URI listed by an SOS and an SPS) keeps the
         description of the source that created it; the others only link to it."""
-        table = FEATURE_TABLES[feature.kind.value]
+        table = FEATURE_TABLES[feature.kind]
         owner = (await conn.execute(select(table.c.source).where(table.c.id == feature.id))).scalar()
         return owner is not None and feature.provenance is not None and owner != feature.provenance.source
 

@@ -11,7 +11,6 @@ import orjson
 from shapely.geometry import shape
 
 from bridge.model.csapi import (
-    FEATURE_CLASSES,
     DeployedSystem,
     Deployment,
     Feature,
@@ -25,9 +24,11 @@ from bridge.model.csapi import (
     TimeExtent,
     ref_target,
 )
+from bridge.model.kinds import FEATURE_KINDS
 from bridge.model.time import from_us, to_us
 
 _WORD = re.compile(r"[\W_]+", re.UNICODE)
+# Model fields kept in columns of every Part 1 table (each kind adds those of its descriptor's columns).
 _COLUMN_FIELDS = {
     "id",
     "uid",
@@ -38,9 +39,6 @@ _COLUMN_FIELDS = {
     "geometry",
     "parent_id",
     "provenance",
-    "asset_type",
-    "base_property",
-    "object_type",
 }
 
 
@@ -74,10 +72,12 @@ def _encode(value: Any) -> Any:
 def feature_to_row(feature: Feature, now_us: int) -> dict[str, Any]:
     """Row values of a feature (without pk)."""
     env = envelope(feature.geometry)
+    columns = FEATURE_KINDS[feature.kind].columns
+    in_columns = _COLUMN_FIELDS | {c.field for c in columns if c.field}
     doc = {
         f.name: _encode(getattr(feature, f.name))
         for f in fields(feature)
-        if f.name not in _COLUMN_FIELDS and getattr(feature, f.name) not in (None, [], {})
+        if f.name not in in_columns and getattr(feature, f.name) not in (None, [], {})
     }
     prov = feature.provenance
     row: dict[str, Any] = {
@@ -103,12 +103,8 @@ def feature_to_row(feature: Feature, now_us: int) -> dict[str, Any]:
         "via": prov.via if prov else None,
         "run_id": prov.run_id if prov else None,
     }
-    if isinstance(feature, System):
-        row["asset_type"] = feature.asset_type
-        row["procedure_ref"] = ref_target(feature.system_kind.href) if feature.system_kind else None
-    if isinstance(feature, Property):
-        row["base_property"] = feature.base_property
-        row["object_type"] = feature.object_type
+    for column in columns:
+        row[column.name] = column.value(feature)
     return row
 
 
@@ -192,7 +188,7 @@ def _decode_field(name: str, value: Any) -> Any:
 
 def row_to_feature(kind: Kind, row: Mapping[Any, Any]) -> Feature:
     """Rebuild a feature from its row."""
-    cls = FEATURE_CLASSES[kind]
+    desc = FEATURE_KINDS[kind]
     doc = orjson.loads(row["doc"])
     kwargs: dict[str, Any] = {name: _decode_field(name, value) for name, value in doc.items()}
     valid = None
@@ -218,9 +214,8 @@ def row_to_feature(kind: Kind, row: Mapping[Any, Any]) -> Feature:
         parent_id=row["parent_id"],
         provenance=prov,
     )
-    if kind is Kind.SYSTEM:
-        kwargs["asset_type"] = row["asset_type"]
-    if kind is Kind.PROPERTY:
-        kwargs["base_property"] = row["base_property"] or ""
-        kwargs["object_type"] = row["object_type"]
-    return cls(**kwargs)
+    for column in desc.columns:
+        if column.field is not None and row[column.name] is not None:
+            kwargs[column.field] = row[column.name]
+    feature: Feature = desc.model(**kwargs)
+    return feature

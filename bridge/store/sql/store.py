@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.errors import Conflict, InvalidBody, NotFound
 from bridge.model.csapi import DeployedSystem, Feature, Kind
 from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
+from bridge.model.kinds import KINDS
 from bridge.model.query import FeatureQuery, Page
 from bridge.store.base import Collection
 from bridge.store.sql.dynamic import DynamicStore
@@ -19,23 +20,10 @@ from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.harvest import SqlHarvestSink
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
+# One built-in collection per resource kind (its descriptor's `collection`), aliasing the canonical endpoint.
 BUILTIN_COLLECTIONS = [
-    Collection("all_systems", Kind.SYSTEM, "All systems", "Every system of this server", builtin=True),
-    Collection("all_deployments", Kind.DEPLOYMENT, "All deployments", "Every deployment", builtin=True),
-    Collection("all_procedures", Kind.PROCEDURE, "All procedures", "Every procedure and datasheet", builtin=True),
-    Collection(
-        "all_sampling_features",
-        Kind.SAMPLING_FEATURE,
-        "All sampling features",
-        "Every sampling feature",
-        builtin=True,
-    ),
-    Collection("all_properties", Kind.PROPERTY, "All properties", "Every property definition", builtin=True),
-    Collection("all_datastreams", Kind.DATASTREAM, "All datastreams", "Every datastream", builtin=True),
-    Collection("all_observations", Kind.OBSERVATION, "All observations", "Every observation", builtin=True),
-    Collection("all_controlstreams", Kind.CONTROL_STREAM, "All control streams", "Every control stream", builtin=True),
-    Collection("all_commands", Kind.COMMAND, "All commands", "Every command", builtin=True),
-    Collection("all_system_events", Kind.SYSTEM_EVENT, "All system events", "Every system event", builtin=True),
+    Collection(desc.collection[0], desc.kind, desc.collection[1], desc.collection[2], builtin=True)
+    for desc in KINDS.values()
 ]
 
 

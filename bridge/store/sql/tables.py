@@ -7,6 +7,8 @@ the exact predicate is evaluated with shapely.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -21,6 +23,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+
+from bridge.model.csapi import Kind
+from bridge.model.kinds import PART1_KINDS
 
 SCHEMA_VERSION = 1
 
@@ -40,7 +45,7 @@ def _provenance() -> list[Column[object]]:
     ]
 
 
-def _feature_table(name: str, *extra: Column[object]) -> Table:
+def _feature_table(name: str, *extra: Column[Any]) -> Table:
     return Table(
         name,
         metadata,
@@ -67,13 +72,15 @@ def _feature_table(name: str, *extra: Column[object]) -> Table:
     )
 
 
-systems = _feature_table("systems", Column("procedure_ref", URI, index=True), Column("asset_type", String(40)))
-deployments = _feature_table("deployments")
-procedures = _feature_table("procedures")
-sampling_features = _feature_table("sampling_features")
-properties = _feature_table(
-    "properties", Column("base_property", URI, index=True), Column("object_type", URI, index=True)
-)
+# One table per Part 1 kind (`bridge.model.kinds`), with the kind's indexed member columns.
+FEATURE_TABLES: dict[Kind, Table] = {
+    desc.kind: _feature_table(
+        desc.table, *(Column(c.name, URI if c.uri else String(40), index=c.index) for c in desc.columns)
+    )
+    for desc in PART1_KINDS
+}
+systems = FEATURE_TABLES[Kind.SYSTEM]
+sampling_features = FEATURE_TABLES[Kind.SAMPLING_FEATURE]
 
 # Associations used by filters: (owner kind, owner id) --rel--> target (local id or URI).
 refs = Table(
@@ -111,14 +118,6 @@ meta = Table(
     Column("key", String(80), primary_key=True),
     Column("value", Text, nullable=False),
 )
-
-FEATURE_TABLES = {
-    "systems": systems,
-    "deployments": deployments,
-    "procedures": procedures,
-    "samplingFeatures": sampling_features,
-    "properties": properties,
-}
 
 
 # --------------------------------------------------------------------------------------------
