@@ -396,6 +396,12 @@ def process_to_json(el: etree._Element, uid: str | None = None) -> JsonDict:
             out[key] = value
     if period := valid_time(el):
         out["validTime"] = period
+    _describe_content(el, kind, out)
+    return out
+
+
+def _describe_content(el: etree._Element, kind: str, out: JsonDict) -> None:
+    """typeOf, contacts, characteristics/capabilities, inputs/outputs/parameters, position, components."""
     typeof = next(iter(_sml(el, "typeOf")), None)
     if typeof is not None and _href(typeof):
         out["typeOf"] = {
@@ -417,7 +423,6 @@ def process_to_json(el: etree._Element, uid: str | None = None) -> JsonDict:
     links, _ = _components(el)
     if links and kind in ("PhysicalSystem", "AggregateProcess"):
         out["components"] = links
-    return out
 
 
 def component_uids(el: etree._Element) -> list[str]:

@@ -172,24 +172,7 @@ def _constraint(kind: str, el: etree._Element) -> JsonDict | None:
     if allowed is None:
         return None
     out: JsonDict = {"type": local(allowed)}
-    parse = _time_value if out["type"] == "AllowedTimes" else _number
-    values: list[Any] = []
-    intervals: list[list[Any]] = []
-    bounds: dict[str, Any] = {}
-    for c in elements(allowed):
-        name, text = local(c), (c.text or "").strip()
-        if name == "value" and text:
-            values.append(text if out["type"] == "AllowedTokens" else parse(text))
-        elif name == "valueList":
-            values.extend(text.split() if out["type"] == "AllowedTokens" else [parse(t) for t in text.split()])
-        elif name == "interval" and text:
-            intervals.append([parse(t) for t in text.split()[:2]])
-        elif name in ("min", "max") and text:
-            bounds[name] = parse(text)
-        elif name == "pattern" and text:
-            out["pattern"] = text
-        elif name == "significantFigures" and text.isdigit():
-            out["significantFigures"] = int(text)
+    values, intervals, bounds = _allowed_items(allowed, out)
     if bounds:
         intervals.append([bounds.get("min", "-Infinity"), bounds.get("max", "+Infinity")])
     if values:
@@ -199,6 +182,30 @@ def _constraint(kind: str, el: etree._Element) -> JsonDict | None:
     if not ({"values", "intervals", "pattern"} & out.keys()):
         return None
     return out if kind in _SCALARS | _RANGES else None
+
+
+def _allowed_items(allowed: etree._Element, out: JsonDict) -> tuple[list[Any], list[list[Any]], dict[str, Any]]:
+    """Values, intervals and min/max bounds listed by an Allowed* element (pattern and figures go to `out`)."""
+    parse = _time_value if out["type"] == "AllowedTimes" else _number
+    tokens = out["type"] == "AllowedTokens"
+    values: list[Any] = []
+    intervals: list[list[Any]] = []
+    bounds: dict[str, Any] = {}
+    for c in elements(allowed):
+        name, text = local(c), (c.text or "").strip()
+        if name == "value" and text:
+            values.append(text if tokens else parse(text))
+        elif name == "valueList":
+            values.extend(text.split() if tokens else [parse(t) for t in text.split()])
+        elif name == "interval" and text:
+            intervals.append([parse(t) for t in text.split()[:2]])
+        elif name in ("min", "max") and text:
+            bounds[name] = parse(text)
+        elif name == "pattern" and text:
+            out["pattern"] = text
+        elif name == "significantFigures" and text.isdigit():
+            out["significantFigures"] = int(text)
+    return values, intervals, bounds
 
 
 def _nil_values(kind: str, el: etree._Element) -> list[JsonDict]:
@@ -289,6 +296,15 @@ def component_to_json(el: etree._Element, name: str | None = None, *, values: bo
         "GeoLocationArea": "DataRecord",
     }.get(kind, kind)
     out = _common(kind, el, name)
+    _component_body(kind, el, out, values)
+    if kind in _LABELLED:
+        out.setdefault("definition", NIL_UNKNOWN)
+        out.setdefault("label", name or _tail(out["definition"]))
+    return out
+
+
+def _component_body(kind: str, el: etree._Element, out: JsonDict, values: bool) -> None:
+    """The members particular to each kind of component."""
     if kind in _SCALARS | _RANGES:
         _simple(kind, el, out)
     elif kind == "DataRecord":
@@ -305,13 +321,8 @@ def component_to_json(el: etree._Element, name: str | None = None, *, values: bo
         _array(el, out, values)
     elif kind == "ObservableProperty":
         out["definition"] = out.get("definition", NIL_UNKNOWN)
-        return out
     else:
         raise SweError(f"unsupported SWE Common component {kind}")
-    if kind in _LABELLED:
-        out.setdefault("definition", NIL_UNKNOWN)
-        out.setdefault("label", name or _tail(out["definition"]))
-    return out
 
 
 def _record_fields(el: etree._Element) -> list[JsonDict]:

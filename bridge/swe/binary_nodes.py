@@ -142,6 +142,18 @@ def record_node(entries: list[tuple[str, Node, bool]], order: str, path: str) ->
     return Node(write, read, None, packer, from_sequence(names, [leaf.dec for leaf in leaves]))
 
 
+def _flag(buf: bytes, pos: int, path: str) -> tuple[bool, int]:
+    """The `Y`/`N` byte before an optional value: whether the value follows, and the position after the flag."""
+    if pos >= len(buf):
+        raise truncated(1, pos, path)
+    flag = buf[pos]
+    if flag == _FLAG_NO:
+        return False, pos + 1
+    if flag != _FLAG_YES:
+        raise SweDecodeError(f"expected 'Y' or 'N' before an optional value, got byte {flag}", None, path)
+    return True, pos + 1
+
+
 def _general_record(entries: list[tuple[str, Node, bool]], path: str) -> Node:
     plan = [(name, node.write, node.read, optional, child_path(path, name)) for name, node, optional in entries]
 
@@ -163,14 +175,9 @@ def _general_record(entries: list[tuple[str, Node, bool]], path: str) -> Node:
         record = {}
         for name, _, child, optional, cpath in plan:
             if optional:
-                if pos >= len(buf):
-                    raise truncated(1, pos, cpath)
-                flag = buf[pos]
-                pos += 1
-                if flag == _FLAG_NO:
+                present, pos = _flag(buf, pos, cpath)
+                if not present:
                     continue
-                if flag != _FLAG_YES:
-                    raise SweDecodeError(f"expected 'Y' or 'N' before an optional value, got byte {flag}", None, cpath)
             record[name], pos = child(buf, pos)
         return record, pos
 

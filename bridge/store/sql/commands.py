@@ -196,34 +196,14 @@ class CommandRepository:
         return row_command(row._mapping)
 
     async def _conditions(self, conn: AsyncConnection, q: CommandQuery) -> list[ColumnElement[bool]]:
+        """The filters of a command listing: the commands' own columns, then associations."""
         c = commands.c
-        conds: list[ColumnElement[bool]] = [c.feasibility == q.feasibility]
-        if q.controlstream_id is not None:
-            conds.append(c.controlstream_id == q.controlstream_id)
-        if q.controlstreams is not None:
-            conds.append(c.controlstream_id.in_(q.controlstreams.values()))
+        conds = _column_conditions(q)
         if q.system is not None:
             streams = select(controlstreams.c.id).where(
                 controlstreams.c.system_id.in_(await _system_ids(conn, q.system))
             )
             conds.append(c.controlstream_id.in_(streams))
-        if q.ids is not None:
-            conds.append(c.id.in_(q.ids.values()))
-        if q.issue_time is not None:
-            if q.issue_time.start is not None:
-                conds.append(c.issue_time >= q.issue_time.start)
-            if q.issue_time.end is not None:
-                conds.append(c.issue_time <= q.issue_time.end)
-        if q.execution_time is not None:
-            conds.append(c.execution_start.is_not(None))
-            if q.execution_time.end is not None:
-                conds.append(c.execution_start <= q.execution_time.end)
-            if q.execution_time.start is not None:
-                conds.append(func.coalesce(c.execution_end, c.execution_start) >= q.execution_time.start)
-        if q.status:
-            conds.append(c.current_status.in_(q.status))
-        if q.sender:
-            conds.append(c.sender.in_(q.sender))
         if q.foi is not None:
             conds.append(c.foi.in_(await filters.sampling_features_for_foi(conn, q.foi)))
         if q.controlled_property is not None:
@@ -376,3 +356,31 @@ class CommandRepository:
                 .where(commands.c.id == cmd_id)
                 .values(source=prov.source, legacy_type=prov.legacy_type, legacy_id=prov.legacy_id, via=prov.via)
             )
+
+
+def _column_conditions(q: CommandQuery) -> list[ColumnElement[bool]]:
+    """Filters on the command table's own columns (kind, stream, ids, times, status, sender)."""
+    c = commands.c
+    conds: list[ColumnElement[bool]] = [c.feasibility == q.feasibility]
+    if q.controlstream_id is not None:
+        conds.append(c.controlstream_id == q.controlstream_id)
+    if q.controlstreams is not None:
+        conds.append(c.controlstream_id.in_(q.controlstreams.values()))
+    if q.ids is not None:
+        conds.append(c.id.in_(q.ids.values()))
+    if q.issue_time is not None:
+        if q.issue_time.start is not None:
+            conds.append(c.issue_time >= q.issue_time.start)
+        if q.issue_time.end is not None:
+            conds.append(c.issue_time <= q.issue_time.end)
+    if q.execution_time is not None:
+        conds.append(c.execution_start.is_not(None))
+        if q.execution_time.end is not None:
+            conds.append(c.execution_start <= q.execution_time.end)
+        if q.execution_time.start is not None:
+            conds.append(func.coalesce(c.execution_end, c.execution_start) >= q.execution_time.start)
+    if q.status:
+        conds.append(c.current_status.in_(q.status))
+    if q.sender:
+        conds.append(c.sender.in_(q.sender))
+    return conds

@@ -126,7 +126,8 @@ class StreamRepository:
         self.kind = kind
         self.table = datastreams if kind is Kind.DATASTREAM else controlstreams
 
-    async def _conditions(self, conn: AsyncConnection, q: StreamQuery) -> list[ColumnElement[bool]]:
+    def _column_conditions(self, q: StreamQuery) -> list[ColumnElement[bool]]:
+        """Filters on the stream table's own columns: ids, keywords, validity and time extents, source."""
         t = self.table
         conds: list[ColumnElement[bool]] = []
         if q.ids is not None:
@@ -143,6 +144,14 @@ class StreamRepository:
         ):
             if flt is not None:
                 conds.append(_extent(t, start, end, flt))
+        if q.source is not None:
+            conds.append(t.c.source == q.source)
+        return conds
+
+    async def _conditions(self, conn: AsyncConnection, q: StreamQuery) -> list[ColumnElement[bool]]:
+        """Every filter of a stream listing: the table's own columns, then associations."""
+        t = self.table
+        conds = self._column_conditions(q)
         if q.system is not None:
             conds.append(t.c.system_id.in_(await _system_ids(conn, q.system)))
         if q.of_system is not None:
@@ -161,8 +170,6 @@ class StreamRepository:
                 stream_fois.c.stream_kind == self.kind.value, stream_fois.c.foi.in_(sf_ids)
             )
             conds.append(or_(t.c.sampling_feature_id.in_(sf_ids), t.c.id.in_(on_obs)))
-        if q.source is not None:
-            conds.append(t.c.source == q.source)
         return conds
 
     async def list(self, q: StreamQuery) -> Page[Stream]:
