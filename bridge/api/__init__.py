@@ -1,0 +1,1 @@
+"""The CSAPI facade: FastAPI app, query parameters, content negotiation, links and encodings."""

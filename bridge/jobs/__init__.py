@@ -1,0 +1,1 @@
+"""Orchestration: harvest runs, progress and reports, scheduled sync, status polling of forwarded commands."""

@@ -1,0 +1,1 @@
+"""The shared bottom layer: encoding-neutral CSAPI resources, kind descriptors, queries, time, legacy records."""
