@@ -23,6 +23,7 @@ from bridge.store.sql.tables import command_results, command_status, commands, c
 
 
 def command_row(cmd: Command) -> dict[str, Any]:
+    """Row values of a command (provenance columns included; issue time defaults to now)."""
     prov = cmd.provenance
     doc: dict[str, Any] = {}
     if cmd.procedure:
@@ -49,6 +50,7 @@ def command_row(cmd: Command) -> dict[str, Any]:
 
 
 def row_command(row: Mapping[Any, Any]) -> Command:
+    """Rebuild a command from its row."""
     doc = orjson.loads(row["doc"])
     prov = None
     if row["source"]:
@@ -69,6 +71,7 @@ def row_command(row: Mapping[Any, Any]) -> Command:
 
 
 def status_row(status: CommandStatus) -> dict[str, Any]:
+    """Row values of a status report (report time defaults to now)."""
     return {
         "id": status.id,
         "command_id": status.command_id,
@@ -83,6 +86,7 @@ def status_row(status: CommandStatus) -> dict[str, Any]:
 
 
 def row_status(row: Mapping[Any, Any]) -> CommandStatus:
+    """Rebuild a status report from its row."""
     return CommandStatus(
         id=row["id"],
         command_id=row["command_id"],
@@ -188,6 +192,7 @@ class CommandRepository:
         await conn.execute(update(controlstreams).where(t.id == cmd.controlstream_id).values(**values))
 
     async def get(self, cmd_id: str, feasibility: bool | None = None) -> Command:
+        """The command with this id, restricted to feasibility requests or to commands unless `feasibility` is None."""
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(commands).where(commands.c.id == cmd_id))).first()
         if row is None or (feasibility is not None and bool(row.feasibility) != feasibility):
@@ -213,6 +218,7 @@ class CommandRepository:
         return conds
 
     async def search(self, q: CommandQuery) -> Page[Command]:
+        """One keyset page of the commands (or feasibility requests) matching `q`."""
         async with self.engine.connect() as conn:
             page = await page_by_pk(conn, commands, await self._conditions(conn, q), q.limit, q.token)
         return Page([row_command(r._mapping) for r in page.rows], page.next_token, page.prev_token, page.matched)
@@ -289,6 +295,7 @@ class CommandRepository:
             await self._follow_latest(conn, cmd_id)
 
     async def list_status(self, q: StatusQuery) -> Page[CommandStatus]:
+        """One keyset page of a command's status reports, filtered by status code and reportTime range."""
         s = command_status.c
         conds: list[ColumnElement[bool]] = [s.command_id == q.command_id]
         if q.status:
@@ -303,6 +310,7 @@ class CommandRepository:
         return Page([row_status(r._mapping) for r in page.rows], page.next_token, page.prev_token, page.matched)
 
     async def get_status(self, cmd_id: str, status_id: str) -> CommandStatus:
+        """One status report of a command; raises NotFound."""
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
@@ -316,6 +324,7 @@ class CommandRepository:
         return row_status(row._mapping)
 
     async def replace(self, cmd: Command) -> None:
+        """New content for an unfinished command (409 once final); issue time, status and stream are kept."""
         async with self.engine.begin() as conn:
             current = (await conn.execute(select(commands).where(commands.c.id == cmd.id))).first()
             if current is None:
@@ -328,15 +337,18 @@ class CommandRepository:
             await conn.execute(update(commands).where(commands.c.id == cmd.id).values(**row))
 
     async def delete(self, cmd_id: str) -> None:
+        """Delete a command with its status reports and results, in one transaction."""
         async with self.engine.begin() as conn:
             await self.delete_in(conn, [cmd_id])
 
     async def delete_in(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
+        """Delete commands with their status reports and results inside the caller's transaction."""
         await conn.execute(delete(command_status).where(command_status.c.command_id.in_(ids)))
         await conn.execute(delete(command_results).where(command_results.c.command_id.in_(ids)))
         await conn.execute(delete(commands).where(commands.c.id.in_(ids)))
 
     async def ids_for_stream(self, conn: AsyncConnection, cs_id: str) -> list[str]:
+        """Ids of the commands posted to a control stream."""
         return list((await conn.execute(select(commands.c.id).where(commands.c.controlstream_id == cs_id))).scalars())
 
     async def unfinished(self, source: str | None = None) -> list[Command]:

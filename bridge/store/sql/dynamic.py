@@ -116,9 +116,11 @@ class DynamicStore:
 
     # Streams ------------------------------------------------------------------------------------
     async def list_streams(self, query: StreamQuery) -> Page[Stream]:
+        """`GET /datastreams`, `/controlstreams` and nested lists: the repository of `query.kind`, keyset-paged."""
         return await self._streams(query.kind).list(query)
 
     async def get_stream(self, kind: Kind, sid: str) -> Stream:
+        """`GET /datastreams/{id}`, `/controlstreams/{id}`: one stream read from its row; raises NotFound."""
         return await self._streams(kind).get(sid)
 
     @storable_values
@@ -135,6 +137,7 @@ class DynamicStore:
         await self._streams(kind).replace(stream, result_kind, await self.stream_has_children(kind, stream.id))
 
     async def stream_has_children(self, kind: Kind, sid: str) -> bool:
+        """Whether a datastream has observations, or a control stream has commands (schema changes are refused then)."""
         async with self.engine.connect() as conn:
             if kind is Kind.DATASTREAM:
                 return await self.observations.has_any(conn, await self.observations.ds_pk(conn, sid))
@@ -210,16 +213,20 @@ class DynamicStore:
         return stream
 
     async def open_observations(self, query: ObservationQuery) -> ObservationSlice:
+        """`GET …/observations`: one keyset page, its rows fetched in a single query and streamed to the encoder."""
         return await self.observations.open_slice(query)
 
     async def get_observation(self, obs_id: str) -> tuple[StoredObservation, str]:
+        """`GET /observations/{id}`: the observation row and its datastream id (404 for an id that is not a key)."""
         return await self.observations.get(obs_id)
 
     @storable_values
     async def replace_observation(self, obs_id: str, row: ObsRow) -> None:
+        """`PUT`/`PATCH /observations/{id}`: rewrite the row, then recompute the datastream's time extents."""
         await self.observations.replace(obs_id, row)
 
     async def delete_observation(self, obs_id: str) -> None:
+        """`DELETE /observations/{id}`: remove the row, then recompute the datastream's time extents."""
         await self.observations.delete(obs_id)
 
     # Commands -------------------------------------------------------------------------------------
@@ -227,94 +234,120 @@ class DynamicStore:
     async def create_command(
         self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None
     ) -> tuple[Command, bool]:
+        """`POST …/commands`, `…/feasibility`: command + first report; a reused idempotency key gets the stored one."""
         return await self.commands.create(cmd, first, idempotency_key)
 
     async def command_by_key(self, cs_id: str, idempotency_key: str) -> Command | None:
+        """The command already created on a control stream with this idempotency key (client retries), if any."""
         return await self.commands.by_key(cs_id, idempotency_key)
 
     async def get_command(self, cmd_id: str, feasibility: bool | None = None) -> Command:
+        """`GET /commands/{id}` or `/feasibility/{id}` (restricted by `feasibility` unless None); raises NotFound."""
         return await self.commands.get(cmd_id, feasibility)
 
     async def list_commands(self, query: CommandQuery) -> Page[Command]:
+        """`GET /commands`, `/feasibility` and their per-stream lists: column filters, then system/FOI/property ones."""
         return await self.commands.search(query)
 
     @storable_values
     async def replace_command(self, cmd: Command) -> None:
+        """`PUT`/`PATCH /commands/{id}`: new parameters of an unfinished command (409 once final; status kept)."""
         await self.commands.replace(cmd)
 
     async def delete_command(self, cmd_id: str) -> None:
+        """`DELETE /commands/{id}` (404 first if unknown) with its status reports and results."""
         await self.commands.get(cmd_id)
         await self.commands.delete(cmd_id)
 
     @storable_values
     async def add_status(self, status: CommandStatus, enforce: bool = True) -> CommandStatus:
+        """`POST /commands/{id}/status`: append a report, its transition checked if `enforce`; currentStatus follows."""
         return await self.commands.add_status(status, enforce)
 
     async def list_status(self, query: StatusQuery) -> Page[CommandStatus]:
+        """`GET /commands/{id}/status`: reports of an existing command (else 404), by status code and reportTime."""
         await self.commands.get(query.command_id)
         return await self.commands.list_status(query)
 
     async def get_status(self, cmd_id: str, status_id: str) -> CommandStatus:
+        """`GET /commands/{id}/status/{sid}`: one report of that command; raises NotFound."""
         return await self.commands.get_status(cmd_id, status_id)
 
     @storable_values
     async def replace_status(self, status: CommandStatus) -> None:
+        """`PUT`/`PATCH /commands/{id}/status/{sid}`: reports stay a legal lifecycle (409); currentStatus follows."""
         await self.commands.replace_status(status)
 
     async def delete_status(self, cmd_id: str, status_id: str) -> None:
+        """`DELETE /commands/{id}/status/{sid}` (409 for the only report); currentStatus follows the latest left."""
         await self.commands.delete_status(cmd_id, status_id)
 
     @storable_values
     async def add_result(self, result: CommandResult) -> CommandResult:
+        """`POST /commands/{id}/result`: store a result (inline data or one link) of an existing command."""
         return await self.results.add(result)
 
     async def list_results(self, cmd_id: str, limit: int, token: str | None) -> Page[CommandResult]:
+        """`GET /commands/{id}/result`: the results of an existing command, oldest first."""
         return await self.results.search(cmd_id, limit, token)
 
     async def get_result(self, cmd_id: str, result_id: str) -> CommandResult:
+        """`GET /commands/{id}/result/{rid}`: one result; NotFound unless it belongs to the command."""
         return await self.results.get(cmd_id, result_id)
 
     @storable_values
     async def replace_result(self, result: CommandResult) -> None:
+        """`PUT`/`PATCH /commands/{id}/result/{rid}` (404 unless the result belongs to the command)."""
         await self.results.replace(result)
 
     async def delete_result(self, cmd_id: str, result_id: str) -> None:
+        """`DELETE /commands/{id}/result/{rid}` (404 unless the result belongs to the command)."""
         await self.results.delete(cmd_id, result_id)
 
     async def unfinished_commands(self, source: str | None = None) -> list[Command]:
+        """Commands not yet final whose legacy task is known, optionally of one source (status polling)."""
         return await self.commands.unfinished(source)
 
     async def set_command_provenance(self, cmd_id: str, prov: Provenance) -> None:
+        """Record the legacy task behind a forwarded command (source, type, task id, via)."""
         await self.commands.set_provenance(cmd_id, prov)
 
     # Events and history -----------------------------------------------------------------------------
     @storable_values
     async def create_event(self, event: SystemEvent) -> SystemEvent:
+        """`POST /systems/{id}/events`: store one event of an existing system (404 otherwise)."""
         await self._require_system(event.system_id)
         return await self.events.create(event)
 
     async def list_events(self, query: EventQuery) -> Page[SystemEvent]:
+        """`GET /systemEvents`, `/systems/{id}/events`: filtered by system, id, keywords, eventType and time overlap."""
         return await self.events.list(query)
 
     async def get_event(self, event_id: str, system_id: str | None = None) -> SystemEvent:
+        """`GET /systemEvents/{id}`, or `/systems/{sid}/events/{id}` when `system_id` is given; raises NotFound."""
         return await self.events.get(event_id, system_id)
 
     @storable_values
     async def replace_event(self, event: SystemEvent) -> None:
+        """`PUT`/`PATCH /systemEvents/{id}` (404 for an unknown event)."""
         await self.events.replace(event)
 
     async def delete_event(self, event_id: str) -> None:
+        """`DELETE /systemEvents/{id}` (404 for an unknown event)."""
         await self.events.delete(event_id)
 
     async def list_history(
         self, system_id: str, flt: TimeFilter | None, limit: int, token: str | None
     ) -> Page[Revision]:
+        """`GET /systems/{id}/history`: past descriptions overlapping `flt`, oldest first."""
         return await self.history.list(system_id, flt, limit, token)
 
     async def get_revision(self, system_id: str, rev_id: str) -> Revision:
+        """`GET /systems/{id}/history/{revId}`: one past description with the period it was current; raises NotFound."""
         return await self.history.get(system_id, rev_id)
 
     async def delete_revision(self, system_id: str, rev_id: str) -> None:
+        """`DELETE /systems/{id}/history/{revId}` (404 for an unknown revision)."""
         await self.history.delete(system_id, rev_id)
 
     # Hooks called by the Part 1 repository (FeatureHooks) ---------------------------------------------

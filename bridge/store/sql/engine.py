@@ -28,6 +28,7 @@ def async_url(url: str) -> str:
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
+    """Whether the engine runs on SQLite (the embedded default) rather than PostgreSQL."""
     return engine.dialect.name == "sqlite"
 
 

@@ -83,12 +83,14 @@ class EventRepository:
         self.engine = engine
 
     async def create(self, event: SystemEvent) -> SystemEvent:
+        """Insert a system event (server-assigned id unless preset; no start time: now, no end time: the start)."""
         event.id = event.id or new_id()
         async with self.engine.begin() as conn:
             await conn.execute(insert(system_events).values(**storable(system_events, _event_row(event))))
         return event
 
     async def list(self, q: EventQuery) -> Page[SystemEvent]:
+        """One keyset page of events filtered by system, ids, keywords, eventType and time overlap."""
         e = system_events.c
         async with self.engine.connect() as conn:
             conds: list[ColumnElement[bool]] = []
@@ -108,6 +110,7 @@ class EventRepository:
         return Page([_row_event(r._mapping) for r in page.rows], page.next_token, page.prev_token, page.matched)
 
     async def get(self, event_id: str, system_id: str | None = None) -> SystemEvent:
+        """The event with this id, of `system_id` when given; raises NotFound."""
         query = select(system_events).where(system_events.c.id == event_id)
         if system_id is not None:
             query = query.where(system_events.c.system_id == system_id)
@@ -118,17 +121,20 @@ class EventRepository:
         return _row_event(row._mapping)
 
     async def replace(self, event: SystemEvent) -> None:
+        """Replace a stored event's content (404 for an unknown event)."""
         await self.get(event.id)
         async with self.engine.begin() as conn:
             row = storable(system_events, _event_row(event))
             await conn.execute(update(system_events).where(system_events.c.id == event.id).values(**row))
 
     async def delete(self, event_id: str) -> None:
+        """Delete an event (404 for an unknown event)."""
         await self.get(event_id)
         async with self.engine.begin() as conn:
             await conn.execute(delete(system_events).where(system_events.c.id == event_id))
 
     async def delete_for_systems(self, conn: AsyncConnection, system_ids: set[str]) -> None:
+        """Delete the events and history revisions of systems being deleted, in the caller's transaction."""
         await conn.execute(delete(system_events).where(system_events.c.system_id.in_(system_ids)))
         await conn.execute(delete(system_history).where(system_history.c.system_id.in_(system_ids)))
 
@@ -177,6 +183,7 @@ class HistoryRepository:
         return Page(items, page.next_token, page.prev_token, page.matched)
 
     async def get(self, system_id: str, rev_id: str) -> Revision:
+        """One revision of a system; raises NotFound."""
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
@@ -190,6 +197,7 @@ class HistoryRepository:
         return _revision(row._mapping)
 
     async def delete(self, system_id: str, rev_id: str) -> None:
+        """Delete one revision of a system (404 for an unknown one)."""
         await self.get(system_id, rev_id)
         async with self.engine.begin() as conn:
             await conn.execute(

@@ -62,11 +62,17 @@ def keyset_boundary(table: Table, token: str | None) -> tuple[ColumnElement[bool
 class FeatureHooks(Protocol):
     """What other resource families need to know when a Part 1 resource is replaced or deleted."""
 
-    async def on_replace(self, conn: AsyncConnection, feature: Feature) -> None: ...
+    async def on_replace(self, conn: AsyncConnection, feature: Feature) -> None:
+        """Called in the transaction replacing a resource (a system keeps its previous description as a revision)."""
+        ...
 
-    async def blockers(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> list[str]: ...
+    async def blockers(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> list[str]:
+        """Part 2 resources of other families that block a non-cascading DELETE of these resources (Req 61)."""
+        ...
 
-    async def on_delete(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> None: ...
+    async def on_delete(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> None:
+        """Called in the transaction deleting resources: cascade to their streams, events and history."""
+        ...
 
 
 class FeatureRepository:

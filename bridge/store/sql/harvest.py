@@ -52,6 +52,7 @@ class SqlHarvestSink:
         return run_id
 
     async def finish_run(self, run_id: str, status: str, report: dict[str, Any]) -> None:
+        """Close a run record: its end time, final status and report (as JSON)."""
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(runs)
@@ -60,6 +61,7 @@ class SqlHarvestSink:
             )
 
     async def list_runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """Recorded runs, newest first, optionally of one source (`csapi-bridge runs`)."""
         query = select(runs).order_by(runs.c.pk.desc()).limit(limit)
         if source is not None:
             query = query.where(runs.c.source == source)

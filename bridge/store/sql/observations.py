@@ -112,6 +112,7 @@ class ObservationRepository:
         self._analyzed = -1e9
 
     async def ds_pk(self, conn: AsyncConnection, ds_id: str) -> int:
+        """The integer key of a datastream (what observation rows carry); raises NotFound."""
         pk = (await conn.execute(select(datastreams.c.pk).where(datastreams.c.id == ds_id))).scalar()
         if pk is None:
             raise NotFound(f"no datastreams resource with id '{ds_id}'")
@@ -352,12 +353,14 @@ class ObservationRepository:
         return StoredObservation._make(row), ds_id
 
     async def delete(self, obs_id: str) -> None:
+        """Delete one observation (404 if unknown) and recompute its datastream's time extents."""
         row, _ = await self.get(obs_id)
         async with self.engine.begin() as conn:
             await conn.execute(delete(observations).where(observations.c.pk == int(obs_id)))
             await self.recompute_extents(conn, row.ds)
 
     async def replace(self, obs_id: str, new: ObsRow) -> None:
+        """Rewrite one observation (404 if unknown; NaN kept as its mark) and recompute the time extents."""
         row, _ = await self.get(obs_id)
         async with self.engine.begin() as conn:
             values = nan_marked([new])[0]._asdict()
@@ -365,12 +368,15 @@ class ObservationRepository:
             await self.recompute_extents(conn, row.ds)
 
     async def count(self, conn: AsyncConnection, ds_pk: int) -> int:
+        """Number of observations of a datastream (reported in the 409 of a non-cascading DELETE)."""
         return int((await conn.execute(select(func.count()).where(observations.c.ds == ds_pk))).scalar_one())
 
     async def has_any(self, conn: AsyncConnection, ds_pk: int) -> bool:
+        """Whether a datastream has at least one observation (one index lookup)."""
         return (
             await conn.execute(select(observations.c.pk).where(observations.c.ds == ds_pk).limit(1))
         ).first() is not None
 
     async def delete_for(self, conn: AsyncConnection, ds_pk: int) -> None:
+        """Delete every observation of a datastream inside the caller's transaction."""
         await conn.execute(delete(observations).where(observations.c.ds == ds_pk))

@@ -24,6 +24,8 @@ def token_int(key: dict[str, Any], name: str) -> int:
 
 @dataclass(slots=True)
 class RowPage:
+    """One keyset page of table rows, with the tokens of its neighbours and the number of matching rows."""
+
     rows: list[Row[Any]]
     next_token: str | None
     prev_token: str | None

@@ -44,51 +44,66 @@ class SqlStore(DynamicStore):
         return cls(engine)
 
     async def close(self) -> None:
+        """Dispose of the engine's connection pool (end of the app or CLI run)."""
         await self.engine.dispose()
 
     # Harvest sink ------------------------------------------------------------------------------------
     async def harvest_cursors(self, source: str) -> dict[str, int]:
+        """HarvestSink: the committed cursor of every stream of a source (stream key → µs), to resume from."""
         return await self.harvest.cursors(source)
 
     async def start_run(self, source: str) -> str:
+        """HarvestSink: record a new run of a source (its runs still marked running become interrupted); its id."""
         return await self.harvest.start_run(source)
 
     async def write_batch(self, source: str, run_id: str, batch: MappedBatch) -> WriteStats:
+        """HarvestSink: one mapped batch in one transaction — upserts, observations (duplicates dropped), cursors."""
         return await self.harvest.write(source, run_id, batch)
 
     async def reconcile(self, source: str, seen: dict[str, set[str]], policy: str) -> dict[str, int]:
+        """HarvestSink: end or delete the resources of a source whose legacy entity is gone (`deletions` policy)."""
         return await self.harvest.reconcile(source, seen, policy)
 
     async def finish_run(self, run_id: str, status: str, report: dict[str, Any]) -> None:
+        """HarvestSink: close a run record with its end time, status and report."""
         await self.harvest.finish_run(run_id, status, report)
 
     async def list_runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """HarvestSink: recorded runs, newest first, optionally of one source (`csapi-bridge runs`)."""
         return await self.harvest.list_runs(source, limit)
 
     # Part 1 resources -------------------------------------------------------------------------
     async def list_features(self, query: FeatureQuery) -> Page[Feature]:
+        """`GET /systems`…`/properties`, nested lists, collection items: one keyset page of the Part 1 table."""
         return await self.features.list_page(query)
 
     async def get_feature(self, kind: Kind, rid: str) -> Feature:
+        """`GET /{kind}/{id}`: the resource with that local id; raises NotFound."""
         return await self.features.get(kind, rid)
 
     async def inherited_deployed(self, ids: list[str]) -> dict[str, list[DeployedSystem]]:
+        """Systems deployed in the subdeployments (all levels) of each deployment (Req 23)."""
         return await self.features.inherited_deployed(ids)
 
     async def find_feature_uid(self, kind: Kind, uid: str) -> str | None:
+        """Local id of the resource of `kind` with this UID, if stored."""
         return await self.features.find_uid(kind, uid)
 
     async def create_feature(self, feature: Feature, collection: str | None = None) -> Feature:
+        """`POST` a Part 1 resource (409 on a duplicate UID); with `collection`, also a member of that collection."""
         return await self.features.create(feature, collection)
 
     async def replace_feature(self, feature: Feature) -> None:
+        """`PUT`/`PATCH /{kind}/{id}`: replace the content (same id); a replaced system keeps a history revision."""
         await self.features.replace(feature)
 
     async def delete_feature(self, kind: Kind, rid: str, cascade: bool) -> None:
+        """`DELETE /{kind}/{id}[?cascade=true]` (409 when dependents exist without cascade, Req 61)."""
         await self.features.delete(kind, rid, cascade)
 
     # Collections -------------------------------------------------------------------------------
     async def list_collections(self) -> list[Collection]:
+        """`GET /collections`: built-in (one per kind), custom (configured) and one read-only per harvested source."""
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(collections).order_by(collections.c.pk))
             custom = [Collection(r.id, Kind(r.kind), r.title or r.id, r.description) for r in rows]
@@ -112,6 +127,7 @@ class SqlStore(DynamicStore):
         return out
 
     async def get_collection(self, cid: str) -> Collection:
+        """`GET /collections/{cid}`: one collection of `list_collections`; raises NotFound."""
         for coll in await self.list_collections():
             if coll.id == cid:
                 return coll
@@ -131,6 +147,7 @@ class SqlStore(DynamicStore):
             )
 
     async def add_to_collection(self, cid: str, kind: Kind, ids: list[str]) -> None:
+        """`POST /collections/{cid}/items` by reference: add existing resources (400 naming unknown ids, Req 71)."""
         table = FEATURE_TABLES[kind]
         async with self.engine.begin() as conn:
             known = set((await conn.execute(select(table.c.id).where(table.c.id.in_(ids)))).scalars())
@@ -152,6 +169,7 @@ class SqlStore(DynamicStore):
                     raise Conflict(str(exc.orig)) from exc
 
     async def remove_from_collection(self, cid: str, rid: str) -> None:
+        """`DELETE /collections/{cid}/items/{id}`: drop the membership, keep the resource (404 if not a member)."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 delete(collection_members).where(

@@ -173,6 +173,7 @@ class StreamRepository:
         return conds
 
     async def list(self, q: StreamQuery) -> Page[Stream]:
+        """One keyset page of the streams matching `q` (column filters, then system/deployment/property/FOI ones)."""
         async with self.engine.connect() as conn:
             conds = await self._conditions(conn, q)
             page = await page_by_pk(conn, self.table, conds, q.limit, q.token)
@@ -180,6 +181,7 @@ class StreamRepository:
         return Page(items, page.next_token, page.prev_token, page.matched)
 
     async def get(self, sid: str) -> Stream:
+        """The stream with local id `sid`, rebuilt from its row; raises NotFound."""
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(self.table).where(self.table.c.id == sid))).first()
         if row is None:
@@ -187,12 +189,14 @@ class StreamRepository:
         return row_to_stream(self.kind, row._mapping)
 
     async def get_row(self, conn: AsyncConnection, sid: str) -> Mapping[Any, Any]:
+        """The raw table row of a stream inside the caller's connection; raises NotFound."""
         row = (await conn.execute(select(self.table).where(self.table.c.id == sid))).first()
         if row is None:
             raise NotFound(f"no {self.kind.value} resource with id '{sid}'")
         return row._mapping
 
     async def create(self, stream: Stream, result_kind: str | None = None) -> Stream:
+        """Insert a new stream (server-assigned id unless preset) and index its properties."""
         if not stream.id:
             stream.id = new_id()
         async with self.engine.begin() as conn:
@@ -257,6 +261,7 @@ class StreamRepository:
             return row
 
     async def count_for_system(self, conn: AsyncConnection, system_ids: set[str]) -> int:
+        """Number of streams of this kind belonging to any of the given systems (blocks a system DELETE)."""
         t = self.table
         return int(
             (await conn.execute(select(func.count()).select_from(t).where(t.c.system_id.in_(system_ids)))).scalar_one()
