@@ -67,7 +67,7 @@ class FeatureHooks(Protocol):
         ...
 
     async def blockers(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> list[str]:
-        """Part 2 resources of other families that block a non-cascading DELETE of these resources (Req 61)."""
+        """What blocks a non-cascading DELETE of these resources (e.g. "datastreams"), Req 61; empty if nothing."""
         ...
 
     async def on_delete(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> None:
