@@ -14,11 +14,13 @@ from bridge.store.base import FeatureHistoryStore, FeatureStore, Store, StreamFe
 
 
 def get_store(request: Request) -> Store:
+    """The store the app was created with (`app.state.store`), as the full `Store`; routes ask for their slice."""
     store: Store = request.app.state.store
     return store
 
 
 def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (`app.state.settings`): limits, base URL, collections, sources."""
     settings: Settings = request.app.state.settings
     return settings
 

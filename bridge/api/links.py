@@ -27,6 +27,7 @@ class LinkContext:
         return f"{self.root}{path}" + (f"?{query}" if query else "")
 
     def canonical(self, kind: Kind, rid: str) -> str:
+        """Absolute URL of a resource at its canonical endpoint (`/{kind}/{id}`)."""
         return f"{self.root}/{kind.value}/{rid}"
 
     def with_params(self, **params: str | None) -> str:

@@ -18,6 +18,7 @@ RESULT_LINKS = ("observation@link", "observationSet@link", "datastream@link", "e
 
 
 def encode_command(cmd: Command, ctx: LinkContext, canonical_view: bool) -> JsonDict:
+    """`command.json` of a command (or feasibility request) with self/canonical, status, result and stream links."""
     base = "feasibility" if cmd.feasibility else "commands"
     href = ctx.href(f"/{base}/{cmd.id}")
     body: JsonDict = {"id": cmd.id, "controlstream@id": cmd.controlstream_id}
@@ -66,6 +67,7 @@ def command_from_record(record: Any, schema: StreamSchema, stream: ControlStream
 
 
 def command_to_record(cmd: Command, schema: StreamSchema) -> dict[str, Any]:
+    """One SWE record of a command for the SWE command formats: issue time, sampling feature, parameters."""
     record: dict[str, Any] = {schema.time_field: format_datetime(cmd.issue_time) if cmd.issue_time else None}
     if schema.foi_field:
         record[schema.foi_field] = cmd.sampling_feature_id or ""
@@ -77,6 +79,7 @@ def command_to_record(cmd: Command, schema: StreamSchema) -> dict[str, Any]:
 
 
 def encode_status(status: CommandStatus, ctx: LinkContext, base: str = "commands") -> JsonDict:
+    """`commandStatus.json` of a status report, with its self link under `/{base}/{id}/status/{sid}`."""
     body: JsonDict = {
         "id": status.id,
         "command@id": status.command_id,
@@ -130,6 +133,7 @@ def decode_status(body: Any, command_id: str) -> CommandStatus:
 
 
 def encode_result(result: CommandResult, ctx: LinkContext, base: str = "commands") -> JsonDict:
+    """`commandResult.json` of a result: inline `data` or its one `*@link` (API-relative hrefs made absolute)."""
     body: JsonDict = {"id": result.id, "command@id": result.command_id}
     if result.link_member and result.link is not None:
         href = str(result.link.get("href", ""))  # an href starting with "/" is API-relative

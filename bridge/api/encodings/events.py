@@ -15,6 +15,7 @@ _CORE = {"id", "label", "definition", "time", "description", "links", "system@li
 
 
 def encode_event(event: SystemEvent, ctx: LinkContext, canonical_view: bool) -> JsonDict:
+    """`systemEvent.json` of an event: a time instant or a [start, end] pair, extra members kept, self/system links."""
     start, end = event.time.start, event.time.end
     assert start is not None
     time: Any = (

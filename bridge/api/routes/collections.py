@@ -69,6 +69,7 @@ def describe(coll: Collection, ctx: LinkContext) -> dict[str, Any]:
 
 @router.get("/collections", summary="Collections", response_class=Response)
 async def list_collections(request: Request, store: FeatureStoreDep, ctx: LinksDep, f: FParam = None) -> Response:
+    """`GET /collections`: built-in, configured and per-source collections, each with its `itemType` and items links."""
     media_type = negotiate(request, [JSON], f)
     colls = [describe(c, ctx) for c in await store.list_collections()]
     body = {"links": [link(ctx.href("/collections"), "self", JSON, "this document")], "collections": colls}
@@ -79,6 +80,7 @@ async def list_collections(request: Request, store: FeatureStoreDep, ctx: LinksD
 async def get_collection(
     request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, f: FParam = None
 ) -> Response:
+    """`GET /collections/{cid}`: the metadata of one collection (`itemType`, `featureType`, items links)."""
     media_type = negotiate(request, [JSON], f)
     return json_response(describe(await store.get_collection(cid), ctx), media_type)
 
@@ -108,6 +110,7 @@ async def collection_items(
     recursive: Annotated[bool, Query()] = False,
     f: FParam = None,
 ) -> Response:
+    """`GET /collections/{cid}/items`: its resources, with the parameters of their type (Part 2 kinds: 307)."""
     values = {k: v for k, v in locals().items() if k not in ("request", "store", "settings", "ctx", "cid")}
     coll = await store.get_collection(cid)
     if coll.kind in DYNAMIC_KINDS:
@@ -153,6 +156,7 @@ async def _member(store: FeatureStore, coll: Collection, rid: str) -> None:
 
 @router.post("/collections/{cid}/items", summary="Create a resource in, or add resources to, a collection (Req 68, 71)")
 async def post_items(request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath) -> Response:
+    """`POST /collections/{cid}/items`: create a resource in it, or add existing ones by URI or UID (Req 68, 71)."""
     coll = await store.get_collection(cid)
     _writable(coll)
     declared = canonical(request.headers.get("content-type", ""))
@@ -198,6 +202,7 @@ async def _resolve_ref(store: FeatureStore, ctx: LinkContext, kind: Kind, ref: s
 async def get_item(
     request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /collections/{cid}/items/{id}`: one member, linked to its canonical URL (Part 2 kinds: 307 there)."""
     coll = await store.get_collection(cid)
     if coll.kind in DYNAMIC_KINDS:
         return _canonical_redirect(request, ctx, f"/{coll.kind.value}/{id}")
@@ -207,6 +212,7 @@ async def get_item(
 
 @router.put("/collections/{cid}/items/{id}", summary="Replace an item (Req 69)", status_code=204)
 async def put_item(request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, id: IdPath) -> Response:
+    """`PUT /collections/{cid}/items/{id}`: replace a member of the collection (Req 69)."""
     coll = await store.get_collection(cid)
     await _member(store, coll, id)
     return await handlers.replace_feature(store, request, ctx, coll.kind, id)
@@ -214,6 +220,7 @@ async def put_item(request: Request, store: FeatureStoreDep, ctx: LinksDep, cid:
 
 @router.patch("/collections/{cid}/items/{id}", summary="Update an item (JSON merge patch)", status_code=204)
 async def patch_item(request: Request, store: FeatureStoreDep, ctx: LinksDep, cid: CidPath, id: IdPath) -> Response:
+    """`PATCH /collections/{cid}/items/{id}`: update a member with a JSON merge patch."""
     coll = await store.get_collection(cid)
     await _member(store, coll, id)
     return await handlers.patch_feature(store, request, ctx, coll.kind, id)
@@ -225,6 +232,7 @@ async def patch_item(request: Request, store: FeatureStoreDep, ctx: LinksDep, ci
     status_code=204,
 )
 async def delete_item(store: FeatureStoreDep, cid: CidPath, id: IdPath, cascade: CascadeParam = False) -> Response:
+    """`DELETE /collections/{cid}/items/{id}`: delete (built-in collection) or just remove the membership (Req 70)."""
     coll = await store.get_collection(cid)
     _writable(coll)
     if coll.builtin:

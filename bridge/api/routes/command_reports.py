@@ -41,6 +41,7 @@ def _checked(report: CommandStatus) -> CommandStatus:
 async def list_status(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, query: StQuery, f: FParam = None
 ) -> Response:
+    """`GET /commands/{id}/status`: the status reports of a command, by statusCode and reportTime (keyset-paged)."""
     return await status_listing(store, ctx, id, query, negotiate(request, [JSON], f))
 
 
@@ -74,6 +75,7 @@ async def result_listing(
 async def post_status(
     request: Request, store: TaskingStoreDep, pipeline: PipelineDep, ctx: LinksDep, id: IdPath
 ) -> Response:
+    """`POST /commands/{id}/status`: add a report; CANCELED asks the forwarder to cancel the legacy task."""
     report = decode_status(await json_body(request), id)
     command = await store.get_command(id, feasibility=False)
     if report.status_code is StatusCode.CANCELED:
@@ -118,6 +120,7 @@ async def _attach_results(store: TaskingStore, cmd_id: str, raw: list[Any]) -> l
 async def get_status(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, status_id: StatusIdPath, f: FParam = None
 ) -> Response:
+    """`GET /commands/{id}/status/{statusId}`: one status report."""
     media_type = negotiate(request, [JSON], f)
     return json_response(encode_status(await store.get_status(id, status_id), ctx), media_type)
 
@@ -136,6 +139,7 @@ async def _replace_status(store: TaskingStore, cmd_id: str, status_id: str, body
 
 @router.put("/commands/{id}/status/{statusId}", summary="Replace a status report", status_code=204)
 async def put_status(request: Request, store: TaskingStoreDep, id: IdPath, status_id: StatusIdPath) -> Response:
+    """`PUT /commands/{id}/status/{statusId}`: replace a report; the reports must stay a legal lifecycle (409)."""
     await store.get_status(id, status_id)
     return await _replace_status(store, id, status_id, await json_body(request))
 
@@ -144,6 +148,7 @@ async def put_status(request: Request, store: TaskingStoreDep, id: IdPath, statu
 async def patch_status(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, status_id: StatusIdPath
 ) -> Response:
+    """`PATCH /commands/{id}/status/{statusId}`: merge-patch a report (id and links are read-only)."""
     patch = await patch_body(request)
     current = encode_status(await store.get_status(id, status_id), ctx)
     for member in _STATUS_READONLY:
@@ -153,6 +158,7 @@ async def patch_status(
 
 @router.delete("/commands/{id}/status/{statusId}", summary="Delete a status report (not the only one)", status_code=204)
 async def delete_status(store: TaskingStoreDep, id: IdPath, status_id: StatusIdPath) -> Response:
+    """`DELETE /commands/{id}/status/{statusId}`: never the only report; currentStatus follows the latest."""
     await store.delete_status(id, status_id)
     return Response(status_code=204)
 
@@ -162,6 +168,7 @@ async def list_results(
     request: Request, store: TaskingStoreDep, settings: SettingsDep, ctx: LinksDep, id: IdPath,
     limit: LimitParam = None, cursor: CursorParam = None, f: FParam = None,
 ) -> Response:  # fmt: skip
+    """`GET /commands/{id}/result`: the results of a command, oldest first (keyset-paged)."""
     media_type = negotiate(request, [JSON], f)
     size = clamp_limit(limit or settings.default_limit, settings.max_limit)
     return await result_listing(store, ctx, id, size, cursor, media_type)
@@ -169,6 +176,7 @@ async def list_results(
 
 @router.post("/commands/{id}/result", summary="Add a result to a command", status_code=201)
 async def post_result(request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath) -> Response:
+    """`POST /commands/{id}/result`: add a result, inline `data` or exactly one `*@link`."""
     stored = await store.add_result(decode_result(await json_body(request), id))
     return Response(status_code=201, headers={"Location": ctx.href(f"/commands/{id}/result/{stored.id}")})
 
@@ -177,6 +185,7 @@ async def post_result(request: Request, store: TaskingStoreDep, ctx: LinksDep, i
 async def get_result(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, result_id: ResultIdPath, f: FParam = None
 ) -> Response:
+    """`GET /commands/{id}/result/{resultId}`: one result of the command."""
     media_type = negotiate(request, [JSON], f)
     return json_response(encode_result(await store.get_result(id, result_id), ctx), media_type)
 
@@ -190,6 +199,7 @@ async def _replace_result(store: TaskingStore, cmd_id: str, result_id: str, body
 
 @router.put("/commands/{id}/result/{resultId}", summary="Replace a result", status_code=204)
 async def put_result(request: Request, store: TaskingStoreDep, id: IdPath, result_id: ResultIdPath) -> Response:
+    """`PUT /commands/{id}/result/{resultId}`: replace a result of the command."""
     await store.get_result(id, result_id)
     return await _replace_result(store, id, result_id, await json_body(request))
 
@@ -198,6 +208,7 @@ async def put_result(request: Request, store: TaskingStoreDep, id: IdPath, resul
 async def patch_result(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, result_id: ResultIdPath
 ) -> Response:
+    """`PATCH /commands/{id}/result/{resultId}`: merge-patch a result (id and links are read-only)."""
     patch = await patch_body(request)
     current = _editable_result(encode_result(await store.get_result(id, result_id), ctx))
     return await _replace_result(store, id, result_id, merge_patch(current, patch))
@@ -209,5 +220,6 @@ def _editable_result(doc: dict[str, Any]) -> dict[str, Any]:
 
 @router.delete("/commands/{id}/result/{resultId}", summary="Delete a result", status_code=204)
 async def delete_result(store: TaskingStoreDep, id: IdPath, result_id: ResultIdPath) -> Response:
+    """`DELETE /commands/{id}/result/{resultId}`: remove a result of the command."""
     await store.delete_result(id, result_id)
     return Response(status_code=204)

@@ -75,6 +75,7 @@ async def list_commands(
 async def all_commands(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, query: CmdQuery, f: FParam = None
 ) -> Response:
+    """`GET /commands`: commands of every control stream in JSON, filtered and keyset-paged."""
     return await list_commands(store, request, ctx, query, f, None)
 
 
@@ -86,6 +87,7 @@ async def all_commands(
 async def stream_commands(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, cs_id: CsIdPath, query: CmdQuery, f: FParam = None
 ) -> Response:
+    """`GET /controlstreams/{id}/commands`: the stream's commands in JSON or a SWE Common format."""
     stream = await _stream(store, cs_id)
     query.controlstream_id = cs_id
     return await list_commands(store, request, ctx, query, f, stream)
@@ -122,6 +124,7 @@ async def post_commands(
     cs_id: CsIdPath,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    """`POST /controlstreams/{id}/commands`: one command or many (JSON or SWE), forwarded to the legacy service."""
     stream = await _stream(store, cs_id)
     commands, single = await _decode_commands(request, stream)
     stored: list[Command] = []
@@ -144,6 +147,7 @@ async def post_commands(
 async def get_command(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /commands/{id}`: one command with its currentStatus and parameters."""
     media_type = negotiate(request, [JSON], f)
     return json_response(encode_command(await store.get_command(id, feasibility=False), ctx, True), media_type)
 
@@ -163,6 +167,7 @@ async def _update(store: TaskingStore, pipeline: CommandPipeline, cmd_id: str, p
 
 @router.put("/commands/{id}", summary="Replace the parameters of an unfinished command (SPS Update)", status_code=204)
 async def put_command(request: Request, store: TaskingStoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
+    """`PUT /commands/{id}`: new parameters for an unfinished command, forwarded first (SPS Update; 409 once final)."""
     body = await json_body(request)
     if not isinstance(body, dict) or "parameters" not in body:
         raise InvalidBody("$.parameters is required")
@@ -171,6 +176,7 @@ async def put_command(request: Request, store: TaskingStoreDep, pipeline: Pipeli
 
 @router.patch("/commands/{id}", summary="Update the parameters of an unfinished command (merge patch)", status_code=204)
 async def patch_command(request: Request, store: TaskingStoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
+    """`PATCH /commands/{id}`: merge-patch the parameters of an unfinished command, forwarded like a PUT."""
     body = await patch_body(request)
     current = await store.get_command(id, feasibility=False)
     return await _update(store, pipeline, id, merge_patch(current.parameters, body.get("parameters", {})))
@@ -180,6 +186,7 @@ async def patch_command(request: Request, store: TaskingStoreDep, pipeline: Pipe
     "/commands/{id}", summary="Delete a command (an unfinished one is canceled upstream first)", status_code=204
 )
 async def delete_command(store: TaskingStoreDep, pipeline: PipelineDep, id: IdPath) -> Response:
+    """`DELETE /commands/{id}`: an unfinished command is canceled upstream first, then the record goes."""
     return await _delete(store, pipeline, id)
 
 
@@ -206,6 +213,7 @@ async def _owned(store: TaskingStore, cs_id: str, cmd_id: str) -> Command:
 async def get_stream_command(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, cs_id: CsIdPath, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /controlstreams/{csId}/commands/{id}`: a command of that stream, with a `canonical` Link header."""
     media_type = negotiate(request, [JSON], f)
     command = await _owned(store, cs_id, id)
     headers = {"Link": f'<{ctx.href(f"/commands/{id}")}>; rel="canonical"'}
@@ -216,6 +224,7 @@ async def get_stream_command(
 async def put_stream_command(
     request: Request, store: TaskingStoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath
 ) -> Response:
+    """`PUT /controlstreams/{csId}/commands/{id}`: `PUT /commands/{id}` for a command of that stream (else 404)."""
     await _owned(store, cs_id, id)
     return await put_command(request, store, pipeline, id)
 
@@ -224,12 +233,14 @@ async def put_stream_command(
 async def patch_stream_command(
     request: Request, store: TaskingStoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath
 ) -> Response:
+    """`PATCH /controlstreams/{csId}/commands/{id}`: `PATCH /commands/{id}` for a command of that stream."""
     await _owned(store, cs_id, id)
     return await patch_command(request, store, pipeline, id)
 
 
 @router.delete("/controlstreams/{controlStreamId}/commands/{id}", summary="Delete a command", status_code=204)
 async def delete_stream_command(store: TaskingStoreDep, pipeline: PipelineDep, cs_id: CsIdPath, id: IdPath) -> Response:
+    """`DELETE /controlstreams/{csId}/commands/{id}`: `DELETE /commands/{id}` for a command of that stream."""
     await _owned(store, cs_id, id)
     return await _delete(store, pipeline, id)
 

@@ -41,6 +41,7 @@ async def subdeployments(
     query: DeploymentQuery,
     f: FParam = None,
 ) -> Response:
+    """`GET /deployments/{id}/subdeployments`: subdeployments of a deployment (all levels: `recursive`, Req 19-22)."""
     await store.get_feature(Kind.DEPLOYMENT, deployment_id)
     query.children_of = deployment_id
     return await handlers.list_features(store, request, ctx, query, f)
@@ -56,6 +57,7 @@ async def subdeployments(
 async def create_subdeployment(
     request: Request, store: FeatureStoreDep, ctx: LinksDep, deployment_id: DeploymentIdPath
 ) -> Response:
+    """`POST /deployments/{id}/subdeployments`: create a deployment as a child of this one (Req 64)."""
     await store.get_feature(Kind.DEPLOYMENT, deployment_id)
     return await handlers.create_feature(store, request, ctx, Kind.DEPLOYMENT, parent_id=deployment_id)
 
@@ -74,6 +76,7 @@ async def system_deployments(
     query: SystemDeploymentQuery,
     f: FParam = None,
 ) -> Response:
+    """`GET /systems/{id}/deployments`: the deployments in which a system was deployed (Req 17)."""
     await store.get_feature(Kind.SYSTEM, system_id)
     query.of_system = system_id
     return await handlers.list_features(store, request, ctx, query, f)

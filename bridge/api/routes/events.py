@@ -40,6 +40,7 @@ async def _list(
 async def list_events(
     request: Request, store: FeatureHistoryDep, ctx: LinksDep, query: EvQuery, f: FParam = None
 ) -> Response:
+    """`GET /systemEvents`: the events of all systems, filtered by system, eventType, keywords and time."""
     return await _list(store, request, ctx, query, f)
 
 
@@ -49,6 +50,7 @@ async def list_events(
 async def list_events_alias(
     request: Request, store: FeatureHistoryDep, ctx: LinksDep, query: EvQuery, f: FParam = None
 ) -> Response:
+    """`GET /systemevents`: the lower-case spelling used by the abstract test suite; same as `/systemEvents`."""
     return await _list(store, request, ctx, query, f)
 
 
@@ -56,6 +58,7 @@ async def list_events_alias(
 async def system_events(
     request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath, query: EvQuery, f: FParam = None
 ) -> Response:
+    """`GET /systems/{id}/events`: the events of one system."""
     await store.get_feature(Kind.SYSTEM, system_id)
     query.system_id = system_id
     return await _list(store, request, ctx, query, f)
@@ -63,6 +66,7 @@ async def system_events(
 
 @router.post("/systems/{systemId}/events", summary="Add events to a system (one event or an array)", status_code=201)
 async def post_events(request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath) -> Response:
+    """`POST /systems/{id}/events`: add one event (`Location`) or an array of them (`{"items": [...]}`)."""
     await store.get_feature(Kind.SYSTEM, system_id)
     body = await json_body(request)
     events = [decode_event(b, system_id) for b in (body if isinstance(body, list) else [body])]
@@ -77,6 +81,7 @@ async def post_events(request: Request, store: FeatureHistoryDep, ctx: LinksDep,
 async def get_event(
     request: Request, store: FeatureHistoryDep, ctx: LinksDep, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /systemEvents/{id}`: one system event (SensorML `Event` JSON)."""
     media_type = negotiate(request, EVENT_FORMATS, f)
     return json_response(encode_event(await store.get_event(id), ctx, True), media_type)
 
@@ -106,16 +111,19 @@ async def _delete(store: FeatureHistoryStore, event_id: str, system_id: str | No
 
 @router.put("/systemEvents/{id}", summary="Replace a system event", status_code=204)
 async def put_event(request: Request, store: FeatureHistoryDep, id: IdPath) -> Response:
+    """`PUT /systemEvents/{id}`: replace a system event."""
     return await _replace(store, id, None, await json_body(request))
 
 
 @router.patch("/systemEvents/{id}", summary="Update a system event (merge patch)", status_code=204)
 async def patch_event(request: Request, store: FeatureHistoryDep, ctx: LinksDep, id: IdPath) -> Response:
+    """`PATCH /systemEvents/{id}`: merge-patch a system event (id and links are read-only)."""
     return await _patch(store, request, ctx, id, None)
 
 
 @router.delete("/systemEvents/{id}", summary="Delete a system event", status_code=204)
 async def delete_event(store: FeatureHistoryDep, id: IdPath) -> Response:
+    """`DELETE /systemEvents/{id}`: delete a system event."""
     return await _delete(store, id, None)
 
 
@@ -123,6 +131,7 @@ async def delete_event(store: FeatureHistoryDep, id: IdPath) -> Response:
 async def get_system_event(
     request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /systems/{sysId}/events/{id}`: an event of that system, with a `canonical` Link header."""
     media_type = negotiate(request, EVENT_FORMATS, f)
     headers = {"Link": f'<{ctx.href(f"/systemEvents/{id}")}>; rel="canonical"'}
     return json_response(encode_event(await store.get_event(id, system_id), ctx, False), media_type, headers=headers)
@@ -130,6 +139,7 @@ async def get_system_event(
 
 @router.put("/systems/{systemId}/events/{id}", summary="Replace an event of a system", status_code=204)
 async def put_system_event(request: Request, store: FeatureHistoryDep, system_id: SystemIdPath, id: IdPath) -> Response:
+    """`PUT /systems/{sysId}/events/{id}`: replace an event of that system (404 for another system's)."""
     return await _replace(store, id, system_id, await json_body(request))
 
 
@@ -137,11 +147,13 @@ async def put_system_event(request: Request, store: FeatureHistoryDep, system_id
 async def patch_system_event(
     request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath, id: IdPath
 ) -> Response:
+    """`PATCH /systems/{sysId}/events/{id}`: merge-patch an event of that system."""
     return await _patch(store, request, ctx, id, system_id)
 
 
 @router.delete("/systems/{systemId}/events/{id}", summary="Delete an event of a system", status_code=204)
 async def delete_system_event(store: FeatureHistoryDep, system_id: SystemIdPath, id: IdPath) -> Response:
+    """`DELETE /systems/{sysId}/events/{id}`: delete an event of that system."""
     return await _delete(store, id, system_id)
 
 
@@ -161,6 +173,7 @@ async def history(
     request: Request, store: FeatureHistoryDep, settings: SettingsDep, ctx: LinksDep, system_id: SystemIdPath,
     limit: LimitParam = None, cursor: CursorParam = None, valid_time: ValidTimeParam = None, f: FParam = None,
 ) -> Response:  # fmt: skip
+    """`GET /systems/{id}/history`: past descriptions of a system, one per replacement, filtered by `validTime`."""
     media_type = negotiate(request, [GEOJSON, SML_JSON], f)
     await store.get_feature(Kind.SYSTEM, system_id)
     flt = parse_time("validTime", valid_time)
@@ -183,6 +196,7 @@ async def revision(
     request: Request, store: FeatureHistoryDep, ctx: LinksDep, system_id: SystemIdPath,
     rev_id: Annotated[str, Path(alias="revId")], f: FParam = None,
 ) -> Response:  # fmt: skip
+    """`GET /systems/{id}/history/{revId}`: one past description (GeoJSON or SensorML) linked to the current one."""
     media_type = negotiate(request, [GEOJSON, SML_JSON], f)
     return json_response(_revision(await store.get_revision(system_id, rev_id), ctx, media_type, system_id), media_type)
 
@@ -191,5 +205,6 @@ async def revision(
 async def delete_revision(
     store: FeatureHistoryDep, system_id: SystemIdPath, rev_id: Annotated[str, Path(alias="revId")]
 ) -> Response:
+    """`DELETE /systems/{id}/history/{revId}`: forget one past description of a system."""
     await store.delete_revision(system_id, rev_id)
     return Response(status_code=204)

@@ -54,6 +54,7 @@ async def _listing(
 async def all_feasibility(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, query: CmdQuery, f: FParam = None
 ) -> Response:
+    """`GET /feasibility`: feasibility requests of every control stream, filtered and keyset-paged."""
     return await _listing(request, store, ctx, query, f)
 
 
@@ -61,6 +62,7 @@ async def all_feasibility(
 async def stream_feasibility(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, cs_id: CsIdPath, query: CmdQuery, f: FParam = None
 ) -> Response:
+    """`GET /controlstreams/{id}/feasibility`: the feasibility requests of one control stream."""
     await _stream(store, cs_id)
     query.controlstream_id = cs_id
     return await _listing(request, store, ctx, query, f)
@@ -75,6 +77,7 @@ async def post_feasibility(
     request: Request, store: TaskingStoreDep, pipeline: PipelineDep, ctx: LinksDep, cs_id: CsIdPath,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:  # fmt: skip
+    """`POST /controlstreams/{id}/feasibility`: ask whether a command is feasible (e.g. SPS GetFeasibility upstream)."""
     stream = await _stream(store, cs_id)
     request_cmd = decode_command(await json_body(request), stream, stream_schema(stream))
     request_cmd.feasibility = True
@@ -87,6 +90,7 @@ async def post_feasibility(
 async def get_feasibility(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /feasibility/{id}`: one feasibility request with its currentStatus."""
     media_type = negotiate(request, [JSON], f)
     return json_response(encode_command(await store.get_command(id, feasibility=True), ctx, True), media_type)
 
@@ -95,6 +99,7 @@ async def get_feasibility(
 async def get_stream_feasibility(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, cs_id: CsIdPath, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /controlstreams/{csId}/feasibility/{id}`: a feasibility request of that stream (else 404)."""
     media_type = negotiate(request, [JSON], f)
     found = await store.get_command(id, feasibility=True)
     if found.controlstream_id != cs_id:
@@ -106,6 +111,7 @@ async def get_stream_feasibility(
 async def feasibility_status(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath, query: StQuery, f: FParam = None
 ) -> Response:
+    """`GET /feasibility/{id}/status`: the status reports of a feasibility request."""
     media_type = negotiate(request, [JSON], f)
     await store.get_command(id, feasibility=True)
     return await status_listing(store, ctx, id, query, media_type, BASE)
@@ -116,6 +122,7 @@ async def feasibility_status_report(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath,
     status_id: Annotated[str, Path(alias="statusId")], f: FParam = None,
 ) -> Response:  # fmt: skip
+    """`GET /feasibility/{id}/status/{statusId}`: one status report of a feasibility request."""
     media_type = negotiate(request, [JSON], f)
     await store.get_command(id, feasibility=True)
     return json_response(encode_status(await store.get_status(id, status_id), ctx, BASE), media_type)
@@ -126,6 +133,7 @@ async def feasibility_results(
     request: Request, store: TaskingStoreDep, settings: SettingsDep, ctx: LinksDep, id: IdPath,
     limit: LimitParam = None, cursor: CursorParam = None, f: FParam = None,
 ) -> Response:  # fmt: skip
+    """`GET /feasibility/{id}/result`: the results of a feasibility request (the verdict)."""
     media_type = negotiate(request, [JSON], f)
     await store.get_command(id, feasibility=True)
     size = clamp_limit(limit or settings.default_limit, settings.max_limit)
@@ -137,6 +145,7 @@ async def feasibility_result(
     request: Request, store: TaskingStoreDep, ctx: LinksDep, id: IdPath,
     result_id: Annotated[str, Path(alias="resultId")], f: FParam = None,
 ) -> Response:  # fmt: skip
+    """`GET /feasibility/{id}/result/{resultId}`: one result of a feasibility request."""
     media_type = negotiate(request, [JSON], f)
     await store.get_command(id, feasibility=True)
     return json_response(encode_result(await store.get_result(id, result_id), ctx, BASE), media_type)

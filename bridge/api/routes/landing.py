@@ -19,6 +19,7 @@ router = APIRouter(tags=["Capabilities"])
 
 @router.get("/", summary="Landing page", response_class=Response)
 async def landing(request: Request, ctx: LinksDep, settings: SettingsDep, f: FParam = None) -> Response:
+    """`GET /`: the landing page — title, description and links to the API definition, conformance and resources."""
     media_type = negotiate(request, [JSON], f)
     links = [
         link(ctx.href("/"), "self", JSON, "this document"),
@@ -34,5 +35,6 @@ async def landing(request: Request, ctx: LinksDep, settings: SettingsDep, f: FPa
 
 @router.get("/conformance", summary="Conformance classes", response_class=Response)
 async def conformance(request: Request, f: FParam = None) -> Response:
+    """`GET /conformance`: the conformance classes this server declares (only those whose tests pass)."""
     media_type = negotiate(request, [JSON], f)
     return json_response({"conformsTo": conformance_classes()}, media_type)

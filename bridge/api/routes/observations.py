@@ -83,6 +83,7 @@ async def _respond(
 async def list_observations(
     request: Request, store: StreamFeatureDep, ctx: LinksDep, query: ObsQuery, f: FParam = None
 ) -> Response:
+    """`GET /observations`: observations of all datastreams, streamed in JSON (SWE too for one `datastream`)."""
     ds = None
     if query.datastreams is not None and len(query.datastreams.local) == 1:
         try:  # one datastream: its SWE formats are offered too
@@ -100,6 +101,7 @@ async def list_observations(
 async def datastream_observations(
     request: Request, store: StreamFeatureDep, ctx: LinksDep, ds_id: DsIdPath, query: ObsQuery, f: FParam = None
 ) -> Response:
+    """`GET /datastreams/{id}/observations`: one datastream's observations, streamed in JSON or its SWE formats."""
     ds = await _datastream(store, ds_id)
     query.datastream_id = ds_id
     return await _respond(store, request, ctx, query, ds, f)
@@ -112,6 +114,7 @@ async def datastream_observations(
     openapi_extra={"requestBody": {"required": True, "content": openapi_content(*READ_FORMATS)}},
 )
 async def post_observations(request: Request, store: StreamFeatureDep, ctx: LinksDep, ds_id: DsIdPath) -> Response:
+    """`POST /datastreams/{id}/observations`: insert one JSON observation, a JSON array, or a SWE bulk load."""
     ds = await _datastream(store, ds_id)
     codec = _codec_for(ds)
     declared = canonical(request.headers.get("content-type", "")) or JSON
@@ -203,21 +206,25 @@ async def _delete(store: StreamFeatureStore, obs_id: str, ds_id: str | None) -> 
 async def get_observation(
     request: Request, store: StreamFeatureDep, ctx: LinksDep, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /observations/{id}`: one observation in JSON, linked to its datastream."""
     return await _get(request, store, ctx, id, None, f)
 
 
 @router.put("/observations/{id}", summary="Replace an observation", status_code=204)
 async def put_observation(request: Request, store: StreamFeatureDep, id: IdPath) -> Response:
+    """`PUT /observations/{id}`: replace an observation (exactly one, validated against its datastream's schema)."""
     return await _replace(store, id, None, await json_body(request))
 
 
 @router.patch("/observations/{id}", summary="Update an observation (JSON merge patch)", status_code=204)
 async def patch_observation(request: Request, store: StreamFeatureDep, id: IdPath) -> Response:
+    """`PATCH /observations/{id}`: merge-patch an observation (id and datastream are read-only)."""
     return await _patch(store, id, None, await patch_body(request))
 
 
 @router.delete("/observations/{id}", summary="Delete an observation", status_code=204)
 async def delete_observation(store: StreamFeatureDep, id: IdPath) -> Response:
+    """`DELETE /observations/{id}`: delete an observation; its datastream's time extents are recomputed."""
     return await _delete(store, id, None)
 
 
@@ -225,19 +232,23 @@ async def delete_observation(store: StreamFeatureDep, id: IdPath) -> Response:
 async def get_ds_observation(
     request: Request, store: StreamFeatureDep, ctx: LinksDep, ds_id: DsIdPath, id: IdPath, f: FParam = None
 ) -> Response:
+    """`GET /datastreams/{dsId}/observations/{id}`: an observation of that datastream, with a `canonical` Link."""
     return await _get(request, store, ctx, id, ds_id, f)
 
 
 @router.put("/datastreams/{dataStreamId}/observations/{id}", summary="Replace an observation", status_code=204)
 async def put_ds_observation(request: Request, store: StreamFeatureDep, ds_id: DsIdPath, id: IdPath) -> Response:
+    """`PUT /datastreams/{dsId}/observations/{id}`: replace an observation of that datastream (else 404)."""
     return await _replace(store, id, ds_id, await json_body(request))
 
 
 @router.patch("/datastreams/{dataStreamId}/observations/{id}", summary="Update an observation", status_code=204)
 async def patch_ds_observation(request: Request, store: StreamFeatureDep, ds_id: DsIdPath, id: IdPath) -> Response:
+    """`PATCH /datastreams/{dsId}/observations/{id}`: merge-patch an observation of that datastream."""
     return await _patch(store, id, ds_id, await patch_body(request))
 
 
 @router.delete("/datastreams/{dataStreamId}/observations/{id}", summary="Delete an observation", status_code=204)
 async def delete_ds_observation(store: StreamFeatureDep, ds_id: DsIdPath, id: IdPath) -> Response:
+    """`DELETE /datastreams/{dsId}/observations/{id}`: delete an observation of that datastream."""
     return await _delete(store, id, ds_id)

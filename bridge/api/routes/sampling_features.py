@@ -35,6 +35,7 @@ async def system_sampling_features(
     query: SfQuery,
     f: FParam = None,
 ) -> Response:
+    """`GET /systems/{id}/samplingFeatures`: sampling features of a system and its subsystems (Req 13, 32)."""
     await store.get_feature(Kind.SYSTEM, system_id)
     query.of_system = system_id
     return await handlers.list_features(store, request, ctx, query, f)
@@ -50,5 +51,6 @@ async def system_sampling_features(
 async def create_sampling_feature(
     request: Request, store: FeatureStoreDep, ctx: LinksDep, system_id: SystemIdPath
 ) -> Response:
+    """`POST /systems/{id}/samplingFeatures`: create a sampling feature attached to a system (Req 66)."""
     await store.get_feature(Kind.SYSTEM, system_id)
     return await handlers.create_feature(store, request, ctx, Kind.SAMPLING_FEATURE, parent_id=system_id)

@@ -31,6 +31,7 @@ DeploymentIdPath = Annotated[str, Path(alias="deploymentId", description="Local 
 async def list_response(
     store: StreamFeatureStore, request: Request, ctx: LinkContext, query: StreamQuery, f: str | None
 ) -> Response:
+    """One JSON page of datastreams or control streams (`query.kind`) with paging links, for every stream listing."""
     media_type = negotiate(request, [JSON], f)
     page = await store.list_streams(query)
     items = [encode_stream(s, ctx, canonical_view=False) for s in page.items]

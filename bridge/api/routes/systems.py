@@ -35,6 +35,7 @@ async def subsystems(
     query: SystemQuery,
     f: FParam = None,
 ) -> Response:
+    """`GET /systems/{id}/subsystems`: the subsystems of a system (all levels: `recursive`, Req 9-12)."""
     await store.get_feature(Kind.SYSTEM, system_id)
     query.children_of = system_id
     return await handlers.list_features(store, request, ctx, query, f)
@@ -50,5 +51,6 @@ async def subsystems(
 async def create_subsystem(
     request: Request, store: FeatureStoreDep, ctx: LinksDep, system_id: SystemIdPath
 ) -> Response:
+    """`POST /systems/{id}/subsystems`: create a system as a subsystem of this one (Req 62)."""
     await store.get_feature(Kind.SYSTEM, system_id)
     return await handlers.create_feature(store, request, ctx, Kind.SYSTEM, parent_id=system_id)
