@@ -42,6 +42,7 @@ class CommandPipeline:
         self._locks = [asyncio.Lock() for _ in range(64)]  # striped by command id
 
     def forwarder_for(self, stream: ControlStream) -> Forwarder | None:
+        """The first forwarder that handles the control stream (by its provenance), None for a local stream."""
         return next((f for f in self.forwarders if f.handles(stream)), None)
 
     async def submit(
@@ -78,11 +79,13 @@ class CommandPipeline:
         return answer.statuses[-1] if answer.statuses else None
 
     async def update(self, stream: ControlStream, command: Command) -> None:
+        """Forward a command's new parameters (SPS Update) and record the answer; called before they are stored."""
         forwarder = self.forwarder_for(stream)
         if forwarder is not None:
             await self._record(command.id, await forwarder.update(stream, command))
 
     async def poll(self, stream: ControlStream, command: Command) -> None:
+        """Ask the legacy service for new status reports and results (SPS GetStatus) and record them."""
         forwarder = self.forwarder_for(stream)
         if forwarder is not None:
             await self._record(command.id, await forwarder.poll(stream, command))

@@ -93,6 +93,7 @@ class SpsForwarder:
         self._reader: StoreReader | None = None
 
     def handles(self, stream: ControlStream) -> bool:
+        """Whether the control stream came from an SPS (a procedure's tasking, reservation or confirmation stream)."""
         return stream.provenance is not None and stream.provenance.legacy_type in STREAM_ENTITIES
 
     def bind_reader(self, reader: StoreReader) -> None:

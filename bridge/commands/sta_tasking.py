@@ -55,6 +55,7 @@ class StaTaskingForwarder:
         self._clients: list[PoliteClient] = []
 
     def handles(self, stream: ControlStream) -> bool:
+        """Whether the control stream was harvested from a SensorThings TaskingCapability."""
         return stream.provenance is not None and stream.provenance.legacy_type == STREAM_ENTITY
 
     async def aclose(self) -> None:
@@ -142,9 +143,11 @@ class StaTaskingForwarder:
         return Forwarded()
 
     async def cancel(self, stream: ControlStream, command: Command) -> Forwarded:
+        """Refused (CancelNotSupported): STA 1.1 Tasking Core has no cancel operation."""
         raise CancelNotSupported("SensorThings tasks cannot be canceled: STA 1.1 Tasking Core has no cancel operation")
 
     async def update(self, stream: ControlStream, command: Command) -> Forwarded:
+        """Refused (409): STA 1.1 Tasking Core tasks cannot be changed once created."""
         raise Conflict("SensorThings tasks cannot be updated: STA 1.1 Tasking Core tasks are fire-and-forget")
 
 
