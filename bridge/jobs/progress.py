@@ -26,6 +26,7 @@ class ProgressPrinter:
             self._status.start()
 
     def __call__(self, report: RunReport, event: str) -> None:
+        """Show the run's totals: a live line on a TTY, else a `progress` log line at most every `interval` seconds."""
         entities = sum(report.entities.values())
         line = (
             f"{report.source}: {entities} entities, {report.observations} observations, "
@@ -41,6 +42,7 @@ class ProgressPrinter:
             print(f"progress {line}", file=self.stream, flush=True)
 
     def close(self) -> None:
+        """Stop the live status line (TTY only) before the final report is printed."""
         if self._status is not None:
             self._status.stop()
 

@@ -45,6 +45,7 @@ class RunReport:
     duration: float = 0.0
 
     def add(self, stats: WriteStats) -> None:
+        """Count what one stored batch did: entity outcomes, observations stored, duplicates dropped."""
         self.entities.update(stats.outcomes)
         self.observations += stats.observations
         self.duplicates += stats.duplicates
@@ -55,6 +56,7 @@ class RunReport:
         return self.observations / self.duration if self.duration > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON (entities by type and outcome, counts, errors, duration, rate), as stored and printed."""
         by_entity: dict[str, dict[str, int]] = {}
         for (entity, outcome), count in sorted(self.entities.items()):
             by_entity.setdefault(entity, {})[outcome] = count
