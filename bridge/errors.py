@@ -43,16 +43,22 @@ class InvalidBody(BridgeError):
 
 
 class NotFound(BridgeError):
+    """No resource (collection, report, result…) with that id, or none under the path's parent (404)."""
+
     status = 404
     code = "NotFound"
 
 
 class NotAcceptable(BridgeError):
+    """None of the formats the endpoint offers matches `f` or `Accept` (406)."""
+
     status = 406
     code = "NotAcceptable"
 
 
 class UnsupportedMediaType(BridgeError):
+    """A request body in a format the endpoint does not accept (415)."""
+
     status = 415
     code = "UnsupportedMediaType"
 
@@ -65,6 +71,8 @@ class Conflict(BridgeError):
 
 
 class MethodNotAllowed(BridgeError):
+    """The method is not allowed on this resource, e.g. writing to a read-only collection (405)."""
+
     status = 405
     code = "MethodNotAllowed"
 

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read constructor values and `BRIDGE_*` variables only (no .env, no secrets dir); see `load_settings`."""
         return init_settings, env_settings
 
 

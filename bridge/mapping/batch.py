@@ -37,6 +37,7 @@ class BatchMapper:
         self._row_mappers: dict[str, Callable[[Any], ObsRow]] = {}
 
     def map(self, batch: Batch) -> MappedBatch:
+        """Map one harvested batch: units through the table (failures become errors), observation pages into rows."""
         out = MappedBatch(errors=list(batch.errors), seen=dict(batch.seen_complete))
         for unit in batch.units:
             try:

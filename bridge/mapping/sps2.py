@@ -136,6 +136,7 @@ class SpsRules:
         self.table = table
 
     def row_mapper(self, page: LegacyObservations, stream: Datastream) -> Callable[[Any], ObsRow]:
+        """Never called: an SPS source yields tasks and their status, no observations (TypeError)."""
         raise TypeError("an SPS source has no observations")
 
     def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
