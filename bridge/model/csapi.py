@@ -42,6 +42,8 @@ class Kind(StrEnum):
 
 @dataclass(slots=True)
 class Link:
+    """A link as CSAPI members carry it (`common/link.json`): href, and optional rel, media type, title and UID."""
+
     href: str
     rel: str | None = None
     type: str | None = None
@@ -78,6 +80,7 @@ class TimeExtent:
 
     @property
     def is_instant(self) -> bool:
+        """Whether the period is a single instant (a start equal to its end)."""
         return self.start is not None and self.start == self.end
 
 
@@ -114,6 +117,8 @@ class Feature:
 
 @dataclass(kw_only=True, slots=True)
 class System(Feature):
+    """A System (`/systems`): a sensor, actuator, platform or process; `parent_id` is its parent system."""
+
     kind: ClassVar[Kind] = Kind.SYSTEM
     asset_type: str | None = None
     system_kind: Link | None = None
@@ -123,6 +128,8 @@ class System(Feature):
 
 @dataclass(kw_only=True, slots=True)
 class DeployedSystem:
+    """One entry of a deployment's `deployedSystems`: a link to the system with its name and configuration there."""
+
     system: Link
     name: str | None = None
     description: str | None = None
@@ -131,6 +138,8 @@ class DeployedSystem:
 
 @dataclass(kw_only=True, slots=True)
 class Deployment(Feature):
+    """A Deployment (`/deployments`): the platform and the systems deployed; `parent_id` is the parent deployment."""
+
     kind: ClassVar[Kind] = Kind.DEPLOYMENT
     platform: Link | None = None
     deployed_systems: list[DeployedSystem] = field(default_factory=list)
@@ -138,6 +147,8 @@ class Deployment(Feature):
 
 @dataclass(kw_only=True, slots=True)
 class Procedure(Feature):
+    """A Procedure (`/procedures`): a datasheet or method that systems implement, with the properties it covers."""
+
     kind: ClassVar[Kind] = Kind.PROCEDURE
     observed_properties: list[str] = field(default_factory=list)
     controlled_properties: list[str] = field(default_factory=list)
@@ -154,6 +165,8 @@ class SamplingFeature(Feature):
 
 @dataclass(kw_only=True, slots=True)
 class Property(Feature):
+    """A derived Property (`/properties`): a base property narrowed by object type and/or statistic."""
+
     kind: ClassVar[Kind] = Kind.PROPERTY
     base_property: str = ""
     object_type: str | None = None
@@ -192,6 +205,8 @@ class Datastream:
 
 @dataclass(kw_only=True, slots=True)
 class Observation:
+    """An observation resource (`/observations`); store and encoders use rows instead (`bridge.model.observations`)."""
+
     id: str = ""
     datastream_id: str
     phenomenon_time: datetime
@@ -205,6 +220,8 @@ class Observation:
 
 @dataclass(kw_only=True, slots=True)
 class ControlStream:
+    """A ControlStream; `schema` is the command schema as given at creation (JSON form), `is_async` its `async`."""
+
     id: str = ""
     system_id: str
     name: str
@@ -227,6 +244,8 @@ class ControlStream:
 
 
 class StatusCode(StrEnum):
+    """Command status codes (Part 2 `commandStatus.json`); the lifecycle is checked in `bridge.model.commands`."""
+
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
     REJECTED = "REJECTED"
@@ -239,6 +258,7 @@ class StatusCode(StrEnum):
 
     @property
     def is_final(self) -> bool:
+        """Whether no further report may follow: REJECTED, CANCELED, FAILED or COMPLETED."""
         return self in FINAL_STATUSES
 
 
@@ -247,6 +267,8 @@ FINAL_STATUSES = frozenset({StatusCode.REJECTED, StatusCode.CANCELED, StatusCode
 
 @dataclass(kw_only=True, slots=True)
 class Command:
+    """A command (with `feasibility`: a feasibility request) sent to a control stream; parameters follow its schema."""
+
     id: str = ""
     controlstream_id: str
     issue_time: datetime | None = None
@@ -262,6 +284,8 @@ class Command:
 
 @dataclass(kw_only=True, slots=True)
 class CommandStatus:
+    """A status report of a command (`/commands/{id}/status`); the latest one gives the command's currentStatus."""
+
     id: str = ""
     command_id: str
     report_time: datetime | None = None
@@ -285,6 +309,8 @@ class CommandResult:
 
 @dataclass(kw_only=True, slots=True)
 class SystemEvent:
+    """A system event (`/systemEvents`): SensorML Event label, definition (its type) and time; `extra` kept verbatim."""
+
     id: str = ""
     system_id: str
     label: str

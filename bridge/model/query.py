@@ -19,13 +19,16 @@ class IdList:
 
     @property
     def exact_uids(self) -> tuple[str, ...]:
+        """The UIDs to match exactly (those without a trailing `*`)."""
         return tuple(u for u in self.uids if not u.endswith("*"))
 
     @property
     def uid_prefixes(self) -> tuple[str, ...]:
+        """The UID prefixes to match, from the entries ending with `*` (the `*` removed)."""
         return tuple(u[:-1] for u in self.uids if u.endswith("*"))
 
     def values(self) -> tuple[str, ...]:
+        """Every entry as one tuple: the local ids, then the UIDs."""
         return self.local + self.uids
 
 
@@ -51,6 +54,8 @@ class TimeFilter:
 
 @dataclass(frozen=True, slots=True)
 class BBox:
+    """A `bbox` filter in CRS84 (lon/lat); `minx > maxx` crosses the antimeridian."""
+
     minx: float
     miny: float
     maxx: float

@@ -96,10 +96,12 @@ class StreamSchema:
 
     @property
     def result_type(self) -> str:
+        """The datastream's `resultType`: measure, vector, record, coverage or complex, from the result component."""
         return _result_type(self.result)
 
     @property
     def properties(self) -> list[dict[str, str]]:
+        """Observed/controlled properties of the result: leaf definitions with labels (time and FOI fields left out)."""
         return _definitions(self.result.to_json())
 
     def json_schema(self) -> dict[str, Any]:
@@ -119,6 +121,7 @@ class StreamSchema:
         return {key: media_type, "recordSchema": self.record_json, "encoding": self.encoding_json(media_type)}
 
     def encoding_json(self, media_type: str) -> dict[str, Any]:
+        """The SWE encoding for a media type: the one given at creation for its own format, else the default one."""
         if self.source_encoding is not None and media_type == self.source_format:
             return self.source_encoding
         return _encoding_json(self.record_json, media_type)
@@ -133,6 +136,7 @@ class StreamSchema:
 
     @property
     def formats(self) -> list[str]:
+        """The formats the stream is served in: JSON only for a `resultLink` stream, else JSON and the SWE formats."""
         return [JSON] if self.result_link is not None else list(FORMATS)
 
     def codec(self, media_type: str) -> swe.RecordCodec:

@@ -192,6 +192,8 @@ class TaskingDescription:
 
 @dataclass(slots=True)
 class StatusMessage:
+    """One sps:statusMessage of a report, with its language if given (joined into the CSAPI `message`)."""
+
     text: str
     lang: str | None = None
 

@@ -42,6 +42,8 @@ class UnitOfMeasurement:
 
 @dataclass(slots=True)
 class Thing:
+    """STA Thing: becomes a platform system placed at its current Location; `location_ids` only when $expanded."""
+
     id: str
     self_link: str | None
     name: str
@@ -53,6 +55,8 @@ class Thing:
 
 @dataclass(slots=True)
 class Location:
+    """STA Location: `geometry` is the bare GeoJSON geometry (Feature unwrapped, `crs` dropped), `location` verbatim."""
+
     id: str
     self_link: str | None
     name: str
@@ -66,6 +70,8 @@ class Location:
 
 @dataclass(slots=True)
 class HistoricalLocation:
+    """STA HistoricalLocation: where a Thing was from `time`; harvested as observations of its location datastream."""
+
     id: str
     self_link: str | None
     time: datetime | None
@@ -76,6 +82,8 @@ class HistoricalLocation:
 
 @dataclass(slots=True)
 class Sensor:
+    """STA Sensor: its metadata becomes a datasheet procedure; each Thing using it gets a subsystem."""
+
     id: str
     self_link: str | None
     name: str
@@ -88,6 +96,8 @@ class Sensor:
 
 @dataclass(slots=True)
 class ObservedProperty:
+    """STA ObservedProperty: becomes a property (its `definition` gives the base property)."""
+
     id: str
     self_link: str | None
     name: str
@@ -99,6 +109,8 @@ class ObservedProperty:
 
 @dataclass(slots=True)
 class Datastream:
+    """STA Datastream: one observed property of a Thing's Sensor; becomes a datastream of the sensor's subsystem."""
+
     id: str
     self_link: str | None
     name: str
@@ -138,6 +150,8 @@ class MultiDatastream:
 
 @dataclass(slots=True)
 class FeatureOfInterest:
+    """STA FeatureOfInterest: becomes a proxy sampling feature; `geometry` unwrapped, `feature` verbatim."""
+
     id: str
     self_link: str | None
     name: str | None
@@ -182,6 +196,8 @@ class Observation:
 
 @dataclass(slots=True)
 class Actuator:
+    """STA Actuator (Tasking Core): each Thing's actuator becomes a subsystem carrying its control streams."""
+
     id: str
     self_link: str | None
     name: str
