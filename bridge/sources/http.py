@@ -52,6 +52,8 @@ def source_client(source: SourceConfig | None, default: HttpPolicy | None = None
 
 @dataclass(slots=True)
 class HttpStats:
+    """Traffic of one client for the run report: requests, bytes received, retries, failures, answers by status."""
+
     requests: int = 0
     bytes: int = 0
     retries: int = 0
@@ -112,6 +114,7 @@ class PoliteClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the underlying httpx client and its connections."""
         await self._client.aclose()
 
     async def _wait_for_slot(self) -> None:
@@ -186,9 +189,11 @@ class PoliteClient:
         raise HttpError(f"{method} {url} failed after {attempts} attempt(s): {last_exc!r}", url=url) from last_exc
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        """`request("GET", …)`: a GET under the policy (retries, rate, concurrency), body read completely."""
         return await self.request("GET", url, **kwargs)
 
     async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        """`request("POST", …)`: a POST under the policy (SOS/SPS XML requests, STA Task creation), body read fully."""
         return await self.request("POST", url, **kwargs)
 
     @asynccontextmanager

@@ -43,10 +43,12 @@ class SpsHarvester:
         self.task_ids = list(task_ids)
 
     def counters(self) -> dict[str, int]:
+        """Harvester: traffic so far (requests, bytes, retries) for the run report."""
         stats = self.client.stats
         return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
 
     async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
+        """Harvester: GetCapabilities and DescribeTasking per offered procedure, then GetTask of each known task."""
         caps = await self.sps.get_capabilities()
         procedures = {o.procedure for o in caps.offerings if o.procedure}
         linked = RESERVATION_STREAMS if caps.offers_reservations else ()

@@ -36,6 +36,7 @@ class StaHarvester:
         self._fois: list[Any] = []
 
     def counters(self) -> dict[str, int]:
+        """Harvester: traffic so far (requests, bytes, retries) for the run report."""
         stats = self.client.stats
         return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
 
@@ -53,6 +54,7 @@ class StaHarvester:
         return None
 
     async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
+        """Harvester: every entity set (Things to FOIs, then tasking), then location history and observations."""
         root = await self.reader.service_root()
         things, seen = await self._listing("Thing", self.reader.things())
         yield seen
