@@ -16,9 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bridge.errors import ConfigError
+from bridge.resources import data_path
 
-_PACKAGED = Path(__file__).resolve().parent.parent / "mappings_data"  # wheel install (force-included)
-DEFAULT_ROOT = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent.parent / "mappings"
+DEFAULT_ROOT = data_path("mappings")
 
 
 class FieldSpec(BaseModel):
