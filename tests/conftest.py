@@ -16,7 +16,7 @@ from bridge.store.sql.store import SqlStore
 from bridge.store.sql.tables import metadata
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-PG_URL = os.environ.get("CSAPI_BRIDGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("BRIDGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
