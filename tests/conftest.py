@@ -102,6 +102,16 @@ async def client(store: SqlStore, settings: Settings) -> AsyncIterator[httpx.Asy
         yield c
 
 
+SERVER_FIXTURES = {"sta_server", "sta_server_process", "sos_server", "sps_server"}  # servers on loopback
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reaches a server on loopback (directly or through another fixture) is `slow`."""
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 from tests.sps_server.fixtures import sps_server  # noqa: E402,F401  (real SPS 2.0 test server)
 from tests.sta_server.fixtures import sta_server, sta_server_process  # noqa: E402,F401  (real STA server)
 
