@@ -8,6 +8,7 @@ Usage: python -m bench.observations [--count N] [--batch N] [--page N] [--pg URL
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -125,7 +126,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=50_000, help="observations per POST")
     parser.add_argument("--page", type=int, default=10_000, help="limit of each GET page")
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    default_pg = os.environ.get("BRIDGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--pg", default=default_pg, help="PostgreSQL URL (default: $BRIDGE_TEST_PG_URL or local)")
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
     results = []

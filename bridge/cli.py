@@ -13,7 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bridge.errors import BridgeError, ConfigError
+from bridge.resources import data_path
 from bridge.settings import Settings, SourceConfig, load_settings
+
+DEMO_HELP = "load the demo documents of DIR at startup (no DIR: the demo set shipped with the package)"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8080)")
     serve.add_argument("--base-url", help="public URL of the API root, if behind a proxy")
-    serve.add_argument("--demo", metavar="DIR", help="load the demo documents of DIR at startup")
+    serve.add_argument("--demo", metavar="DIR", nargs="?", const=str(data_path("demo")), help=DEMO_HELP)
     serve.add_argument("--sync", action="store_true", help="also run the scheduled harvests of the config file")
     harvest = sub.add_parser("harvest", help="one-off harvest (migration) of a legacy service into the store")
     _common(harvest)

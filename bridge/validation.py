@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -18,7 +17,9 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SCHEMA_ROOT = Path(__file__).parent / "schemas"
+from bridge.resources import data_path
+
+SCHEMA_ROOT = data_path("schemas")
 BASE_URI = "https://schemas.csapi-bridge.invalid/"
 GEOJSON_URI = "https://geojson.org/schema/"
 

@@ -16,7 +16,7 @@ from bridge.store.sql.store import SqlStore
 from bridge.store.sql.tables import metadata
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-PG_URL = os.environ.get("CSAPI_BRIDGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("BRIDGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -100,6 +100,16 @@ async def client(store: SqlStore, settings: Settings) -> AsyncIterator[httpx.Asy
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+SERVER_FIXTURES = {"sta_server", "sta_server_process", "sos_server", "sps_server"}  # servers on loopback
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reaches a server on loopback (directly or through another fixture) is `slow`."""
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 from tests.sps_server.fixtures import sps_server  # noqa: E402,F401  (real SPS 2.0 test server)

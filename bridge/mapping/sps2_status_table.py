@@ -15,6 +15,7 @@ import yaml
 
 from bridge.errors import ConfigError, UpstreamError
 from bridge.model.legacy.sps2 import EVENTS, REQUEST_STATUSES, TASK_STATUSES, TaskStatus
+from bridge.resources import data_path
 
 CSAPI_STATUS_CODES = (
     "PENDING",
@@ -28,7 +29,7 @@ CSAPI_STATUS_CODES = (
     "COMPLETED",
 )
 FINAL_CODES = ("COMPLETED", "FAILED", "CANCELED", "REJECTED")
-DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "mappings" / "sps2" / "status.yaml"
+DEFAULT_TABLE = data_path("mappings", "sps2", "status.yaml")
 
 _VOCABULARY: dict[str, tuple[str, ...]] = {
     "request_status": REQUEST_STATUSES,

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bridge.errors import ConfigError
 from bridge.model.csapi import Kind
 from bridge.model.kinds import KINDS
+from bridge.resources import data_path
 
-_PACKAGED = Path(__file__).resolve().parent.parent / "mappings_data"  # wheel install (force-included)
-DEFAULT_ROOT = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent.parent / "mappings"
+DEFAULT_ROOT = data_path("mappings")
 
 
 class FieldSpec(BaseModel):

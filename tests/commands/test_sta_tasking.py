@@ -28,6 +28,8 @@ from bridge.store.sql.store import SqlStore
 
 from .bridge_server import BridgeServer, bridge_settings, eventually, start_bridge
 
+pytestmark = pytest.mark.slow  # every test serves the facade on loopback
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sta"
 ROOT = "http://frost.test/FROST-Server/v1.1/"
 WASHER_STREAM = stable_id("frost/TaskingCapability/1")
