@@ -42,6 +42,36 @@ class InvalidBody(BridgeError):
     code = "InvalidRequestBody"
 
 
+class LimitExceeded(BridgeError):
+    """A request exceeds one of the configured limits (`Settings.limits`): 400 unless a subclass says otherwise.
+
+    The JSON body names the limit (`details.limit`) and its value, so a client knows what to change.
+    """
+
+    status = 400
+    code = "LimitExceeded"
+
+    def __init__(self, limit: str, maximum: int, what: str) -> None:
+        super().__init__(
+            f"{what} exceeds the limit '{limit}' ({maximum})", details={"limit": limit, "maximum": maximum}
+        )
+        self.limit = limit
+
+
+class PayloadTooLarge(LimitExceeded):
+    """A request body larger than its media type's limit (413), refused before it is read whole."""
+
+    status = 413
+    code = "PayloadTooLarge"
+
+
+class UriTooLong(LimitExceeded):
+    """A request target longer than `limits.url_length` (414)."""
+
+    status = 414
+    code = "URITooLong"
+
+
 class NotFound(BridgeError):
     """No resource (collection, report, result…) with that id, or none under the path's parent (404)."""
 

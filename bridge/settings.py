@@ -30,6 +30,21 @@ class CollectionConfig(BaseModel):
         return value
 
 
+class Limits(BaseModel):
+    """What a client may send; each is enforced before the work it bounds is done (413 / 414 / 400 naming it)."""
+
+    json_bytes: int = Field(default=16 * 2**20, ge=1024)  # a JSON (or GeoJSON, SensorML, merge-patch) body
+    swe_bytes: int = Field(default=256 * 2**20, ge=1024)  # a SWE Common bulk body (CSV/text, binary, SWE JSON)
+    other_bytes: int = Field(default=2**20, ge=1024)  # anything else (uri-list…)
+    url_length: int = Field(default=8192, ge=256)  # path + query string
+    json_depth: int = Field(default=32, ge=4, le=200)  # nesting of objects/arrays in a stored JSON member
+    string_length: int = Field(default=65_536, ge=256)  # characters of one string in a JSON body
+    list_items: int = Field(default=500, ge=1)  # entries of an ID list, a uri-list, `q` keywords × 25
+    keywords: int = Field(default=20, ge=1)  # `q` keywords
+    geometry_vertices: int = Field(default=100_000, ge=4)  # positions of one geometry (body or `geom`)
+    offload_bytes: int = Field(default=256 * 1024, ge=0)  # bodies above this are decoded off the event loop
+
+
 class SourceConfig(BaseModel):
     """One legacy service to harvest (`[[sources]]` in the config file)."""
 
@@ -68,6 +83,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     collections: list[CollectionConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
     command_poll_interval: float = Field(default=10.0, gt=0)
     command_poll_max_age: float = Field(default=7 * 86400, gt=0)
 

@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 
+from bridge.api.guard import Guard
 from bridge.api.head import HeadAsGet
 from bridge.api.media import JSON, OPENAPI
 from bridge.api.params import reject_unknown
@@ -135,6 +136,7 @@ def create_app(
     _install_error_handlers(app)
     _install_openapi(app)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(Guard, url_length=settings.limits.url_length)
     return app
 
 
@@ -195,8 +197,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable"}
         return _error(exc.status_code, codes.get(exc.status_code, "HTTPError"), str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _error(500, "ServerError", "internal error; see the server log")

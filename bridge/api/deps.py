@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import Depends, Request
 
+from bridge.api.bodies import json_body
 from bridge.api.links import LinkContext
 from bridge.errors import InvalidBody
 from bridge.settings import Settings
@@ -48,17 +48,6 @@ StreamFeatureDep = Annotated[StreamFeatureStore, Depends(get_store)]
 TaskingStoreDep = Annotated[TaskingStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LinksDep = Annotated[LinkContext, Depends(link_context)]
-
-
-async def json_body(request: Request) -> Any:
-    """The request body as JSON, whatever its declared Content-Type (real clients mislabel it)."""
-    raw = await request.body()
-    if not raw.strip():
-        raise InvalidBody("the request body is empty; a JSON document is expected")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidBody(f"the request body is not valid JSON: {exc}") from None
 
 
 async def patch_body(request: Request) -> dict[str, Any]:

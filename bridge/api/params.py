@@ -15,9 +15,10 @@ from shapely import wkt
 from shapely.errors import ShapelyError
 from shapely.geometry.base import BaseGeometry
 
-from bridge.errors import InvalidParameter, NotFound
+from bridge.errors import InvalidParameter, LimitExceeded, NotFound
 from bridge.model.query import BBox, IdList, TimeFilter
 from bridge.model.time import parse_datetime, to_us, utcnow
+from bridge.settings import Limits
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 MAX_KEYWORD = 50
@@ -27,14 +28,21 @@ def reject_unknown(request: Request) -> None:
     """Router dependency: a query parameter the endpoint does not declare is a 400 (Feat-1 query-param-unknown).
 
     A NUL character, which no identifier or keyword contains and PostgreSQL text cannot hold, is
-    refused too: 404 in a path segment, 400 in a query parameter.
+    refused too: 404 in a path segment, 400 in a query parameter; so are lists longer than `limits.list_items`
+    and more than `limits.keywords` keywords in `q` (each becomes a term of the SQL query).
     """
     for value in request.path_params.values():
         if "\x00" in str(value):
             raise NotFound("no resource has a NUL character in its identifier")
+    limits: Limits = request.app.state.settings.limits
     for name, value in request.query_params.multi_items():
         if "\x00" in value:
             raise InvalidParameter(name, "a NUL character is not allowed")
+        items = value.count(",") + 1
+        if name == "q" and items > limits.keywords:
+            raise LimitExceeded("keywords", limits.keywords, f"'q' with {items} keywords")
+        if items > limits.list_items:
+            raise LimitExceeded("list_items", limits.list_items, f"'{name}' with {items} entries")
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None or getattr(getattr(route, "endpoint", None), "validates_own_params", False):

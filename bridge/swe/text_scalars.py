@@ -21,7 +21,7 @@ from bridge.swe.components import (
 )
 from bridge.swe.encodings import TextEncoding
 from bridge.swe.geometry import from_wkt, to_wkt
-from bridge.swe.scalars import CANONICAL_SPECIAL, iso_in, iso_out, numeric_time_in, to_int
+from bridge.swe.scalars import iso_in, iso_out, numeric_time_in, to_int
 
 Fmt = Callable[[Any], str]
 Parse = Callable[[str], Any]
@@ -37,13 +37,9 @@ _TEXT_OF_SPECIAL = {
     "+Infinity": "INF",
     "-Infinity": "-INF",
 }
-_SPECIAL_OF_TEXT = {
-    "NaN": "NaN",
-    "INF": "+Infinity",
-    "+INF": "+Infinity",
-    "-INF": "-Infinity",
-    **CANONICAL_SPECIAL,
-}
+# Only the xs:double spellings the encoders write are read back: Python's float() would also take "nan",
+# "Infinity", "1e999" (an overflow), "١٢" (non-ASCII digits) or "1_0", none of which is a SWE number.
+_SPECIAL_OF_TEXT = {"NaN": "NaN", "INF": "+Infinity", "+INF": "+Infinity", "-INF": "-Infinity"}
 _BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
 
 
@@ -67,13 +63,11 @@ def _parse_number(tok: str) -> Any:
         x = float(tok)
     except ValueError:
         raise ValueError(f"'{tok}' is not a number") from None
-    if x - x == 0.0:
-        if "_" in tok:
-            raise ValueError(f"'{tok}' is not a number")
+    if x - x == 0.0 and tok.isascii() and "_" not in tok:
         return x
     special = _SPECIAL_OF_TEXT.get(tok.strip())
     if special is None:
-        special = "NaN" if x != x else ("+Infinity" if x > 0 else "-Infinity")
+        raise ValueError(f"'{tok}' is not a number (finite decimal, or NaN, INF, -INF)")
     return special
 
 
@@ -108,7 +102,7 @@ def _fmt_count(v: Any) -> str:
 
 def _parse_count(tok: str) -> int:
     try:
-        if "_" in tok:
+        if "_" in tok or not tok.isascii():
             raise ValueError
         return int(tok)
     except ValueError:

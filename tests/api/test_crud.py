@@ -92,7 +92,6 @@ def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
 
 INVALID_BODIES = [
     ("/systems", _without(geo_system("urn:x-test:s", "S"), "properties", "name"), GEO, "name"),
-    ("/systems", _without(geo_system("urn:x-test:s", "S"), "properties", "featureType"), GEO, "featureType"),
     ("/systems", geo_system("urn:x-test:s", "S", kind="Thing"), GEO, "featureType"),
     ("/systems", geo_system("urn:x-test:s", "S", validTime=["2020-01-01T00:00:00Z"]), GEO, "validTime"),
     ("/systems", geo_system("urn:x-test:s", "S", validTime=["2021-01-01", "2020-01-01"]), GEO, "validTime"),
@@ -122,6 +121,24 @@ INVALID_BODIES = [
 async def test_invalid_body_is_400_naming_the_json_path(api: httpx.AsyncClient) -> None:
     for path, body, media, where in INVALID_BODIES:
         assert_error(await post(api, path, body, media), 400, where)
+
+
+async def test_minimal_geojson_bodies_get_a_uid_and_the_endpoint_type(api: httpx.AsyncClient) -> None:
+    """OpenSensorHub-style clients send only a name: the UID is minted, the featureType follows the endpoint."""
+    minimal = {"type": "Feature", "geometry": None, "properties": {"name": "Minimal"}}
+    for path, feature_type in (("/systems", "sosa:System"), ("/procedures", "sosa:Procedure")):
+        r = await post(api, path, minimal, GEO)
+        assert r.status_code == 201, r.text
+        stored = (await api.get(r.headers["location"], params={"f": "geojson"})).json()["properties"]
+        assert stored["uid"].startswith("urn:uuid:") and stored["featureType"] == feature_type
+    second = await post(api, "/systems", minimal, GEO)  # a new UID each time: no clash
+    assert second.status_code == 201
+    sid = second.headers["location"].rsplit("/", 1)[1]
+    uid = (await api.get(f"/systems/{sid}")).json()["properties"]["uid"]
+    assert (await api.put(f"/systems/{sid}", json=minimal, headers={"content-type": GEO})).status_code == 204
+    assert (await api.get(f"/systems/{sid}")).json()["properties"]["uid"] == uid  # a PUT keeps the stored UID
+    bad = {"type": "Feature", "geometry": None, "properties": {"name": "M", "validTime": ["x"]}}
+    assert (await post(api, "/systems", bad, GEO)).status_code == 400  # the rest is still validated
 
 
 async def test_bodies_that_are_not_a_resource_are_400(api: httpx.AsyncClient) -> None:

@@ -209,7 +209,7 @@ class Layout:
 def _token(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return {"+Infinity": "INF", "-Infinity": "-INF"}.get(value, str(value))  # xs:double spellings in text
 
 
 def _value(kind: str, token: str) -> Any:

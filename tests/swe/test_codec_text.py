@@ -48,7 +48,10 @@ def test_nil_values_and_specials() -> None:
     body = b"".join(codec.encode(records))
     assert body == b"2021-03-15T04:53:34Z,NaN\n2021-03-15T04:53:35Z,INF\n"
     assert codec.decode(body) == records
-    assert codec.decode(b"2021-03-15T04:53:34Z,-Infinity\n2021-03-15T04:53:34Z,nan")[0]["temp"] == "-Infinity"
+    assert codec.decode(b"2021-03-15T04:53:34Z,-INF\n2021-03-15T04:53:34Z,+INF")[1]["temp"] == "+Infinity"
+    for lenient in (b"-Infinity", b"nan", b"inf", b"1e999", "\u0661\u0662".encode(), b"1_0"):  # float() takes them
+        with pytest.raises(SweDecodeError):
+            codec.decode(b"2021-03-15T04:53:34Z," + lenient)
     assert b"".join(codec.encode([{"time": "2021-03-15T04:53:34Z", "temp": float("-inf")}])).endswith(b",-INF\n")
 
 

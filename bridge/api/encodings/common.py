@@ -9,7 +9,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 
 from bridge import validation
-from bridge.errors import InvalidBody
+from bridge.errors import InvalidBody, LimitExceeded
 from bridge.model.csapi import Feature, JsonDict, Link, TimeExtent
 from bridge.model.kinds import FEATURE_KINDS
 from bridge.model.time import format_datetime, parse_datetime, utcnow
@@ -72,6 +72,21 @@ def check_geometry(value: Any, path: str) -> None:
         shape(value)
     except (ValueError, TypeError, AttributeError, KeyError, ShapelyError) as exc:
         raise InvalidBody(f"{path}: unusable GeoJSON geometry ({exc})") from None
+
+
+def check_vertices(geometry: Any, maximum: int) -> None:
+    """A geometry with more positions than `limits.geometry_vertices` is refused (400 naming the limit)."""
+    if geometry is None:
+        return
+    count, stack = 0, [geometry.get("coordinates"), *[g.get("coordinates") for g in geometry.get("geometries", [])]]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list) and item and isinstance(item[0], list):
+            stack.extend(item)
+        elif isinstance(item, list):
+            count += 1
+            if count > maximum:
+                raise LimitExceeded("geometry_vertices", maximum, "the geometry")
 
 
 def validate_body(schema: str, body: JsonDict, what: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from bridge.api.encodings.common import (
@@ -73,13 +74,25 @@ def _deployed_link(deployed: DeployedSystem) -> JsonDict:
     return out
 
 
-def decode(kind: Kind, body: Any) -> Feature:
-    """A resource from a GeoJSON request body (validated against the official schema)."""
-    schema = FEATURE_KINDS[kind].schemas.get("geojson")
+def decode(kind: Kind, body: Any, uid: str | None = None) -> Feature:
+    """A resource from a GeoJSON request body (validated against the official schema).
+
+    Minimal bodies as OpenSensorHub-style clients send them (`{"type": "Feature", "geometry": null,
+    "properties": {"name": …}}`) are completed first: a missing `uid` becomes `uid` (a PUT keeps the stored
+    one) or a new `urn:uuid:` URN, a missing `featureType` the type the endpoint implies (`sosa:System` on
+    `/systems`). Everything else is validated as sent.
+    """
+    desc = FEATURE_KINDS[kind]
+    schema = desc.schemas.get("geojson")
     if schema is None:
         raise InvalidBody(f"{kind.value} cannot be written as GeoJSON; use application/sml+json")
     if not isinstance(body, dict):
         raise InvalidBody("the body must be a GeoJSON Feature object")
+    if isinstance(body.get("properties"), dict):
+        body = {**body, "properties": {**body["properties"]}}
+        body["properties"].setdefault("uid", uid or f"urn:uuid:{uuid.uuid4()}")
+        if desc.feature_type:
+            body["properties"].setdefault("featureType", desc.feature_type)
     validate_body(PART1 + schema, body, f"GeoJSON {kind.value} feature")
     geometry = body.get("geometry")
     if kind is Kind.SYSTEM and geometry is not None and geometry.get("type") != "Point":

@@ -14,13 +14,16 @@ from typing import Any
 import orjson
 
 from bridge import swe
+from bridge.api.bodies import parse_json
 from bridge.errors import InvalidBody
 from bridge.model.csapi import Datastream
 from bridge.model.observations import NAN_MARK, ObsRow, StoredObservation
 from bridge.model.stream_schema import JSON, StreamSchema
 from bridge.model.time import iso_to_us, iso_us
+from bridge.settings import Limits
 from bridge.swe.text_scalars import number_text
 
+EXACT_INTEGER = 2.0**53  # counts are kept in a double column: integers beyond this lose digits
 SPECIAL = {"NaN": math.nan, "+Infinity": math.inf, "-Infinity": -math.inf, "Infinity": math.inf}
 
 
@@ -110,6 +113,8 @@ class ObservationCodec:
             number = SPECIAL[value] if isinstance(value, str) else float(value)
             if number != number:  # SQLite stores a NaN REAL as NULL: keep NaN as a text mark instead
                 return None, NAN_MARK
+            if kind == "int" and not -EXACT_INTEGER <= number <= EXACT_INTEGER:
+                raise InvalidBody(f"{where}: {value!r} is beyond ±2^53, the Count values the store keeps exactly")
             return number, None
         if kind == "bool":
             return float(bool(value)), None
@@ -153,13 +158,10 @@ class ObservationCodec:
         num, txt = self.columns(value, f"{where}.result")
         return ObsRow(when, when, foi or None, num, txt, None, None)
 
-    def decode_body(self, media_type: str, body: bytes) -> list[ObsRow]:
+    def decode_body(self, media_type: str, body: bytes, limits: Limits) -> list[ObsRow]:
         """Rows from a POST body in JSON or a SWE format (400 on the first bad observation, nothing kept)."""
         if media_type == JSON:
-            try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                raise InvalidBody(f"the request body is not valid JSON: {exc}") from None
+            data = parse_json(body, limits)
             items = data if isinstance(data, list) else [data]
             return [self.from_json(obs, i) for i, obs in enumerate(items)]
         codec = self.schema.codec(media_type)

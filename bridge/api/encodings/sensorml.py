@@ -182,6 +182,9 @@ def decode(kind: Kind, body: Any) -> Feature:
     if missing:  # checked first: inside the schema's oneOf a missing member gives an obscure error
         raise InvalidBody(f"invalid SensorML {kind.value} description: {', '.join(missing)} is required")
     validate_body(PART1 + schema, body, f"SensorML {kind.value} description")
+    for key in ("label", "description", "definition"):  # the schemas leave some untyped; the store needs text
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise InvalidBody(f"$.{key}: a string is expected, got {type(body[key]).__name__}")
     extras = {k: v for k, v in body.items() if k not in _CORE}
     feature = feature_class(kind)(
         uid=check_uid(body.get("uniqueId"), "$.uniqueId"),

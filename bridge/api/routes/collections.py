@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.dependencies.utils import get_dependant
 from starlette.responses import RedirectResponse, Response
 
-from bridge.api.deps import FeatureStoreDep, LinksDep, SettingsDep, json_body
+from bridge.api.bodies import json_body, read_body
+from bridge.api.deps import FeatureStoreDep, LinksDep, SettingsDep
 from bridge.api.encodings.assoc import F_NAME, FORMATS
 from bridge.api.links import LinkContext, link
 from bridge.api.media import JSON, URI_LIST, canonical, negotiate
@@ -160,7 +161,7 @@ async def post_items(request: Request, store: FeatureStoreDep, ctx: LinksDep, ci
     coll = await store.get_collection(cid)
     _writable(coll)
     declared = canonical(request.headers.get("content-type", ""))
-    if declared == URI_LIST or (declared == JSON and (await request.body()).lstrip().startswith(b"[")):
+    if declared == URI_LIST or (declared == JSON and (await read_body(request)).lstrip().startswith(b"[")):
         if coll.builtin:
             raise InvalidBody(f"'{cid}' holds every {coll.kind.value} resource already; nothing to add")
         refs = await _uri_list(request, declared)
@@ -174,7 +175,7 @@ async def post_items(request: Request, store: FeatureStoreDep, ctx: LinksDep, ci
 
 async def _uri_list(request: Request, declared: str) -> list[str]:
     if declared == URI_LIST:
-        lines = (await request.body()).decode("utf-8", "replace").splitlines()
+        lines = (await read_body(request)).decode("utf-8", "replace").splitlines()
         refs = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
     else:
         refs = await json_body(request)

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, SettingsDep, TaskingStoreDep, get_pipeline, json_body, patch_body
+from bridge.api.bodies import json_body
+from bridge.api.deps import LinksDep, SettingsDep, TaskingStoreDep, get_pipeline, patch_body
 from bridge.api.dynamic_queries import status_query
 from bridge.api.encodings.commands import decode_result, decode_status, encode_result, encode_status
 from bridge.api.links import LinkContext, paging_links

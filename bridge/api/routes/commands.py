@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.deps import LinksDep, TaskingStoreDep, json_body, patch_body
+from bridge.api.bodies import decode, json_body, read_body
+from bridge.api.deps import LinksDep, TaskingStoreDep, patch_body
 from bridge.api.dynamic_queries import command_query
 from bridge.api.encodings.commands import (
     command_from_record,
@@ -97,8 +98,9 @@ async def _decode_commands(request: Request, stream: ControlStream) -> tuple[lis
     schema = stream_schema(stream)
     media_type = swe.canonical_media_type(canonical(request.headers.get("content-type", "")) or JSON)
     if media_type in (swe.SWE_JSON, swe.SWE_CSV, swe.SWE_TEXT, swe.SWE_BINARY):
+        body = await read_body(request, media_type)
         try:
-            records = schema.codec(media_type).decode(await request.body())
+            records = await decode(request, len(body), schema.codec(media_type).decode, body)
         except swe.SweDecodeError as exc:
             raise InvalidBody(f"invalid {media_type} body: {exc}") from None
         return [command_from_record(r, schema, stream, i) for i, r in enumerate(records)], False

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from bridge.api.deps import FeatureHistoryDep, LinksDep, SettingsDep, json_body, patch_body
+from bridge.api.bodies import json_body
+from bridge.api.deps import FeatureHistoryDep, LinksDep, SettingsDep, patch_body
 from bridge.api.dynamic_queries import event_query
 from bridge.api.encodings.events import decode_event, encode_event
 from bridge.api.encodings.geojson import encode as encode_geojson

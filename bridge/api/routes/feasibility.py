@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.responses import Response
 
-from bridge.api.deps import LinksDep, SettingsDep, TaskingStoreDep, json_body
+from bridge.api.bodies import json_body
+from bridge.api.deps import LinksDep, SettingsDep, TaskingStoreDep
 from bridge.api.dynamic_queries import command_query, status_query
 from bridge.api.encodings.commands import decode_command, encode_command, encode_result, encode_status
 from bridge.api.encodings.streams import stream_schema

@@ -10,9 +10,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api.deps import json_body, patch_body
+from bridge.api.bodies import json_body, limits_of
+from bridge.api.deps import patch_body
 from bridge.api.encodings import geojson, sensorml
 from bridge.api.encodings.assoc import F_NAME, FORMATS, resource_links
+from bridge.api.encodings.common import check_vertices
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import GEOJSON, JSON, SML_JSON, canonical, negotiate
 from bridge.api.params import parse_time
@@ -137,12 +139,13 @@ def body_format(kind: Kind, request: Request, body: Any) -> str:
     return GEOJSON if isinstance(body, dict) and body.get("type") == "Feature" else SML_JSON
 
 
-async def decode_feature(kind: Kind, request: Request, body: Any | None = None) -> Feature:
-    """The resource in a POST/PUT body."""
-    if body is None:
-        body = await json_body(request)
+async def decode_feature(kind: Kind, request: Request, current_uid: str | None = None) -> Feature:
+    """The resource in a POST/PUT body (`current_uid`: the UID a PUT keeps when its GeoJSON body has none)."""
+    body = await json_body(request)
     fmt = body_format(kind, request, body)
-    return geojson.decode(kind, body) if fmt == GEOJSON else sensorml.decode(kind, body)
+    feature = geojson.decode(kind, body, current_uid) if fmt == GEOJSON else sensorml.decode(kind, body)
+    check_vertices(feature.geometry, limits_of(request).geometry_vertices)
+    return feature
 
 
 async def create_feature(
@@ -177,7 +180,7 @@ async def resolve_links(store: FeatureStore, ctx: LinkContext, feature: Feature)
 async def replace_feature(store: FeatureStore, request: Request, ctx: LinkContext, kind: Kind, rid: str) -> Response:
     """`PUT`: replace the resource (an `id` in the body is ignored, Feat-4 put-rid); 204."""
     current = await store.get_feature(kind, rid)
-    feature = await decode_feature(kind, request)
+    feature = await decode_feature(kind, request, current.uid)
     feature.id = rid
     feature.parent_id = current.parent_id
     feature.provenance = current.provenance
@@ -209,7 +212,8 @@ async def patch_feature(store: FeatureStore, request: Request, ctx: LinkContext,
     if "id" in patch and patch["id"] != rid:
         raise Conflict("the id of a resource cannot be changed")
     patched = merge_patch(document, patch)
-    feature = geojson.decode(kind, patched) if fmt == GEOJSON else sensorml.decode(kind, patched)
+    feature = geojson.decode(kind, patched, current.uid) if fmt == GEOJSON else sensorml.decode(kind, patched)
+    check_vertices(feature.geometry, limits_of(request).geometry_vertices)
     feature.id, feature.parent_id, feature.provenance = rid, current.parent_id, current.provenance
     feature.links = current.links
     keep_unseen(current, feature, fmt)

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StreamFeatureDep, json_body, patch_body
+from bridge.api.bodies import decode, json_body, limits_of, read_body
+from bridge.api.deps import LinksDep, StreamFeatureDep, patch_body
 from bridge.api.dynamic_queries import observation_query
 from bridge.api.encodings.observations import ObservationCodec, stream_json
 from bridge.api.encodings.streams import stream_schema
@@ -123,10 +124,10 @@ async def post_observations(request: Request, store: StreamFeatureDep, ctx: Link
         media_type = JSON  # JSON mislabelled (text/xml, none) is accepted; a non-JSON body fails to parse: 400
     if media_type != JSON and media_type not in codec.schema.formats and media_type != swe.SWE_TEXT:
         raise UnsupportedMediaType(f"this datastream accepts {', '.join(codec.schema.formats)}")
-    body = await request.body()
+    body = await read_body(request, media_type)
     if not body.strip():
         raise InvalidBody("the request body is empty")
-    rows = codec.decode_body(media_type, body)
+    rows = await decode(request, len(body), codec.decode_body, media_type, body, limits_of(request))
     await _check_sampling_features(store, rows)
     single = media_type == JSON and body.lstrip()[:1] == b"{"
     # a JSON body (one observation or an array) is answered with the new resources, as the OpenAPI says; a SWE

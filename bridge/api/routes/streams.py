@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from bridge import swe
-from bridge.api.deps import LinksDep, StreamFeatureDep, json_body, patch_body
+from bridge.api.bodies import json_body
+from bridge.api.deps import LinksDep, StreamFeatureDep, patch_body
 from bridge.api.encodings.streams import decode_stream, encode_stream, stream_schema
 from bridge.api.links import LinkContext, paging_links
 from bridge.api.media import JSON, negotiate

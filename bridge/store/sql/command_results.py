@@ -13,7 +13,7 @@ from bridge.errors import NotFound
 from bridge.model.csapi import CommandResult
 from bridge.model.query import Page
 from bridge.store.sql.features import new_id
-from bridge.store.sql.paging import page_by_pk
+from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.tables import command_results, commands
 
 
@@ -78,4 +78,5 @@ class ResultRepository:
         """`DELETE /commands/{id}/result/{rid}`."""
         await self.get(cmd_id, result_id)
         async with self.engine.begin() as conn:
-            await conn.execute(delete(command_results).where(command_results.c.id == result_id))
+            statement = delete(command_results).where(command_results.c.id == result_id)
+            await deleted_or_404(conn, statement, f"result '{result_id}' of command '{cmd_id}'")

@@ -17,7 +17,7 @@ from bridge.model.query import CommandQuery, Page, StatusQuery
 from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.sql import filters
 from bridge.store.sql.features import new_id, storable
-from bridge.store.sql.paging import page_by_pk
+from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.streams import _period, _system_ids, _us
 from bridge.store.sql.tables import command_results, command_status, commands, controlstreams
 
@@ -291,7 +291,8 @@ class CommandRepository:
                 raise Conflict(f"'{status_id}' is the only status report of command '{cmd_id}'; it cannot be deleted")
             if 0 < index < len(reports) - 1:  # the neighbours become consecutive
                 check_transition(StatusCode(reports[index - 1].status_code), StatusCode(reports[index + 1].status_code))
-            await conn.execute(delete(command_status).where(command_status.c.id == status_id))
+            statement = delete(command_status).where(command_status.c.id == status_id)
+            await deleted_or_404(conn, statement, f"status report '{status_id}' for command '{cmd_id}'")
             await self._follow_latest(conn, cmd_id)
 
     async def list_status(self, q: StatusQuery) -> Page[CommandStatus]:
@@ -339,13 +340,16 @@ class CommandRepository:
     async def delete(self, cmd_id: str) -> None:
         """Delete a command with its status reports and results, in one transaction."""
         async with self.engine.begin() as conn:
-            await self.delete_in(conn, [cmd_id])
+            await self.delete_in(conn, [cmd_id], must_exist=True)
 
-    async def delete_in(self, conn: AsyncConnection, ids: Sequence[str]) -> None:
-        """Delete commands with their status reports and results inside the caller's transaction."""
+    async def delete_in(self, conn: AsyncConnection, ids: Sequence[str], must_exist: bool = False) -> None:
+        """Delete commands with their status reports and results inside the caller's transaction
+        (`must_exist`: 404 unless every command was still there, e.g. a concurrent DELETE removed it first)."""
         await conn.execute(delete(command_status).where(command_status.c.command_id.in_(ids)))
         await conn.execute(delete(command_results).where(command_results.c.command_id.in_(ids)))
-        await conn.execute(delete(commands).where(commands.c.id.in_(ids)))
+        removed = (await conn.execute(delete(commands).where(commands.c.id.in_(ids)))).rowcount
+        if must_exist and removed < len(set(ids)):
+            raise NotFound(f"no commands resource with id '{', '.join(ids)}'")
 
     async def ids_for_stream(self, conn: AsyncConnection, cs_id: str) -> list[str]:
         """Ids of the commands posted to a control stream."""

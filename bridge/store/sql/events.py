@@ -16,7 +16,7 @@ from bridge.model.query import EventQuery, Page, TimeFilter
 from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.sql import filters
 from bridge.store.sql.features import new_id, storable
-from bridge.store.sql.paging import page_by_pk
+from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.rows import row_to_feature, search_text
 from bridge.store.sql.streams import _system_ids
 from bridge.store.sql.tables import system_events, system_history, systems
@@ -131,7 +131,8 @@ class EventRepository:
         """Delete an event (404 for an unknown event)."""
         await self.get(event_id)
         async with self.engine.begin() as conn:
-            await conn.execute(delete(system_events).where(system_events.c.id == event_id))
+            statement = delete(system_events).where(system_events.c.id == event_id)
+            await deleted_or_404(conn, statement, f"systemEvents resource with id '{event_id}'")
 
     async def delete_for_systems(self, conn: AsyncConnection, system_ids: set[str]) -> None:
         """Delete the events and history revisions of systems being deleted, in the caller's transaction."""
@@ -200,6 +201,7 @@ class HistoryRepository:
         """Delete one revision of a system (404 for an unknown one)."""
         await self.get(system_id, rev_id)
         async with self.engine.begin() as conn:
-            await conn.execute(
-                delete(system_history).where(system_history.c.system_id == system_id, system_history.c.rev_id == rev_id)
+            statement = delete(system_history).where(
+                system_history.c.system_id == system_id, system_history.c.rev_id == rev_id
             )
+            await deleted_or_404(conn, statement, f"revision '{rev_id}' of system '{system_id}'")

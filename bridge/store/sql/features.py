@@ -20,6 +20,7 @@ from bridge.model.query import FeatureQuery, Page
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql import filters
+from bridge.store.sql.paging import deleted_or_404
 from bridge.store.sql.rows import DOCUMENT_RELS, REL_DEPLOYED, feature_refs, feature_to_row, row_to_feature
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections, refs
 from bridge.store.tokens import TOKEN_PARAM, decode_token, encode_token
@@ -54,7 +55,7 @@ def keyset_boundary(table: Table, token: str | None) -> tuple[ColumnElement[bool
     key = decode_token(token, "after", "before")
     backwards = "before" in key
     value = key["before" if backwards else "after"]
-    if type(value) is not int or not 0 <= value < 2**62:
+    if type(value) is not int or not 0 <= value < 2**31:  # the INTEGER key of the resource tables
         raise InvalidParameter(TOKEN_PARAM, "not a paging token issued by this server")
     return (table.c.pk < value if backwards else table.c.pk > value), backwards
 
@@ -300,7 +301,7 @@ class FeatureRepository:
             sf = FEATURE_TABLES[Kind.SAMPLING_FEATURE]
             if (await conn.execute(select(func.count()).select_from(sf).where(sf.c.parent_id == rid))).scalar_one():
                 found.append("sampling features")
-            uid = (await conn.execute(select(table.c.uid).where(table.c.id == rid))).scalar_one()
+            uid = (await conn.execute(select(table.c.uid).where(table.c.id == rid))).scalar() or rid
             if await filters.owners(conn, Kind.DEPLOYMENT, REL_DEPLOYED, {rid, uid}):
                 found.append("deployments referencing it")
         if self.hooks is not None:
@@ -320,6 +321,8 @@ class FeatureRepository:
                     details={"dependents": blockers},
                 )
             await self._delete_tree(conn, kind, rid)
+            # check and act in one statement: of concurrent DELETEs of one resource exactly one gets here
+            await deleted_or_404(conn, delete(table).where(table.c.id == rid), f"{kind.value} resource with id '{rid}'")
 
     async def _delete_tree(self, conn: AsyncConnection, kind: Kind, rid: str) -> None:
         table = FEATURE_TABLES[kind]
@@ -332,11 +335,17 @@ class FeatureRepository:
             await self._drop_deployed(conn, ids | uids)
         if self.hooks is not None:
             await self.hooks.on_delete(conn, kind, ids)
-        await self._purge(conn, table, kind, ids)
+        await self._purge(conn, table, kind, ids - {rid})
+        await self._purge_links(conn, kind, {rid})
 
     async def _purge(self, conn: AsyncConnection, table: Table, kind: Kind, ids: set[str]) -> None:
         if not ids:
             return
+        await self._purge_links(conn, kind, ids)
+        await conn.execute(delete(table).where(table.c.id.in_(ids)))
+
+    async def _purge_links(self, conn: AsyncConnection, kind: Kind, ids: set[str]) -> None:
+        """Association refs and collection memberships of resources about to be deleted."""
         await conn.execute(delete(refs).where(refs.c.owner_kind == kind.value, refs.c.owner_id.in_(ids)))
         same_kind = select(collections.c.id).where(collections.c.kind == kind.value)  # ids are unique per kind only
         await conn.execute(
@@ -344,7 +353,6 @@ class FeatureRepository:
                 collection_members.c.item_id.in_(ids), collection_members.c.collection_id.in_(same_kind)
             )
         )
-        await conn.execute(delete(table).where(table.c.id.in_(ids)))
 
     async def _drop_deployed(self, conn: AsyncConnection, system_refs: set[str]) -> None:
         """Remove deleted systems from the `deployedSystems` of deployments that listed them (Req 61)."""

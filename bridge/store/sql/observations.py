@@ -19,7 +19,7 @@ from bridge.model.csapi import Kind
 from bridge.model.observations import NAN_MARK, ObsRow, StoredObservation
 from bridge.model.query import ObservationQuery, TimeFilter
 from bridge.store.sql import filters
-from bridge.store.sql.paging import token_int
+from bridge.store.sql.paging import deleted_or_404, token_int
 from bridge.store.sql.tables import datastreams, observations, stream_fois
 from bridge.store.tokens import decode_token, encode_token
 
@@ -302,8 +302,10 @@ class ObservationRepository:
         key = decode_token(token, "k")
         o = observations.c
         if single and "t" in key:
-            return tuple_(o.phenomenon_time, o.pk) > tuple_(token_int(key, "t"), token_int(key, "k"))
-        return o.pk > token_int(key, "k")
+            return tuple_(o.phenomenon_time, o.pk) > tuple_(
+                token_int(key, "t", o.phenomenon_time), token_int(key, "k", o.pk)
+            )
+        return o.pk > token_int(key, "k", o.pk)
 
     async def open_slice(self, q: ObservationQuery) -> ObservationSlice:
         """One page: `limit + 1` rows in key order in a single query (the extra row says whether a next page
@@ -356,7 +358,8 @@ class ObservationRepository:
         """Delete one observation (404 if unknown) and recompute its datastream's time extents."""
         row, _ = await self.get(obs_id)
         async with self.engine.begin() as conn:
-            await conn.execute(delete(observations).where(observations.c.pk == int(obs_id)))
+            statement = delete(observations).where(observations.c.pk == int(obs_id))
+            await deleted_or_404(conn, statement, f"observations resource with id '{obs_id}'")
             await self.recompute_extents(conn, row.ds)
 
     async def replace(self, obs_id: str, new: ObsRow) -> None:

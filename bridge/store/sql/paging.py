@@ -5,21 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, and_, func, select, true
+from sqlalchemy import BigInteger, ColumnElement, Row, Table, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.errors import InvalidParameter
+from bridge.errors import InvalidParameter, NotFound
 from bridge.store.tokens import TOKEN_PARAM, decode_token, encode_token
 
 MAX_KEY = 2**62
 
 
-def token_int(key: dict[str, Any], name: str) -> int:
-    """An integer boundary of a decoded token; a forged value is a 400 on `cursor`, never a database error."""
+def key_range(column: Any) -> int:
+    """The bound of an integer key column: 2^31 for INTEGER keys (PostgreSQL `integer`), else 2^62."""
+    return MAX_KEY if isinstance(column.type, BigInteger) else 2**31
+
+
+def token_int(key: dict[str, Any], name: str, column: Any = None) -> int:
+    """An integer boundary of a decoded token, within the range of the `column` it is compared with; a forged
+    value is a 400 on `cursor`, never a database error (`integer out of range` on PostgreSQL)."""
     value = key.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_KEY < value < MAX_KEY:
+    bound = MAX_KEY if column is None else key_range(column)
+    if isinstance(value, bool) or not isinstance(value, int) or not -bound < value < bound:
         raise InvalidParameter(TOKEN_PARAM, "not a paging token issued by this server")
     return value
+
+
+async def deleted_or_404(conn: AsyncConnection, statement: Any, what: str) -> None:
+    """Run a DELETE that must remove a row: none removed (a concurrent DELETE won) is a 404 for this one,
+    and the caller's transaction rolls back with it. Check and act are one statement, so of several
+    concurrent DELETEs of one resource exactly one succeeds."""
+    if (await conn.execute(statement)).rowcount == 0:
+        raise NotFound(f"no {what}")
 
 
 @dataclass(slots=True)
@@ -46,7 +61,8 @@ async def page_by_pk(
     if token:
         key = decode_token(token, "after", "before")
         backwards = "before" in key
-        where.append(table.c.pk < token_int(key, "before") if backwards else table.c.pk > token_int(key, "after"))
+        boundary = token_int(key, "before" if backwards else "after", table.c.pk)
+        where.append(table.c.pk < boundary if backwards else table.c.pk > boundary)
     order = table.c.pk.desc() if backwards else table.c.pk.asc()
     rows = list(await conn.execute(select(table).where(and_(true(), *where)).order_by(order).limit(limit + 1)))
     has_more = len(rows) > limit

@@ -16,7 +16,7 @@ from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql import filters
 from bridge.store.sql.features import new_id, storable
-from bridge.store.sql.paging import page_by_pk
+from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.rows import search_text
 from bridge.store.sql.tables import FEATURE_TABLES, controlstreams, datastreams, refs, stream_fois, systems
 
@@ -253,7 +253,8 @@ class StreamRepository:
             if child_count and not cascade:
                 what = "observations" if self.kind is Kind.DATASTREAM else "commands"
                 raise Conflict(f"{self.kind.value}/{sid} has {child_count} {what}; use cascade=true")
-            await conn.execute(delete(self.table).where(self.table.c.id == sid))
+            statement = delete(self.table).where(self.table.c.id == sid)
+            await deleted_or_404(conn, statement, f"{self.kind.value} resource with id '{sid}'")
             await conn.execute(delete(refs).where(refs.c.owner_kind == self.kind.value, refs.c.owner_id == sid))
             await conn.execute(
                 delete(stream_fois).where(stream_fois.c.stream_kind == self.kind.value, stream_fois.c.stream_id == sid)

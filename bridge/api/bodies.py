@@ -1,0 +1,97 @@
+"""Request bodies within limits: size checked before the body is read whole, large bodies decoded off the event
+loop (a 50 MB CSV must not stall the other requests), JSON depth and string lengths checked before anything is
+stored. Every route reads its body through here (`Settings.limits` holds the numbers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio
+import orjson
+from starlette.requests import Request
+
+from bridge.api.media import SWE_BINARY, SWE_CSV, SWE_JSON, SWE_TEXT, canonical
+from bridge.errors import InvalidBody, PayloadTooLarge
+from bridge.model.json_limits import check_json
+from bridge.settings import Limits
+
+T = TypeVar("T")
+SWE_BODIES = frozenset({SWE_JSON, SWE_CSV, SWE_TEXT, SWE_BINARY})
+JSON_BODIES = frozenset(
+    {
+        "application/json",
+        "application/geo+json",
+        "application/sml+json",
+        "application/merge-patch+json",
+        "",  # unlabelled: read as JSON
+    }
+)
+
+
+def limits_of(request: Request) -> Limits:
+    """The limits configured for the app serving `request`."""
+    limits: Limits = request.app.state.settings.limits
+    return limits
+
+
+def size_limit(limits: Limits, media_type: str) -> tuple[str, int]:
+    """The name and value of the size limit of a body in `media_type` (canonical form)."""
+    if media_type in SWE_BODIES:
+        return "swe_bytes", limits.swe_bytes
+    if media_type in JSON_BODIES or media_type.endswith("+json") or media_type.endswith("/xml"):
+        return "json_bytes", limits.json_bytes
+    return "other_bytes", limits.other_bytes
+
+
+async def read_body(request: Request, media_type: str | None = None) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed its media type's limit.
+
+    `media_type`: how the body will be read (default: its declared Content-Type). A declared
+    Content-Length over the limit is refused before anything is read; otherwise reading stops at the limit.
+    """
+    if media_type is None:
+        media_type = canonical(request.headers.get("content-type", ""))
+    name, maximum = size_limit(limits_of(request), media_type)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > maximum:
+        raise PayloadTooLarge(name, maximum, f"a body of {declared} bytes")
+    cached: bytes | None = getattr(request, "_body", None)
+    if cached is not None:
+        return cached
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > maximum:
+            raise PayloadTooLarge(name, maximum, "the body")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # later readers (request.body()) see the same bytes
+    return body
+
+
+async def decode(request: Request, size: int, work: Callable[..., T], *args: Any) -> T:
+    """Run a decoding step in a worker thread when the body is large, so the event loop keeps serving."""
+    if size > limits_of(request).offload_bytes:
+        return await anyio.to_thread.run_sync(work, *args)
+    return work(*args)
+
+
+def parse_json(raw: bytes, limits: Limits, what: str = "the request body") -> Any:
+    """Parse JSON and check its shape against the limits (400 naming the limit)."""
+    if not raw.strip():
+        raise InvalidBody(f"{what} is empty; a JSON document is expected")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidBody(f"{what} is not valid JSON: {exc}") from None
+    check_json(value, depth=limits.json_depth, string_length=limits.string_length, what=what)
+    return value
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON within the limits, whatever its declared Content-Type (clients mislabel it)."""
+    declared = canonical(request.headers.get("content-type", ""))
+    raw = await read_body(request, declared if declared in JSON_BODIES else "application/json")
+    return await decode(request, len(raw), parse_json, raw, limits_of(request))

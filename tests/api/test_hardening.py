@@ -1,0 +1,147 @@
+"""Hostile and unlucky input: each reproducer of the hardening issue, as a regression test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bridge.api.app import create_app
+from bridge.settings import Limits, Settings
+from bridge.store.sql.store import SqlStore
+from tests.api.part2_support import datastream_body, quantity, system_body
+
+BASE = "http://bridge"
+
+
+@pytest.fixture
+async def http(any_store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
+    """A plain client (no response checks: these tests look at refusals) on SQLite and PostgreSQL."""
+    settings = Settings(store="sqlite:///:memory:", base_url=BASE, limits=Limits(json_bytes=256 * 1024))
+    app = create_app(settings, any_store)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        yield client
+
+
+def _id(response: httpx.Response) -> str:
+    assert response.status_code == 201, response.text
+    return response.headers["location"].rsplit("/", 1)[1]
+
+
+async def _system(http: httpx.AsyncClient, uid: str = "urn:x:hard:1", **props: Any) -> str:
+    body = system_body(uid)
+    body["properties"].update(props)
+    return _id(await http.post("/systems", json=body))
+
+
+async def _datastream(http: httpx.AsyncClient, result: dict[str, Any] | None = None) -> str:
+    sid = await _system(http, "urn:x:hard:ds")
+    body = datastream_body("d", result or quantity("temp", "http://x/temp"))
+    return _id(await http.post(f"/systems/{sid}/datastreams", json=body))
+
+
+def _limit(response: httpx.Response, status: int, limit: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["details"]["limit"] == limit and limit in body["description"]
+
+
+async def test_oversized_body_is_refused_before_it_is_read(http: httpx.AsyncClient) -> None:
+    name = "n" * (300 * 1024)  # over the 256 KiB JSON limit of this app
+    r = await http.post("/systems", json=system_body("urn:x:big", name))
+    _limit(r, 413, "json_bytes")
+    assert (await http.get("/systems")).json()["features"] == []
+
+
+async def test_long_strings_and_deep_nesting_are_refused_at_input(http: httpx.AsyncClient) -> None:
+    r = await http.post("/systems", json=system_body("urn:x:s", "x" * 60_000 + "y" * 6_000))
+    _limit(r, 400, "string_length")
+    deep: Any = "leaf"
+    for _ in range(251):
+        deep = {"k": deep}
+    body = system_body("urn:x:deep")
+    body["properties"]["extra"] = deep
+    _limit(await http.post("/systems", json=body), 400, "json_depth")
+    listing = await http.get("/systems", params={"limit": 1000})
+    assert listing.status_code == 200 and listing.json()["features"] == []
+
+
+async def test_too_many_keywords_or_list_items(http: httpx.AsyncClient) -> None:
+    _limit(await http.get("/systems", params={"q": ",".join(["kw"] * 500)}), 400, "keywords")
+    ids = ",".join(f"urn:x:{i}*" for i in range(600))
+    r = await http.get("/systems", params={"id": ids})
+    assert r.status_code in (400, 414), r.text
+    assert r.json()["details"]["limit"] in ("list_items", "url_length")
+    assert (await http.get("/systems", params={"q": ",".join(["kw"] * 20)})).status_code == 200
+
+
+async def test_url_too_long_is_414(http: httpx.AsyncClient) -> None:
+    _limit(await http.get("/systems", params={"q": "k" * 9000}), 414, "url_length")
+
+
+async def test_forged_cursor_beyond_the_key_range(http: httpx.AsyncClient) -> None:
+    import base64
+
+    import orjson
+
+    for key in (2**31, 2**40, -(2**31) - 1):
+        token = base64.urlsafe_b64encode(orjson.dumps({"after": key})).decode().rstrip("=")
+        r = await http.get("/systems", params={"cursor": token})
+        assert r.status_code == 400 and r.json()["details"]["parameter"] == "cursor", r.text
+        token = base64.urlsafe_b64encode(orjson.dumps({"k": 2**62 + abs(key)})).decode().rstrip("=")
+        assert (await http.get("/observations", params={"cursor": token})).status_code == 400
+
+
+async def test_property_definition_must_be_text(http: httpx.AsyncClient) -> None:
+    body = {
+        "type": "DerivedProperty",
+        "uniqueId": "urn:x:prop",
+        "label": "P",
+        "baseProperty": "http://qudt.org/vocab/quantitykind/Temperature",
+        "definition": {"not": "a URI"},
+    }
+    r = await http.post("/properties", json=body, headers={"content-type": "application/sml+json"})
+    assert r.status_code == 400 and "$.definition" in r.text
+    body["definition"] = "http://x/def"
+    pid = _id(await http.post("/properties", json=body, headers={"content-type": "application/sml+json"}))
+    body["definition"] = ["list"]
+    r = await http.put(f"/properties/{pid}", json=body, headers={"content-type": "application/sml+json"})
+    assert r.status_code == 400
+
+
+async def test_counts_the_store_cannot_keep_are_refused(http: httpx.AsyncClient) -> None:
+    ds = await _datastream(http, {"type": "Count", "name": "n", "label": "N", "definition": "http://x/n"})
+    csv = {"content-type": "application/swe+csv"}
+    big = b"2020-01-01T00:00:00Z,99999999999999999999\n"
+    r = await http.post(f"/datastreams/{ds}/observations", content=big, headers=csv)
+    assert r.status_code == 400
+    r = await http.post(f"/datastreams/{ds}/observations", json={"resultTime": "2020-01-01T00:00:00Z", "result": 2**60})
+    assert r.status_code == 400
+    ok = await http.post(
+        f"/datastreams/{ds}/observations", json={"resultTime": "2020-01-01T00:00:00Z", "result": 2**52}
+    )
+    assert ok.status_code == 201
+    for f in ("json", "swejson", "swecsv", "swebinary"):
+        assert (await http.get(f"/datastreams/{ds}/observations", params={"f": f})).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["nan", "Infinity", "-Infinity", "1e999", "١٢", "1_0", "inf"])
+async def test_csv_numbers_are_strict(http: httpx.AsyncClient, token: str) -> None:
+    ds = await _datastream(http)
+    body = f"2020-01-01T00:00:00Z,{token}\n".encode()
+    r = await http.post(f"/datastreams/{ds}/observations", content=body, headers={"content-type": "text/csv"})
+    assert r.status_code == 400, (token, r.text)
+
+
+async def test_concurrent_deletes_one_wins(http: httpx.AsyncClient) -> None:
+    sid = await _system(http)
+    ds = await _datastream(http)
+    first = {"resultTime": "2020-01-01T00:00:00Z", "result": 1}
+    obs = _id(await http.post(f"/datastreams/{ds}/observations", json=first))
+    for path in (f"/observations/{obs}", f"/systems/{sid}", f"/datastreams/{ds}?cascade=true"):
+        statuses = sorted(r.status_code for r in await asyncio.gather(*(http.delete(path) for _ in range(8))))
+        assert statuses == [204] + [404] * 7, (path, statuses)
