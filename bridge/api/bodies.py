@@ -5,10 +5,11 @@ stored. Every route reads its body through here (`Settings.limits` holds the num
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import orjson
+from fastapi import Header
 from starlette.requests import Request
 
 from bridge.api.media import SWE_BINARY, SWE_CSV, SWE_JSON, SWE_TEXT, canonical
@@ -16,6 +17,10 @@ from bridge.errors import InvalidBody, PayloadTooLarge
 from bridge.model.json_limits import check_json
 from bridge.settings import Limits
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="Makes a retried POST a no-op: the first answer again"),
+]
 T = TypeVar("T")
 SWE_BODIES = frozenset({SWE_JSON, SWE_CSV, SWE_TEXT, SWE_BINARY})
 JSON_BODIES = frozenset(
@@ -69,6 +74,15 @@ async def read_body(request: Request, media_type: str | None = None) -> bytes:
     body = b"".join(chunks)
     request._body = body  # later readers (request.body()) see the same bytes
     return body
+
+
+async def first_byte(request: Request) -> bytes:
+    """The first non-blank byte of the body (`{` for one JSON object), reading no further than it."""
+    async for chunk in request.stream():
+        stripped = chunk.lstrip()
+        if stripped:
+            return stripped[:1]
+    return b""
 
 
 async def decode(request: Request, size: int, work: Callable[..., T], *args: Any) -> T:

@@ -150,8 +150,18 @@ class StreamStore(Protocol):
         """The datastream whose integer key an observation row carries."""
         ...
 
-    async def insert_observations(self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool) -> list[str] | int:
-        """All-or-nothing batch insert; new ids for small batches, else the count inserted."""
+    async def insert_observations(
+        self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool, idempotency_key: str | None = None
+    ) -> list[str] | int:
+        """All-or-nothing batch insert: the new ids (`want_ids`), else the count inserted.
+
+        With an `idempotency_key` already used on the datastream, nothing is inserted and the first answer
+        is returned (`POST /datastreams/{id}/observations` retried with the same `Idempotency-Key`).
+        """
+        ...
+
+    async def observations_by_key(self, ds_id: str, idempotency_key: str) -> list[str] | int | None:
+        """The answer given to an earlier observation POST with this key on the datastream, if any."""
         ...
 
     async def open_observations(self, query: ObservationQuery) -> ObservationPage:

@@ -145,3 +145,24 @@ async def test_concurrent_deletes_one_wins(http: httpx.AsyncClient) -> None:
     for path in (f"/observations/{obs}", f"/systems/{sid}", f"/datastreams/{ds}?cascade=true"):
         statuses = sorted(r.status_code for r in await asyncio.gather(*(http.delete(path) for _ in range(8))))
         assert statuses == [204] + [404] * 7, (path, statuses)
+
+
+async def test_observation_posts_honour_idempotency_keys(http: httpx.AsyncClient) -> None:
+    ds = await _datastream(http)
+    url = f"/datastreams/{ds}/observations"
+    one = {"resultTime": "2020-01-01T00:00:00Z", "result": 1.5}
+    first = await http.post(url, json=one, headers={"Idempotency-Key": "a"})
+    again = [await http.post(url, json=one, headers={"Idempotency-Key": "a"}) for _ in range(2)]
+    assert first.status_code == 201 and all(r.status_code == 201 for r in again)
+    assert {r.headers["location"] for r in again} == {first.headers["location"]}
+    csv = b"".join(f"2020-01-02T00:00:{s:02d}Z,{s}\n".encode() for s in range(50))
+    headers = {"content-type": "application/swe+csv", "Idempotency-Key": "bulk"}
+    answers = await asyncio.gather(*(http.post(url, content=csv, headers=headers) for _ in range(4)))
+    assert [r.json() for r in answers] == [{"count": 50}] * 4  # concurrent retries: stored once, same answer
+    batch = [one | {"resultTime": f"2020-01-03T00:00:0{i}Z"} for i in range(3)]
+    items = [(await http.post(url, json=batch, headers={"Idempotency-Key": "arr"})).json() for _ in range(2)]
+    assert items[0] == items[1] and len(items[0]["items"]) == 3
+    stored = (await http.get(url, params={"limit": 1000})).json()["items"]
+    assert len(stored) == 1 + 50 + 3
+    other = await http.post(url, json=one | {"resultTime": "2020-01-04T00:00:00Z"}, headers={"Idempotency-Key": "b"})
+    assert other.status_code == 201 and other.headers["location"] != first.headers["location"]

@@ -3,11 +3,11 @@
 import contextlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.bodies import decode, json_body, read_body
+from bridge.api.bodies import IdempotencyKey, decode, json_body, read_body
 from bridge.api.deps import LinksDep, TaskingStoreDep, patch_body
 from bridge.api.dynamic_queries import command_query
 from bridge.api.encodings.commands import (
@@ -37,7 +37,6 @@ router = APIRouter(tags=["Commands"])
 IdPath = Annotated[str, Path(description="Local identifier of the command")]
 CsIdPath = Annotated[str, Path(alias="controlStreamId", description="Local identifier of the control stream")]
 CmdQuery = Annotated[CommandQuery, Depends(command_query)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retried POST a no-op")]
 WRITE_FORMATS = [JSON, swe.SWE_JSON, swe.SWE_CSV, swe.SWE_BINARY]
 READ_FORMATS = [*WRITE_FORMATS, swe.SWE_TEXT]
 

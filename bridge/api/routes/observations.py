@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.bodies import decode, json_body, limits_of, read_body
+from bridge.api.bodies import IdempotencyKey, decode, json_body, limits_of, read_body
 from bridge.api.deps import LinksDep, StreamFeatureDep, patch_body
 from bridge.api.dynamic_queries import observation_query
 from bridge.api.encodings.observations import ObservationCodec, stream_json
@@ -114,9 +114,16 @@ async def datastream_observations(
     status_code=201,
     openapi_extra={"requestBody": {"required": True, "content": openapi_content(*READ_FORMATS)}},
 )
-async def post_observations(request: Request, store: StreamFeatureDep, ctx: LinksDep, ds_id: DsIdPath) -> Response:
-    """`POST /datastreams/{id}/observations`: insert one JSON observation, a JSON array, or a SWE bulk load."""
+async def post_observations(
+    request: Request, store: StreamFeatureDep, ctx: LinksDep, ds_id: DsIdPath, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """`POST /datastreams/{id}/observations`: insert one JSON observation, a JSON array, or a SWE bulk load.
+
+    With an `Idempotency-Key`, a retry (after a lost answer, say) gets the first answer and stores nothing again.
+    """
     ds = await _datastream(store, ds_id)
+    if idempotency_key is not None and (earlier := await store.observations_by_key(ds_id, idempotency_key)) is not None:
+        return _inserted(ctx, ds_id, earlier, single=isinstance(earlier, list) and len(earlier) == 1)
     codec = _codec_for(ds)
     declared = canonical(request.headers.get("content-type", "")) or JSON
     media_type = swe.canonical_media_type(declared)
@@ -132,7 +139,12 @@ async def post_observations(request: Request, store: StreamFeatureDep, ctx: Link
     single = media_type == JSON and body.lstrip()[:1] == b"{"
     # a JSON body (one observation or an array) is answered with the new resources, as the OpenAPI says; a SWE
     # body is a bulk load (tens of thousands of rows): its answer is the count, the rows are at the Location
-    result = await store.insert_observations(ds_id, rows, want_ids=media_type == JSON)
+    result = await store.insert_observations(ds_id, rows, want_ids=media_type == JSON, idempotency_key=idempotency_key)
+    return _inserted(ctx, ds_id, result, single)
+
+
+def _inserted(ctx: LinkContext, ds_id: str, result: list[str] | int, single: bool) -> Response:
+    """The answer to an observation POST: `Location` of the one new observation, the new ones, or the count."""
     if single and isinstance(result, list):
         return Response(status_code=201, headers={"Location": ctx.href(f"/observations/{result[0]}")})
     headers = {"Location": ctx.href(f"/datastreams/{ds_id}/observations")}

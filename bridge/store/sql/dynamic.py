@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import InvalidBody, NotFound
@@ -176,11 +176,37 @@ class DynamicStore:
             await self.commands.delete_in(conn, await self.commands.ids_for_stream(conn, sid))
 
     # Observations ---------------------------------------------------------------------------------
+    async def observations_by_key(self, ds_id: str, idempotency_key: str) -> list[str] | int | None:
+        """The answer of an earlier keyed observation POST on the datastream (`None`: the key is new)."""
+        async with self.engine.connect() as conn:
+            return await self.observations.answer_of(conn, await self.observations.ds_pk(conn, ds_id), idempotency_key)
+
+    async def insert_observations(
+        self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool, idempotency_key: str | None = None
+    ) -> list[str] | int:
+        """Batch insert in one transaction; a key used before returns that answer (a concurrent retry with the
+        same key loses on the key's unique index and gets the winner's answer too)."""
+        try:
+            return await self._insert_observations(ds_id, rows, want_ids, idempotency_key)
+        except IntegrityError:
+            if idempotency_key is None:
+                raise
+            answer = await self.observations_by_key(ds_id, idempotency_key)
+            if answer is None:
+                raise
+            return answer
+
     @storable_values
-    async def insert_observations(self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool) -> list[str] | int:
+    async def _insert_observations(
+        self, ds_id: str, rows: Sequence[ObsRow], want_ids: bool, idempotency_key: str | None
+    ) -> list[str] | int:
         """Batch insert in one transaction (all or nothing). Returns the new ids (`want_ids`), else a count."""
         async with self.engine.begin() as conn:
             ds_pk = await self.observations.ds_pk(conn, ds_id)
+            if idempotency_key is not None:
+                earlier = await self.observations.answer_of(conn, ds_pk, idempotency_key)
+                if earlier is not None:
+                    return earlier
             ids: list[str] | int
             if want_ids:
                 ids = []
@@ -191,6 +217,8 @@ class DynamicStore:
                 ids = await self.observations.insert_rows(conn, ds_pk, rows, dedupe=False)
             if rows:
                 await self._after_insert(conn, ds_id, ds_pk, rows)
+            if idempotency_key is not None:
+                await self.observations.keep_answer(conn, ds_pk, idempotency_key, ids)
         return ids
 
     async def _after_insert(self, conn: AsyncConnection, ds_id: str, ds_pk: int, rows: Sequence[ObsRow]) -> None:

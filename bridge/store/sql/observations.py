@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -18,9 +19,10 @@ from bridge.errors import NotFound
 from bridge.model.csapi import Kind
 from bridge.model.observations import NAN_MARK, ObsRow, StoredObservation
 from bridge.model.query import ObservationQuery, TimeFilter
+from bridge.model.time import to_us, utcnow
 from bridge.store.sql import filters
 from bridge.store.sql.paging import deleted_or_404, token_int
-from bridge.store.sql.tables import datastreams, observations, stream_fois
+from bridge.store.sql.tables import datastreams, ingest_keys, observations, stream_fois
 from bridge.store.tokens import decode_token, encode_token
 
 COLUMNS = ("ds", *ObsRow._fields)
@@ -381,5 +383,21 @@ class ObservationRepository:
         ).first() is not None
 
     async def delete_for(self, conn: AsyncConnection, ds_pk: int) -> None:
-        """Delete every observation of a datastream inside the caller's transaction."""
+        """Delete every observation of a datastream (and its POST answers) inside the caller's transaction."""
         await conn.execute(delete(observations).where(observations.c.ds == ds_pk))
+        await conn.execute(delete(ingest_keys).where(ingest_keys.c.ds == ds_pk))
+
+    async def answer_of(self, conn: AsyncConnection, ds_pk: int, key: str) -> list[str] | int | None:
+        """The stored answer of a keyed POST on the datastream, or None."""
+        where = and_(ingest_keys.c.ds == ds_pk, ingest_keys.c.key == key)
+        stored = (await conn.execute(select(ingest_keys.c.answer).where(where))).scalar()
+        if stored is None:
+            return None
+        answer = orjson.loads(stored)
+        return list(answer["ids"]) if "ids" in answer else int(answer["count"])
+
+    async def keep_answer(self, conn: AsyncConnection, ds_pk: int, key: str, answer: list[str] | int) -> None:
+        """Record the answer of a keyed POST in the transaction of its rows."""
+        doc = {"ids": answer} if isinstance(answer, list) else {"count": answer}
+        values = {"ds": ds_pk, "key": key, "answer": orjson.dumps(doc).decode(), "created": to_us(utcnow())}
+        await conn.execute(insert(ingest_keys).values(**values))

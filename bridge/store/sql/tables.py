@@ -188,6 +188,18 @@ observations = Table(
     Index("uq_obs_legacy", "ds", "legacy_key", unique=True),
 )
 
+# The answer to each observation POST made with an Idempotency-Key, written in the same transaction as its rows:
+# a retry (e.g. after a lost answer) gets this answer back and stores nothing again.
+ingest_keys = Table(
+    "ingest_keys",
+    metadata,
+    Column("ds", Integer, nullable=False),  # datastreams.pk
+    Column("key", String(200), nullable=False),
+    Column("answer", Text, nullable=False),  # JSON: {"ids": [...]} or {"count": n}
+    Column("created", BigInteger, nullable=False),
+    UniqueConstraint("ds", "key", name="uq_ingest_keys"),
+)
+
 # Sampling features seen on a stream's observations/commands (for foi filters and associations).
 stream_fois = Table(
     "stream_fois",
