@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from bridge.api.guard import Guard
 from bridge.api.head import HeadAsGet
 from bridge.api.media import JSON, OPENAPI
+from bridge.api.openapi import complete
 from bridge.api.params import reject_unknown
 from bridge.api.responses import json_response
 from bridge.api.routes import (
@@ -146,13 +147,7 @@ def _install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = default_openapi()
-            for path in schema.get("paths", {}).values():
-                for op in path.values():
-                    responses = op.setdefault("responses", {})
-                    responses.pop("422", None)
-                    responses.setdefault("400", {"description": "Invalid parameter or body"})
-            app.openapi_schema = schema
+            app.openapi_schema = complete(default_openapi())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
