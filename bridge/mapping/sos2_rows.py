@@ -11,20 +11,19 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from bridge.mapping.transforms import numeric_result, stable_id, stable_key
-from bridge.model.time import EPOCH, format_datetime, from_us
+from bridge.model.time import format_datetime, from_us, to_us
 from bridge.sources.sos2.compact import CompactRow
 from bridge.sources.sos2.records import Record
 
 _OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
 
 Row = tuple[int, int, int, str | None, float | None, str | None, str | None, int]
-_MICRO = timedelta(microseconds=1)
 _key = struct.Struct(">q").unpack_from  # the first 8 bytes of a digest as a signed 64-bit key
 
 
@@ -46,10 +45,10 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
         start = extent.start or extent.end or obs.result_time
         if start is None:
             raise ValueError(f"observation {obs.gml_id} has neither phenomenonTime nor resultTime")
-        phenomenon = (start - EPOCH) // _MICRO
-        end = phenomenon if extent.end is None or extent.end is start else (extent.end - EPOCH) // _MICRO
+        phenomenon = to_us(start)
+        end = phenomenon if extent.end is None or extent.end is start else to_us(extent.end)
         stamp = obs.result_time
-        result_time = end if stamp is None or stamp is extent.end else (stamp - EPOCH) // _MICRO
+        result_time = end if stamp is None or stamp is extent.end else to_us(stamp)
         key = obs.foi
         if not key or key[:1] == "#":  # unresolved `#id` reference: no feature (as `foi_key`)
             key = None

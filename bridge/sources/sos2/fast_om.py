@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from lxml import etree
 
 from bridge.errors import UpstreamError
 from bridge.model.legacy.sos2 import OM_SWE_ARRAY, TimeExtent
-from bridge.model.time import from_us
+from bridge.model.time import from_us, to_us, zoned_iso_us
 from bridge.sources.gml import GmlError
 from bridge.sources.sos2.arrays import plan_rows
 from bridge.sources.sos2.compact import compact_plan, compact_rows
@@ -46,9 +45,6 @@ from bridge.sources.sos2.om_scan import scan_records
 from bridge.sources.swe_xml import SweError, component_to_json
 from bridge.sources.xml import iterparse_xml
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-_fromiso = datetime.fromisoformat
 _GML = (GML32, GML311)
 
 
@@ -66,6 +62,12 @@ class _Numbers:
         seq = self.counts.get(key, 0)
         self.counts[key] = seq + 1
         return seq
+
+
+def _number(numbers: _Numbers, obs: Any) -> int:
+    """`seq` of a decoded observation, numbered with the compact rows of the same response."""
+    start, end = obs.phenomenon_time.start, obs.phenomenon_time.end
+    return numbers.next(None if start is None else to_us(start), (obs.foi, None if end is None else to_us(end)))
 
 
 def _measurement(
@@ -116,16 +118,9 @@ def _measurement(
             return None  # parameters, validTime, quality...: the general decoder keeps them
     if when is None or not seen_result:
         return None
-    when = when.strip()
-    if len(when) < 20 or when[10] != "T":
+    us = zoned_iso_us(when.strip())
+    if us is None:
         return None
-    try:
-        stamp = _fromiso(when)
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        return None
-    us = (stamp - _EPOCH) // _MICRO
     if phen_id:
         reader.remember_instant(phen_id.encode(), us)
     return us, foi, value, title
@@ -166,7 +161,7 @@ def _array_records(
 
 def _array_rows(reader: _Reader, head: Any, plan: Any, text: str, numbers: _Numbers) -> Iterator[tuple[Any, ...]]:
     foi = head.foi if head.foi and head.foi[0] != "#" else None
-    default_result = None if head.result_time is None else (head.result_time - _EPOCH) // _MICRO
+    default_result = None if head.result_time is None else to_us(head.result_time)
     unit = (plan.value_component or {}).get("uom") or {}
     first = True
     try:
@@ -226,19 +221,13 @@ def element_records(elem: etree._Element, state: StreamState) -> Iterator[tuple[
                 state.first = False
             else:
                 for obs in reader.complete(elem):
-                    end = obs.phenomenon_time.end
-                    key = (obs.foi, None if end is None else (end - _EPOCH) // _MICRO)
-                    start = obs.phenomenon_time.start
-                    yield (obs, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
+                    yield (obs, _number(numbers, obs))
                     state.first = False
         _release(elem)
     elif tag in _TVPS:
         made = reader.point(elem, _TVPS[tag])
         if made is not None:
-            start = made.phenomenon_time.start
-            end = made.phenomenon_time.end
-            key = (made.foi, None if end is None else (end - _EPOCH) // _MICRO)
-            yield (made, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
+            yield (made, _number(numbers, made))
         _release(elem)
     else:
         check_exception(_envelope_of(elem))

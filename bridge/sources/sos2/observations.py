@@ -28,7 +28,7 @@ from bridge.model.legacy.sos2 import (
     build_observation,
     build_time_extent,
 )
-from bridge.model.time import from_us
+from bridge.model.time import from_us, zoned_iso
 from bridge.sources.gml import GmlError, geometry_property, parse_time_value, time_property
 from bridge.sources.sos2.arrays import decode_rows, plan_rows
 from bridge.sources.sos2.exceptions import check_exception
@@ -65,19 +65,13 @@ _PHEN, _RTIME, _TYPE, _PROC = q(OM20, "phenomenonTime"), q(OM20, "resultTime"), 
 _PROP, _FOI, _PARAM = q(OM20, "observedProperty"), q(OM20, "featureOfInterest"), q(OM20, "parameter")
 _RESULT = q(OM20, "result")
 _INSTANT, _POSITION = q(GML32, "TimeInstant"), q(GML32, "timePosition")
-_fromiso = datetime.fromisoformat
 
 
 @lru_cache(maxsize=2048)
 def _instant(value: str) -> TimeExtent:
-    text = value.strip()
-    if len(text) > 19 and text[10] == "T":  # full date-time with a zone: the common case, no regexes
-        try:
-            stamp = _fromiso(text)
-        except ValueError:
-            stamp = None
-        if stamp is not None and stamp.tzinfo is not None:
-            return build_time_extent(stamp, stamp, None, None, False, None)
+    stamp = zoned_iso(value.strip())  # full date-time with a zone: the common case, no regexes
+    if stamp is not None:
+        return build_time_extent(stamp, stamp, None, None, False, None)
     start, end, assumed = parse_time_value(value)
     return TimeExtent(start, end, assumed_utc=assumed)
 

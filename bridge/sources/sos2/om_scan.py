@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Generator, Iterator
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from bridge.model.time import zoned_iso_us
 from bridge.sources.sos2.ns import GML32, GML311, OM20, SOS20, XLINK, XSI
 from bridge.sources.sos2.observations import _TAGS
 from bridge.sources.xml import Readable, XmlSyntaxError, _parser_options, check_prolog
@@ -51,9 +51,6 @@ _HEAD = re.compile(
 _ATTR = re.compile(_S + rb"*(" + _NAME + rb"(?::" + _NAME + rb")?)" + _S + rb"*=" + _S + rb'*"([^"<&]*)"')
 _UTF8 = re.compile(rb"encoding" + _S + rb"*=" + _S + rb"*[\"'](?:utf-?8|us-ascii)[\"']", re.IGNORECASE)
 _SKIP = re.compile(_S + rb"+")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-_fromiso = datetime.fromisoformat
 
 
 def _attributes(raw: bytes) -> dict[str, str] | None:
@@ -336,19 +333,15 @@ class _Scanner:
             feature = self._feature(foi)
         if feature is None:
             return None
-        when = when.strip()
-        if len(when) < 20 or when[10] != 84:  # b"T"
+        us = zoned_iso_us(when.strip().decode("ascii"))  # the member pattern lets ASCII text only through
+        if us is None:
             return None
         try:
-            stamp = _fromiso(when.decode("ascii"))
             number: float | None = float(value)
         except ValueError:
             if value.strip():
                 return None
             number = None
-        if stamp.tzinfo is None:
-            return None
-        us = (stamp - _EPOCH) // _MICRO
         state = self.state
         state.reader.remember_instant(phen_id, us)
         label = (title.strip().decode("ascii") or None) if title is not None else None
