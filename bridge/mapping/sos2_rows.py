@@ -8,15 +8,14 @@ time and, for repeated identities within one response, their position.
 
 from __future__ import annotations
 
-import hashlib
-import struct
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from bridge.mapping.transforms import numeric_result, stable_id, stable_key
+from bridge.mapping.keys import observation_keys
+from bridge.mapping.transforms import numeric_result, stable_id
 from bridge.model.time import format_datetime, from_us, to_us
 from bridge.sources.sos2.compact import CompactRow
 from bridge.sources.sos2.records import Record
@@ -24,7 +23,6 @@ from bridge.sources.sos2.records import Record
 _OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
 
 Row = tuple[int, int, int, str | None, float | None, str | None, str | None, int]
-_key = struct.Struct(">q").unpack_from  # the first 8 bytes of a digest as a signed 64-bit key
 
 
 def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
@@ -35,7 +33,7 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
     response, not stable, so they are not used.
     """
     foi_ids: dict[str | None, str | None] = {None: None}
-    prefix = f"{source}/Observation/"
+    legacy_key = observation_keys(source)  # of `{procedure}/{property}/{feature}/{start}/{end}[#seq]`
     numeric = kind in ("num", "int", "bool")
     as_text = kind == "text"
 
@@ -64,8 +62,8 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
             num, txt = None, value if isinstance(value, str) else orjson.dumps(value).decode()
         else:
             num, txt = None, orjson.dumps(value).decode()
-        identity = f"{prefix}{obs.procedure}/{obs.observed_property}/{key}/{phenomenon}/{end}"
-        legacy = stable_key(f"{identity}#{seq}" if seq else identity)
+        identity = f"{obs.procedure}/{obs.observed_property}/{key}/{phenomenon}/{end}"
+        legacy = legacy_key((f"{identity}#{seq}" if seq else identity).encode())
         extra = _extra(obs, phenomenon != end) if obs.parameters or obs.quality or phenomenon != end else None
         return (0, phenomenon, result_time, foi, num, txt, extra, legacy)
 
@@ -74,33 +72,28 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
 
 def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callable[[CompactRow], Row]:
     """The row mapper of compact GetResult rows (same legacy keys as `observation_mapper`)."""
-    foi_ids: dict[str | None, str | None] = {None: None}
-    prefix = f"{source}/Observation/{procedure}/{prop}/"
-    # the legacy key hashes `{prefix}{feature}/{start}/{end}[#seq]`: the hash state after the constant part is
-    # kept per feature and copied for each row (the very digest of `stable_key`, with less work per row)
-    hashed: dict[str | None, Any] = {}
+    # per feature: its id and the legacy keys of `{procedure}/{property}/{feature}/` + `{start}/{end}[#seq]`
+    features: dict[str | None, tuple[str | None, Callable[[bytes], int]]] = {}
     numeric = kind in ("num", "int", "bool")
     as_text = kind == "text"
 
+    def feature(key: str | None) -> tuple[str | None, Callable[[bytes], int]]:
+        if len(features) > 4096:
+            features.clear()
+        foi = stable_id(f"{source}/FeatureOfInterest/{key}") if key else None
+        found = features[key] = (foi, observation_keys(source, f"{procedure}/{prop}/{key or None}/"))
+        return found
+
     def mapper(row: CompactRow) -> Row:
         start, end, result_time, key, value, seq = row[:6]
-        foi = foi_ids.get(key)
-        if foi is None and key:
-            foi = foi_ids[key] = stable_id(f"{source}/FeatureOfInterest/{key}")
-        base = hashed.get(key)
-        if base is None:
-            if len(hashed) > 4096:
-                hashed.clear()
-            base = hashed[key] = hashlib.sha1(f"{prefix}{key or None}/".encode())
+        foi, legacy_key = features.get(key) or feature(key)
         if value is None:
             num = txt = None
         elif numeric:
             num, txt = (value if type(value) is float else numeric_result(value)), None
         else:
             num, txt = None, (value if as_text and isinstance(value, str) else orjson.dumps(value).decode())
-        digest = base.copy()
-        digest.update(b"%d/%d#%d" % (start, end, seq) if seq else b"%d/%d" % (start, end))
-        legacy = _key(digest.digest())[0]  # = stable_key(identity)
+        legacy = legacy_key(b"%d/%d#%d" % (start, end, seq) if seq else b"%d/%d" % (start, end))
         extra = None
         if start != end:
             span = [_utc(from_us(start)), _utc(from_us(end))]
