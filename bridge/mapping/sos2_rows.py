@@ -1,9 +1,9 @@
 """SOS observation rows: compiled per-datastream mappers from SOS records to store rows (the hot path).
 
-Two record forms arrive (see `bridge.sources.sos2.records`): decoded `(Observation, seq)` pairs and compact
-rows from the bulk paths (GetResult text blocks, plain measurements and DataArrays of GetObservation). Both
-give the same legacy key for the same observation: procedure, property, feature of interest, phenomenon
-time and, for repeated identities within one response, their position.
+Two record forms arrive (`bridge.model.legacy.sos2`): decoded `ObservationRecord` pairs and `CompactRow`s
+from the bulk paths (GetResult text blocks, plain measurements and DataArrays of GetObservation). Both give
+the same legacy key for the same observation: procedure, property, feature of interest, phenomenon time
+and, for repeated identities within one response, their position.
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ import orjson
 
 from bridge.mapping.keys import observation_keys
 from bridge.mapping.transforms import numeric_result, stable_id
+from bridge.model.legacy.sos2 import CompactRow, ObservationRecord
 from bridge.model.time import format_datetime, from_us, to_us
-from bridge.sources.sos2.compact import CompactRow
-from bridge.sources.sos2.records import Record
 
 _OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
 
 Row = tuple[int, int, int, str | None, float | None, str | None, str | None, int]
 
 
-def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
+def observation_mapper(source: str, kind: str) -> Callable[[ObservationRecord], Row]:
     """A compiled per-datastream function: (SOS observation, seq) → store row (`ds` filled in by the store).
 
     The legacy key is the observation's identity: procedure, property, feature of interest and phenomenon
@@ -37,7 +36,7 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], Row]:
     numeric = kind in ("num", "int", "bool")
     as_text = kind == "text"
 
-    def mapper(record: Record) -> Row:
+    def mapper(record: ObservationRecord) -> Row:
         obs, seq = record
         extent = obs.phenomenon_time
         start = extent.start or extent.end or obs.result_time

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from bridge.model.legacy.sos2 import CompactRow
 from bridge.model.time import to_us, zoned_iso_us
 from bridge.sources.sos2.arrays import RowPlan, time_token
 from bridge.sources.swe_xml import split_text_block
-
-CompactRow = tuple[int, int, int, str | None, Any, int, str | None]
 
 
 def compact_plan(plan: RowPlan) -> bool:
