@@ -1,4 +1,4 @@
-"""The byte-level fast lane for plain OM_Measurement members (`bridge.sources.sos2.om_scan`).
+"""The byte-level fast lane for plain OM_Measurement members (`bridge.sources.sos2.observations.scan`).
 
 Every variation below is a well-formed document (or a broken one) that a real server could send: the rows
 must be exactly those of the general lxml decoder, whether a member took the byte pattern, its per-stream
@@ -16,7 +16,7 @@ import pytest
 
 from bridge.sources import sos2
 from bridge.sources.gml import GmlError
-from bridge.sources.sos2.fast_om import iter_stream_records
+from bridge.sources.sos2.observations import iter_stream_records
 from bridge.sources.xml import XmlSecurityError, XmlSyntaxError
 from tests.sources.sos2.test_sos2_hostile import GeneratedBody, generate_measurements
 from tests.sources.sos2.test_sos2_mapping import _fast_rows, _general_rows

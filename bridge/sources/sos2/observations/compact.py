@@ -15,7 +15,7 @@ from typing import Any
 
 from bridge.model.legacy.sos2 import CompactRow
 from bridge.model.time import to_us, zoned_iso_us
-from bridge.sources.sos2.arrays import RowPlan, time_token
+from bridge.sources.sos2.observations.arrays import RowPlan, time_token
 from bridge.sources.swe_xml import split_text_block
 
 

@@ -28,11 +28,11 @@ from lxml import etree
 
 from bridge.model.time import zoned_iso_us
 from bridge.sources.sos2.ns import GML32, GML311, OM20, SOS20, XLINK, XSI
-from bridge.sources.sos2.observations import _TAGS
-from bridge.sources.xml import Readable, XmlSyntaxError, _parser_options, check_prolog
+from bridge.sources.sos2.observations.tags import TAGS
+from bridge.sources.xml import Readable, XmlSyntaxError, check_prolog, parser_options
 
 if TYPE_CHECKING:
-    from bridge.sources.sos2.fast_om import StreamState
+    from bridge.sources.sos2.observations.stream import StreamState
 
 Record = tuple[Any, ...]
 Fallback = Callable[[etree._Element], Iterator[Record]]
@@ -138,7 +138,7 @@ class _Document:
             return None
         start_tag, qname = match.group(0)[match.start(2) - 1 :], match.group(2)
         try:  # the start tag must be what lxml accepts (valid declarations, names)
-            etree.fromstring(start_tag + b"</" + qname + b">", etree.XMLParser(**_parser_options()))
+            etree.fromstring(start_tag + b"</" + qname + b">", etree.XMLParser(**parser_options()))
         except etree.XMLSyntaxError:
             return None
         return cls(start_tag, qname, nsmap, known)
@@ -316,10 +316,10 @@ class _Scanner:
         """A member of another shape: parsed by lxml on its own, in the root's namespace context."""
         wrapped = doc.start_tag + self.buf[pos:stop] + b"</" + doc.qname + b">"
         try:
-            root = etree.fromstring(wrapped, etree.XMLParser(**_parser_options()))
+            root = etree.fromstring(wrapped, etree.XMLParser(**parser_options()))
         except etree.XMLSyntaxError as exc:
             raise XmlSyntaxError(f"malformed XML: {exc}") from exc
-        for _, elem in etree.iterwalk(root, events=("end",), tag=_TAGS):
+        for _, elem in etree.iterwalk(root, events=("end",), tag=TAGS):
             yield from self.fallback(elem)
 
     def _record(
