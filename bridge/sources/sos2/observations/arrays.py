@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from bridge.model.legacy.sos2 import JsonDict, TimeExtent, build_time_extent
 from bridge.model.time import EPOCH, zoned_iso
 from bridge.sources.gml import GmlError, parse_time_value
-from bridge.sources.swe_xml import SweError, decode_block, flat_leaves, split_text_block, token_parser
+from bridge.sources.swe_xml import SweError, decode_block, flat_leaves, token_parser
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -132,13 +132,3 @@ def decode_rows(plan: RowPlan, rows: list[list[str]]) -> Iterator[Row]:
         else:
             value = {n: (parsers[i](tokens[i]) if tokens[i] else None) for n, i in zip(names, indices, strict=True)}
         yield Row(ptime, rtime, foi, value)
-
-
-def text_rows(
-    values: str, component: JsonDict, encoding: JsonDict, *, count_prefix: bool | None = None
-) -> Iterator[Row]:
-    """Split and decode a text-encoded block against a record structure."""
-    if encoding.get("type") != "TextEncoding":
-        raise SweError(f"unsupported result encoding {encoding.get('type')}")
-    plan = plan_rows(component, encoding)
-    yield from decode_rows(plan, split_text_block(values, encoding, count_prefix=count_prefix))

@@ -69,10 +69,8 @@ def compact_rows(
         if len(tokens) != width:
             raise ValueError(f"block has {len(tokens)} tokens, the record has {width} fields")
         token = tokens[ti]
-        start = fast_us(token)  # the fast path of `_span`, taken here: one call less per row
-        if start is not None:
-            end = start
-        else:
+        start = end = fast_us(token)  # the fast path of `_span`, taken here: one call less per row
+        if start is None or end is None:
             start, end = _span(token, time_leaf)
         if ri is not None:
             result = _span(tokens[ri], leaves[ri])[0]

@@ -100,6 +100,8 @@ class Header:
 
 
 class Reader:
+    """Decodes the members of one document, resolving its `#id` time and feature references."""
+
     def __init__(self, offering: str | None) -> None:
         self.offering = offering
         self.times: dict[str, TimeExtent] = {}
@@ -111,6 +113,7 @@ class Reader:
 
     # ------------------------------------------------------------------------------- header
     def header_for(self, obs: etree._Element) -> Header:
+        """Everything of an om:OM_Observation except its result."""
         head = Header(gml_id=obs.get(GML_ID), offering=self.offering)
         for child in obs:
             tag = child.tag
@@ -160,6 +163,7 @@ class Reader:
         return found
 
     def remember(self, gml_id: str, extent: TimeExtent) -> None:
+        """A time primitive others may refer to by `#gml_id`."""
         if len(self.times) >= _REF_LIMIT:
             self.times.clear()  # local references point backwards a few elements: forget old ones
         self.times[gml_id] = extent
@@ -204,6 +208,7 @@ class Reader:
 
     # ------------------------------------------------------------------------------- results
     def complete(self, obs: etree._Element) -> Iterator[Observation]:
+        """The observations of a whole om:OM_Observation (one per row of an array result)."""
         head = self.header_for(obs)
         result = head.result
         if result is None:
@@ -226,6 +231,7 @@ class Reader:
         yield self.make(head, kind, value, None, comp, issues)
 
     def array(self, head: Header, array: etree._Element) -> Iterator[Observation]:
+        """One observation per row of a swe:DataArray result."""
         try:
             structure = component_to_json(array, values=False)
             encoding = structure.get("encoding") or {}
@@ -264,6 +270,7 @@ class Reader:
         result_time: datetime | None = None,
         foi: str | None = None,
     ) -> Observation:
+        """The observation of a header and one value (row times, feature override the header's)."""
         phenomenon = phen or head.phenomenon or TimeExtent(None, None, "unknown", "unknown")
         if comp is None and kind != OM_SWE_ARRAY:
             comp = sos_observation_type_to_swe(kind, uom, head.observed_property)
@@ -289,6 +296,7 @@ class Reader:
 
     # ------------------------------------------------------------------------------- WaterML
     def point(self, tvp: etree._Element, kind: str) -> Observation | None:
+        """The observation of a WaterML time-value pair (its series' header decoded once)."""
         series = tvp.getparent().getparent()
         obs = series.getparent().getparent() if series is not None else None
         if obs is None:

@@ -254,6 +254,7 @@ class _Scanner:
         return 0
 
     def records(self) -> Generator[Record, None, Readable]:
+        """Yield the records of the members read as bytes; return the rest of the document, for lxml."""
         while len(self.buf) < 4096 and self.more(0) is not None:
             pass
         check_prolog(self.buf[:65536])
@@ -284,11 +285,7 @@ class _Scanner:
                 continue
             if buf.startswith(doc.member_start, pos):
                 found = None if state.first else member(buf, pos)
-                record = None
-                if found is not None and doc.plain_result(found.group(10)):
-                    phen, when, ref, foi, title, value = found.group(3, 4, 5, 8, 9, 11)
-                    if found.group(6).strip() == self.proc and found.group(7).strip() == self.prop:
-                        record = self._record(phen, when, ref, foi, title, value)
+                record = None if found is None else self._matched(doc, found)
                 if found is not None and record is not None:
                     template = _Template(found, buf[lead:pos])
                     yield record
@@ -306,6 +303,15 @@ class _Scanner:
                 return _Chain([doc.start_tag, buf[end_tag.start() :]], self.source)
             else:  # an extension, a comment, another prefix…: lxml reads the rest of the document
                 return _Chain([doc.start_tag, buf[pos:]], self.source)
+
+    def _matched(self, doc: _Document, found: re.Match[bytes]) -> Record | None:
+        """The record of a member the member pattern matched (None: the general decoder reads it)."""
+        if not doc.plain_result(found.group(10)):
+            return None
+        if found.group(6).strip() != self.proc or found.group(7).strip() != self.prop:
+            return None
+        phen, when, ref, foi, title, value = found.group(3, 4, 5, 8, 9, 11)
+        return self._record(phen, when, ref, foi, title, value)
 
     def _member_stop(self, doc: _Document, pos: int) -> int | None:
         end = self.buf.find(doc.member_end, pos)

@@ -49,6 +49,24 @@ from bridge.sources.xml import iterparse_xml
 _GML = (GML32, GML311)
 
 
+_NOT_A_MEASURE = object()
+
+
+def _measure(result: etree._Element) -> Any:
+    """The value of a plain gml:MeasureType result (None when empty), else `_NOT_A_MEASURE`."""
+    kind = result.get(XSI_TYPE)
+    if len(result) or kind is None:
+        return _NOT_A_MEASURE
+    prefix, _, name = kind.strip().rpartition(":")
+    if name != "MeasureType" or result.nsmap.get(prefix or None) not in _GML:
+        return _NOT_A_MEASURE
+    text = result.text
+    try:
+        return float(text) if text is not None and text.strip() else None
+    except ValueError:
+        return _NOT_A_MEASURE  # not a number: the general decoder says what it is
+
+
 def _measurement(
     reader: Reader, elem: etree._Element, procedure: str, prop: str
 ) -> tuple[int, str | None, Any, str | None] | None:
@@ -81,17 +99,9 @@ def _measurement(
                 return None
             title = (child.get(TITLE) or "").strip() or None
         elif tag == RESULT:
-            kind = child.get(XSI_TYPE)
-            if len(child) or kind is None:
+            value = _measure(child)
+            if value is _NOT_A_MEASURE:
                 return None
-            prefix, _, name = kind.strip().rpartition(":")
-            if name != "MeasureType" or child.nsmap.get(prefix or None) not in _GML:
-                return None
-            text = child.text
-            try:
-                value = float(text) if text is not None and text.strip() else None
-            except ValueError:
-                return None  # not a number: the general decoder says what it is
             seen_result = True
         elif tag != TYPE:
             return None  # parameters, validTime, quality...: the general decoder keeps them
