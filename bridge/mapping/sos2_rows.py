@@ -84,7 +84,7 @@ def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callabl
         return found
 
     def mapper(row: CompactRow) -> Row:
-        start, end, result_time, key, value, seq = row[:6]
+        start, end, result_time, key, value, seq, _ = row
         foi, legacy_key = features.get(key) or feature(key)
         if value is None:
             num = txt = None
