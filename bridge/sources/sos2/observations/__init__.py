@@ -11,22 +11,20 @@ Text blocks (GetResult values, DataArray results) follow a `RowPlan` (`plan_rows
 `compact_rows` gives `CompactRow`s when the plan allows it (`compact_plan`). `Numbering` gives records their `seq`.
 """
 
-from bridge.sources.sos2.observations.arrays import Row, RowPlan, decode_rows, plan_rows, time_token
+from bridge.sources.sos2.observations.arrays import Row, RowPlan, decode_rows, plan_rows
 from bridge.sources.sos2.observations.compact import compact_plan, compact_rows
 from bridge.sources.sos2.observations.decoder import iter_observations
 from bridge.sources.sos2.observations.numbering import Numbering
-from bridge.sources.sos2.observations.stream import StreamState, iter_stream_records
+from bridge.sources.sos2.observations.stream import iter_stream_records
 
 __all__ = [
     "Numbering",
     "Row",
     "RowPlan",
-    "StreamState",
     "compact_plan",
     "compact_rows",
     "decode_rows",
     "iter_observations",
     "iter_stream_records",
     "plan_rows",
-    "time_token",
 ]

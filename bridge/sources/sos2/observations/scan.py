@@ -34,7 +34,7 @@ from bridge.sources.xml import Readable, XmlSyntaxError, check_prolog, parser_op
 if TYPE_CHECKING:
     from bridge.sources.sos2.observations.stream import StreamState
 
-Record = tuple[Any, ...]
+Record = tuple[Any, ...]  # a `CompactRow` or an `ObservationRecord` (bridge.model.legacy.sos2)
 Fallback = Callable[[etree._Element], Iterator[Record]]
 
 _CHUNK = 1 << 20

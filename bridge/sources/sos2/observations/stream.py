@@ -22,11 +22,11 @@ from bridge.model.time import from_us, to_us, zoned_iso_us
 from bridge.sources.gml import GmlError
 from bridge.sources.sos2.exceptions import check_exception
 from bridge.sources.sos2.ns import GML32, GML311, GML_ID, HREF, SWE20, SWE101, TITLE, XSI_TYPE, elements, local, ns_of
-from bridge.sources.sos2.observations.arrays import plan_rows
+from bridge.sources.sos2.observations.arrays import RowPlan, plan_rows
 from bridge.sources.sos2.observations.compact import compact_plan, compact_rows
-from bridge.sources.sos2.observations.decoder import Reader
+from bridge.sources.sos2.observations.decoder import Header, Reader
 from bridge.sources.sos2.observations.numbering import Numbering
-from bridge.sources.sos2.observations.scan import scan_records
+from bridge.sources.sos2.observations.scan import Record, scan_records
 from bridge.sources.sos2.observations.tags import (
     FOI,
     INSTANT,
@@ -121,7 +121,7 @@ _SCALARS = ("Quantity", "Count", "Boolean", "Category", "Text")
 
 def _array_records(
     reader: Reader, elem: etree._Element, procedure: str, prop: str, numbers: Numbering
-) -> Iterator[tuple[Any, ...]] | None:
+) -> Iterator[Record] | None:
     """Rows of a plain DataArray result (one time column, one scalar value) as compact rows, else None.
 
     The first row is yielded as a decoded `(Observation, seq)` so the stream learns its structure.
@@ -148,7 +148,7 @@ def _array_records(
     return _array_rows(reader, head, plan, text, numbers)
 
 
-def _array_rows(reader: Reader, head: Any, plan: Any, text: str, numbers: Numbering) -> Iterator[tuple[Any, ...]]:
+def _array_rows(reader: Reader, head: Header, plan: RowPlan, text: str, numbers: Numbering) -> Iterator[Record]:
     foi = head.foi if head.foi and head.foi[0] != "#" else None
     default_result = None if head.result_time is None else to_us(head.result_time)
     unit = (plan.value_component or {}).get("uom") or {}
@@ -179,9 +179,7 @@ class StreamState:
     first: bool = True  # the first member goes through the general decoder: it gives the stream its structure
 
 
-def iter_stream_records(
-    source: IO[bytes], *, offering: str | None, procedure: str, prop: str
-) -> Iterator[tuple[Any, ...]]:
+def iter_stream_records(source: IO[bytes], *, offering: str | None, procedure: str, prop: str) -> Iterator[Record]:
     """Records of one stream's GetObservation response: compact rows and `(Observation, seq)` pairs.
 
     Members of the dominant shape are matched on the raw bytes (`scan`); the rest of the document,
@@ -193,7 +191,7 @@ def iter_stream_records(
         yield from element_records(elem, state)
 
 
-def element_records(elem: etree._Element, state: StreamState) -> Iterator[tuple[Any, ...]]:
+def element_records(elem: etree._Element, state: StreamState) -> Iterator[Record]:
     """Records of one parsed element (an observation, a WaterML point, or an exception report)."""
     reader, numbers, tag = state.reader, state.numbers, elem.tag
     if tag == OBS:
