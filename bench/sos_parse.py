@@ -27,9 +27,7 @@ from typing import Any
 
 from bridge.mapping.sos2_rows import compact_mapper, observation_mapper
 from bridge.sources import sos2
-from bridge.sources.sos2.arrays import plan_rows
-from bridge.sources.sos2.compact import compact_plan, compact_rows
-from bridge.sources.sos2.fast_om import iter_stream_records
+from bridge.sources.sos2.observations import compact_plan, compact_rows, iter_stream_records, plan_rows
 from bridge.sources.sos2.result_handling import result_values_text
 
 HEAD = (

@@ -19,9 +19,9 @@ from bridge.mapping.transforms import REGISTRY, transform, uri_segment
 from bridge.model.csapi import Command, CommandStatus, Link, TimeExtent
 from bridge.model.csapi import Datastream as CsDatastream
 from bridge.model.harvest import LegacyObservations, Unit
+from bridge.model.legacy.sos2 import NIL_UNKNOWN
 from bridge.model.observations import ObsRow
 from bridge.model.stream_schema import cached_schema
-from bridge.sources.swe_xml import NIL_UNKNOWN
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 _NAME = re.compile(r"[^A-Za-z0-9_\-]+")

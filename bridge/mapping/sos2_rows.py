@@ -1,34 +1,29 @@
 """SOS observation rows: compiled per-datastream mappers from SOS records to store rows (the hot path).
 
-Two record forms arrive (see `bridge.sources.sos2.records`): decoded `(Observation, seq)` pairs and compact
-rows from the bulk paths (GetResult text blocks, plain measurements and DataArrays of GetObservation). Both
-give the same legacy key for the same observation: procedure, property, feature of interest, phenomenon
-time and, for repeated identities within one response, their position.
+Two record forms arrive (`bridge.model.legacy.sos2`): decoded `ObservationRecord` pairs and `CompactRow`s
+from the bulk paths (GetResult text blocks, plain measurements and DataArrays of GetObservation). Both give
+the same legacy key for the same observation: procedure, property, feature of interest, phenomenon time
+and, for repeated identities within one response, their position.
 """
 
 from __future__ import annotations
 
-import hashlib
-import struct
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
 
-from bridge.mapping.transforms import numeric_result, stable_id, stable_key
+from bridge.mapping.keys import observation_keys
+from bridge.mapping.transforms import numeric_result, stable_id
+from bridge.model.legacy.sos2 import CompactRow, ObservationRecord
 from bridge.model.observations import ObsRow
-from bridge.model.time import EPOCH, format_datetime, from_us
-from bridge.sources.sos2.compact import CompactRow
-from bridge.sources.sos2.records import Record
+from bridge.model.time import format_datetime, from_us, to_us
 
 _OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
 
-_MICRO = timedelta(microseconds=1)
-_key = struct.Struct(">q").unpack_from  # the first 8 bytes of a digest as a signed 64-bit key
 
-
-def observation_mapper(source: str, kind: str) -> Callable[[Record], ObsRow]:
+def observation_mapper(source: str, kind: str) -> Callable[[ObservationRecord], ObsRow]:
     """A compiled per-datastream function: (SOS observation, seq) → store row.
 
     The legacy key is the observation's identity: procedure, property, feature of interest and phenomenon
@@ -36,20 +31,20 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], ObsRow]:
     response, not stable, so they are not used.
     """
     foi_ids: dict[str | None, str | None] = {None: None}
-    prefix = f"{source}/Observation/"
+    legacy_key = observation_keys(source)  # of `{procedure}/{property}/{feature}/{start}/{end}[#seq]`
     numeric = kind in ("num", "int", "bool")
     as_text = kind == "text"
 
-    def mapper(record: Record) -> ObsRow:
+    def mapper(record: ObservationRecord) -> ObsRow:
         obs, seq = record
         extent = obs.phenomenon_time
         start = extent.start or extent.end or obs.result_time
         if start is None:
             raise ValueError(f"observation {obs.gml_id} has neither phenomenonTime nor resultTime")
-        phenomenon = (start - EPOCH) // _MICRO
-        end = phenomenon if extent.end is None or extent.end is start else (extent.end - EPOCH) // _MICRO
+        phenomenon = to_us(start)
+        end = phenomenon if extent.end is None or extent.end is start else to_us(extent.end)
         stamp = obs.result_time
-        result_time = end if stamp is None or stamp is extent.end else (stamp - EPOCH) // _MICRO
+        result_time = end if stamp is None or stamp is extent.end else to_us(stamp)
         key = obs.foi
         if not key or key[:1] == "#":  # unresolved `#id` reference: no feature (as `foi_key`)
             key = None
@@ -65,8 +60,8 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], ObsRow]:
             num, txt = None, value if isinstance(value, str) else orjson.dumps(value).decode()
         else:
             num, txt = None, orjson.dumps(value).decode()
-        identity = f"{prefix}{obs.procedure}/{obs.observed_property}/{key}/{phenomenon}/{end}"
-        legacy = stable_key(f"{identity}#{seq}" if seq else identity)
+        identity = f"{obs.procedure}/{obs.observed_property}/{key}/{phenomenon}/{end}"
+        legacy = legacy_key((f"{identity}#{seq}" if seq else identity).encode())
         extra = _extra(obs, phenomenon != end) if obs.parameters or obs.quality or phenomenon != end else None
         return ObsRow(phenomenon, result_time, foi, num, txt, extra, legacy)
 
@@ -75,33 +70,28 @@ def observation_mapper(source: str, kind: str) -> Callable[[Record], ObsRow]:
 
 def compact_mapper(source: str, kind: str, procedure: str, prop: str) -> Callable[[CompactRow], ObsRow]:
     """The row mapper of compact GetResult rows (same legacy keys as `observation_mapper`)."""
-    foi_ids: dict[str | None, str | None] = {None: None}
-    prefix = f"{source}/Observation/{procedure}/{prop}/"
-    # the legacy key hashes `{prefix}{feature}/{start}/{end}[#seq]`: the hash state after the constant part is
-    # kept per feature and copied for each row (the very digest of `stable_key`, with less work per row)
-    hashed: dict[str | None, Any] = {}
+    # per feature: its id and the legacy keys of `{procedure}/{property}/{feature}/` + `{start}/{end}[#seq]`
+    features: dict[str | None, tuple[str | None, Callable[[bytes], int]]] = {}
     numeric = kind in ("num", "int", "bool")
     as_text = kind == "text"
 
+    def feature(key: str | None) -> tuple[str | None, Callable[[bytes], int]]:
+        if len(features) > 4096:
+            features.clear()
+        foi = stable_id(f"{source}/FeatureOfInterest/{key}") if key else None
+        found = features[key] = (foi, observation_keys(source, f"{procedure}/{prop}/{key or None}/"))
+        return found
+
     def mapper(row: CompactRow) -> ObsRow:
-        start, end, result_time, key, value, seq = row[:6]
-        foi = foi_ids.get(key)
-        if foi is None and key:
-            foi = foi_ids[key] = stable_id(f"{source}/FeatureOfInterest/{key}")
-        base = hashed.get(key)
-        if base is None:
-            if len(hashed) > 4096:
-                hashed.clear()
-            base = hashed[key] = hashlib.sha1(f"{prefix}{key or None}/".encode())
+        start, end, result_time, key, value, seq, _ = row
+        foi, legacy_key = features.get(key) or feature(key)
         if value is None:
             num = txt = None
         elif numeric:
             num, txt = (value if type(value) is float else numeric_result(value)), None
         else:
             num, txt = None, (value if as_text and isinstance(value, str) else orjson.dumps(value).decode())
-        digest = base.copy()
-        digest.update(b"%d/%d#%d" % (start, end, seq) if seq else b"%d/%d" % (start, end))
-        legacy = _key(digest.digest())[0]  # = stable_key(identity)
+        legacy = legacy_key(b"%d/%d#%d" % (start, end, seq) if seq else b"%d/%d" % (start, end))
         extra = None
         if start != end:
             span = [_utc(from_us(start)), _utc(from_us(end))]

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from bridge.mapping.keys import observation_keys
 from bridge.mapping.transforms import REGISTRY, numeric_result, stable_id, stable_key, transform
 from bridge.model.csapi import Command, CommandStatus, Link, StatusCode
 from bridge.model.csapi import Datastream as CsDatastream
@@ -237,7 +238,7 @@ def observation_mapper(source: str, schema: StreamSchema, multi: bool = False) -
     kind = schema.result_kind
     fields = schema.result_fields
     foi_ids: dict[str, str] = {}
-    prefix = f"{source}/Observation/"
+    legacy_key = observation_keys(source)  # of the observation id
 
     def columns(value: Any) -> tuple[float | None, str | None]:
         if value is None:
@@ -265,7 +266,7 @@ def observation_mapper(source: str, schema: StreamSchema, multi: bool = False) -
                 foi = foi_ids[obs.foi_id] = stable_id(f"{source}/FeatureOfInterest/{obs.foi_id}")
         num, txt = columns(obs.result)
         extra = _extra(obs)
-        return ObsRow(phenomenon, result_time, foi, num, txt, extra, stable_key(prefix + obs.id))
+        return ObsRow(phenomenon, result_time, foi, num, txt, extra, legacy_key(obs.id.encode()))
 
     return mapper
 

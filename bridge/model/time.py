@@ -6,10 +6,12 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 _FRACTION = re.compile(r"\.(\d+)")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}Z?$")
 _US_MIN = -62135596800 * 1_000_000  # 0001-01-01
 _US_MAX = 253402300799 * 1_000_000  # 9999-12-31T23:59:59
+_fromiso = datetime.fromisoformat
 
 
 def parse_datetime(value: str) -> datetime:
@@ -51,9 +53,10 @@ def format_datetime(value: datetime) -> str:
 
 
 def to_us(value: datetime) -> int:
-    """Microseconds since 1970-01-01T00:00Z (the store's time column form)."""
-    delta = value.astimezone(UTC) - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    """Microseconds since 1970-01-01T00:00Z (the store's time column form); a naive value is local time."""
+    if value.tzinfo is None:
+        value = value.astimezone(UTC)
+    return (value - EPOCH) // MICROSECOND
 
 
 def from_us(value: int) -> datetime:
@@ -95,16 +98,40 @@ def iso_us(value: int) -> str:
     return text + "Z"
 
 
+def zoned_iso(text: str) -> datetime | None:
+    """A full ISO 8601 date-time with a zone (`YYYY-MM-DDThh:mm:ss…` + `Z`/offset); None for any other form.
+
+    The fast path of every legacy time reader: the common form costs one `fromisoformat`, no regex; None
+    sends the caller to its general parser (reduced precision, no zone, padding, garbage).
+    """
+    if len(text) < 20 or text[10] != "T":
+        return None
+    try:
+        stamp = _fromiso(text)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo is not None else None
+
+
+def zoned_iso_us(text: str) -> int | None:
+    """Microseconds of `zoned_iso(text)` (None when that is None): the hot path of bulk observation readers.
+
+    The same test as `zoned_iso`, written out: one call less per value (a few per cent of a bulk read).
+    """
+    if len(text) < 20 or text[10] != "T":
+        return None
+    try:
+        stamp = _fromiso(text)
+    except ValueError:
+        return None
+    return None if stamp.tzinfo is None else (stamp - EPOCH) // MICROSECOND
+
+
 def iso_to_us(text: str) -> int:
     """Microseconds of an RFC 3339 date-time; fast for the canonical `…Z` / offset forms (hot path of ingest)."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return to_us(parse_datetime(text))
-    if parsed.tzinfo is None or "T" not in text:
-        return to_us(parse_datetime(text))  # raises with a readable message (or expands a bare date)
-    delta = parsed - EPOCH
-    value = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    value = zoned_iso_us(text)
+    if value is None:
+        value = to_us(parse_datetime(text))  # raises with a readable message (or expands a bare date)
     if not _US_MIN <= value <= _US_MAX:
         raise ValueError(f"'{text}' is outside the supported time range")
     return value

@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from bridge.errors import UpstreamError
+from bridge.model.legacy.sos2 import NIL_UNKNOWN
 from bridge.sources.gml import GML32, GML311, normalize_time_text
 
 SWE20 = "http://www.opengis.net/swe/2.0"
@@ -23,7 +24,6 @@ SWE101 = "http://www.opengis.net/swe/1.0.1"
 SWE10 = "http://www.opengis.net/swe/1.0"
 SWE_NS = frozenset({SWE20, SWE101, SWE10})
 XLINK = "http://www.w3.org/1999/xlink"
-NIL_UNKNOWN = "http://www.opengis.net/def/nil/OGC/0/unknown"
 ISO8601_UOM = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 
 JsonDict = dict[str, Any]

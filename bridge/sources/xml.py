@@ -38,7 +38,8 @@ class XmlSyntaxError(UpstreamError):
     code = "MalformedXml"
 
 
-def _parser_options() -> dict[str, Any]:
+def parser_options() -> dict[str, Any]:
+    """Keyword arguments of an lxml parser for untrusted documents (no entities, DTDs or network)."""
     return {
         "resolve_entities": False,
         "no_network": True,
@@ -77,7 +78,7 @@ def check_prolog(head: bytes) -> bool:
 def parse_xml(data: bytes) -> etree._Element:
     """Parse a whole (small) document safely and return its root element."""
     check_prolog(data[:_PROLOG_SCAN])
-    parser = etree.XMLParser(**_parser_options())
+    parser = etree.XMLParser(**parser_options())
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
@@ -110,7 +111,7 @@ def iterparse_xml(
 
     Callers clear elements they have consumed to keep memory flat.
     """
-    context = etree.iterparse(_PrologGuard(source), events=events, tag=tag, **_parser_options())
+    context = etree.iterparse(_PrologGuard(source), events=events, tag=tag, **parser_options())
     try:
         yield from context
     except etree.XMLSyntaxError as exc:

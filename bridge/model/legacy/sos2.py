@@ -29,6 +29,7 @@ OM_SWE_ARRAY = OM_TYPE + "OM_SWEArrayObservation"
 OM_COMPLEX = OM_TYPE + "OM_ComplexObservation"
 OM_OBSERVATION = OM_TYPE + "OM_Observation"
 OM_SWE = OM_TYPE + "OM_SWEObservation"
+NIL_UNKNOWN = "http://www.opengis.net/def/nil/OGC/0/unknown"  # OGC nil reason: a required value nobody gave
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +277,13 @@ def _positional_builder(cls: type[_T]) -> Callable[..., _T]:
 
     return build
 
+
+ObservationRecord = tuple[Observation, int]
+"""A decoded observation and its `seq`: its position among the observations of one identity (feature,
+phenomenon time) in one response, e.g. the levels of a profile, so each keeps its own legacy key."""
+CompactRow = tuple[int, int, int, str | None, Any, int, str | None]
+"""An observation of the bulk paths, no objects: `(phenomenon_us, end_us, result_us, foi, value, seq, foi_title)`
+(an interval for reduced-precision times; `seq` as in `ObservationRecord`; the feature's title when given)."""
 
 build_observation = _positional_builder(Observation)
 """Observation(*all 17 fields in declaration order), fast (see `_positional_builder`)."""

@@ -18,13 +18,11 @@ from bridge.model.legacy.sos2 import (
 from bridge.model.time import from_us, to_us
 from bridge.sources.gml import GmlError
 from bridge.sources.sos2 import kvp, pox
-from bridge.sources.sos2.arrays import plan_rows
 from bridge.sources.sos2.client import SosClient, SosRequestError
-from bridge.sources.sos2.compact import compact_plan, compact_rows
-from bridge.sources.sos2.fast_om import iter_stream_records
 from bridge.sources.sos2.features import iter_features_of_interest
 from bridge.sources.sos2.ns import FORMAT_SML20, FORMAT_SML101
-from bridge.sources.sos2.records import ProcedureInfo, StreamHint, StreamInfo, foi_key
+from bridge.sources.sos2.observations import Numbering, compact_plan, compact_rows, iter_stream_records, plan_rows
+from bridge.sources.sos2.records import ProcedureInfo, StreamHint, StreamInfo
 from bridge.sources.sos2.result_handling import iter_result_values, parse_data_availability, result_values_text
 from bridge.sources.sos2.sensors import parse_describe_sensor
 from bridge.sources.sos2.windows import Window
@@ -161,7 +159,7 @@ class ReadMixin:
             except (SweError, GmlError, ValueError) as exc:
                 raise UpstreamError(f"unreadable GetResult values: {exc}") from exc
         else:
-            numbered = _Numbering()
+            numbered = Numbering()
             found = iter_result_values(body, template, procedure=stream.procedure.procedure, observed_property=prop,
                                        offering=offering, foi=stream.default_foi)  # fmt: skip
             rows = ((obs, numbered(obs)) for obs in found)
@@ -186,21 +184,3 @@ class ReadMixin:
                 first = obs
                 break
         return StreamHint(first.result_component, first.detected_type, first.uom, "observations")
-
-
-class _Numbering:
-    """`seq` of observations sharing an identity within one response (bounded: reset when the time changes)."""
-
-    def __init__(self) -> None:
-        self.time: Any = None
-        self.counts: dict[tuple[Any, ...], int] = {}
-
-    def __call__(self, obs: Observation) -> int:
-        extent = obs.phenomenon_time
-        if extent.start != self.time:
-            self.time = extent.start
-            self.counts.clear()
-        key = (foi_key(obs), extent.end, obs.procedure, obs.observed_property)
-        seq = self.counts.get(key, 0)
-        self.counts[key] = seq + 1
-        return seq

@@ -2,8 +2,7 @@
 
 A stream is one (offering, procedure, observed property) combination of the Capabilities; its
 `hint` (the result structure seen in the data or in a result template) decides the datastream schema.
-Observation records are `(Observation, seq)` pairs: `seq` numbers observations sharing one identity
-(feature, phenomenon time) within one response, e.g. the rows of a profile, so each keeps its own key.
+Observation records are `ObservationRecord` pairs or `CompactRow` tuples (see `bridge.model.legacy.sos2`).
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ from bridge.model.legacy.sos2 import (
 )
 from bridge.sources.sos2.ns import FORMAT_OM20, FORMAT_WML2
 
-Record = tuple[Observation, int]
-
 
 @dataclass(frozen=True, slots=True)
 class StreamHint:
@@ -33,7 +30,7 @@ class StreamHint:
     observation_type: str | None = None
     uom: str | None = None
     source: str = "capabilities"  # capabilities | sensorml | observations | template
-    compact: bool = False  # rows are `compact.CompactRow` tuples, not (Observation, seq) records
+    compact: bool = False  # rows are `CompactRow` tuples, not `ObservationRecord`s
 
 
 @dataclass(slots=True)

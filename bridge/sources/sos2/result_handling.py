@@ -18,9 +18,9 @@ from bridge.model.legacy.sos2 import (
     TimeExtent,
 )
 from bridge.sources.gml import GmlError, time_property
-from bridge.sources.sos2.arrays import decode_rows, plan_rows
 from bridge.sources.sos2.exceptions import check_exception
 from bridge.sources.sos2.ns import GDA10, GDA20, SOS20, TITLE, elements, href, kid, local, ns_of, text
+from bridge.sources.sos2.observations import decode_rows, plan_rows
 from bridge.sources.swe_xml import SweError, component_to_json, encoding_to_json, split_text_block
 
 _SCALAR_TYPE = {

@@ -12,6 +12,7 @@ from typing import Any
 from lxml import etree
 
 from bridge.model.legacy.sos2 import (
+    NIL_UNKNOWN,
     OM_CATEGORY,
     OM_COMPLEX,
     OM_COUNT,
@@ -35,7 +36,7 @@ from bridge.sources.sos2.ns import (
     ns_of,
     qname_value,
 )
-from bridge.sources.swe_xml import NIL_UNKNOWN, SweError, component_to_json
+from bridge.sources.swe_xml import SweError, component_to_json
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _INTEGER = {

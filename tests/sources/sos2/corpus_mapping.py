@@ -10,11 +10,12 @@ from bridge.jobs.sources import mapper_for
 from bridge.mapping.batch import BatchMapper
 from bridge.mapping.sos2 import SosRules
 from bridge.model.harvest import Batch, LegacyObservations, Unit
-from bridge.model.legacy.sos2 import Observation, Offering
+from bridge.model.legacy.sos2 import Observation, ObservationRecord, Offering
 from bridge.settings import SourceConfig
 from bridge.sources import sos2
-from bridge.sources.sos2.harvest_reads import ReadMixin, _Numbering
-from bridge.sources.sos2.records import FeatureSeen, ProcedureInfo, Record, StreamInfo, property_label, response_format
+from bridge.sources.sos2.harvest_reads import ReadMixin
+from bridge.sources.sos2.observations import Numbering
+from bridge.sources.sos2.records import FeatureSeen, ProcedureInfo, StreamInfo, property_label, response_format
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "sos2"
 SOURCE = "fixture"
@@ -66,8 +67,8 @@ def features_batch(data: bytes) -> Batch:
 
 def observations_batch(observations: list[Observation], hint_template: sos2.ResultTemplate | None = None) -> Batch:
     """Streams grouped by (offering, procedure, property) with their features, datastreams and rows."""
-    groups: dict[tuple[str, str, str], list[Record]] = {}
-    numbered = _Numbering()
+    groups: dict[tuple[str, str, str], list[ObservationRecord]] = {}
+    numbered = Numbering()
     for obs in observations:
         key = (obs.offering or "offering", obs.procedure or "procedure", obs.observed_property or "property")
         groups.setdefault(key, []).append((obs, numbered(obs)))

@@ -19,8 +19,7 @@ from bridge.errors import UpstreamError
 from bridge.mapping.sos2_rows import compact_mapper, observation_mapper
 from bridge.settings import Settings
 from bridge.sources import sos2
-from bridge.sources.sos2.fast_om import iter_stream_records
-from bridge.sources.sos2.harvest_reads import _Numbering
+from bridge.sources.sos2.observations import Numbering, iter_stream_records
 from bridge.store.sql.harvest import SqlHarvestSink
 from bridge.store.sql.store import SqlStore
 from tests.sources.sos2.corpus_mapping import BUILDERS, FIXTURES, SOURCE, batch_mapper
@@ -116,7 +115,7 @@ OM_DOCUMENTS = [n for n, b in sorted(BUILDERS.items()) if b is not None and b.__
 
 def _general_rows(data: bytes, kind: str) -> list[tuple[Any, ...]]:
     to_row = observation_mapper(SOURCE, kind)
-    numbered = _Numbering()
+    numbered = Numbering()
     return sorted(to_row((o, numbered(o))) for o in sos2.iter_observations(io.BytesIO(data)))
 
 

@@ -1,4 +1,4 @@
-"""The byte-level fast lane for plain OM_Measurement members (`bridge.sources.sos2.om_scan`).
+"""The byte-level fast lane for plain OM_Measurement members (`bridge.sources.sos2.observations.scan`).
 
 Every variation below is a well-formed document (or a broken one) that a real server could send: the rows
 must be exactly those of the general lxml decoder, whether a member took the byte pattern, its per-stream
@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from bridge.sources.sos2.fast_om import iter_stream_records
+from bridge.sources import sos2
+from bridge.sources.gml import GmlError
+from bridge.sources.sos2.observations import iter_stream_records
 from bridge.sources.xml import XmlSecurityError, XmlSyntaxError
 from tests.sources.sos2.test_sos2_hostile import GeneratedBody, generate_measurements
 from tests.sources.sos2.test_sos2_mapping import _fast_rows, _general_rows
@@ -135,3 +137,13 @@ def test_a_value_that_is_not_a_number_is_kept_as_null_with_a_note() -> None:
 
 def test_comments_and_processing_instructions_may_follow_the_document() -> None:
     assert len(_read(_doc(5) + b"<!-- generated in 0.2 s --><?done?>\n")) == 5
+
+
+def test_an_invalid_time_fails_as_with_lxml_even_before_an_empty_value() -> None:
+    """The byte lane hands a member with an unreadable time to the general decoder, whatever its value."""
+    bad_time = _sub(rb"2014-\d\d-\d\dT", b"2014-13-45T")
+    data = _member(_doc(10), 4, lambda m: _sub(rb'MeasureType">[^<]*<', b'MeasureType"><')(bad_time(m)))
+    with pytest.raises(GmlError, match="2014-13-45"):
+        list(sos2.iter_observations(io.BytesIO(data)))
+    with pytest.raises(GmlError, match="2014-13-45"):
+        _read(data)

@@ -11,16 +11,12 @@ path; anything else goes through `iter_result_values`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bridge.sources.sos2.arrays import RowPlan, time_token
+from bridge.model.legacy.sos2 import CompactRow
+from bridge.model.time import to_us, zoned_iso_us
+from bridge.sources.sos2.observations.arrays import RowPlan, time_token
 from bridge.sources.swe_xml import split_text_block
-
-CompactRow = tuple[int, int, int, str | None, Any, int, str | None]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-_fromiso = datetime.fromisoformat
 
 
 def compact_plan(plan: RowPlan) -> bool:
@@ -35,20 +31,15 @@ def compact_plan(plan: RowPlan) -> bool:
 
 def _span(token: str, leaf: dict[str, Any]) -> tuple[int, int]:
     """A time token in microseconds (start, end); full date-times with a zone take the fast path."""
-    if len(token) > 19 and token[10] == "T":
-        try:
-            stamp = _fromiso(token)
-        except ValueError:
-            stamp = None
-        if stamp is not None and stamp.tzinfo is not None:
-            us = (stamp - _EPOCH) // _MICRO
-            return us, us
+    us = zoned_iso_us(token)
+    if us is not None:
+        return us, us
     extent = time_token(token.strip(), leaf)
     start = extent.start or extent.end
     end = extent.end or extent.start
     if start is None or end is None:
         raise ValueError(f"time token {token!r} has no position")
-    return (start - _EPOCH) // _MICRO, (end - _EPOCH) // _MICRO
+    return to_us(start), to_us(end)
 
 
 def compact_rows(
@@ -72,20 +63,14 @@ def compact_rows(
     width = len(leaves)
     time_leaf = leaves[ti]
     last = -1
+    fast_us = zoned_iso_us
     seen: dict[tuple[str | None, int], int] = {}
     for tokens in split_text_block(values, plan.encoding):
         if len(tokens) != width:
             raise ValueError(f"block has {len(tokens)} tokens, the record has {width} fields")
         token = tokens[ti]
-        stamp = None
-        if len(token) > 19 and token[10] == "T":  # the fast path of `_span`, inlined: one call less per row
-            try:
-                stamp = _fromiso(token)
-            except ValueError:
-                stamp = None
-        if stamp is not None and stamp.tzinfo is not None:
-            start = end = (stamp - _EPOCH) // _MICRO
-        else:
+        start = end = fast_us(token)  # the fast path of `_span`, taken here: one call less per row
+        if start is None or end is None:
             start, end = _span(token, time_leaf)
         if ri is not None:
             result = _span(tokens[ri], leaves[ri])[0]

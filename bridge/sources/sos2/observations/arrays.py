@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from bridge.model.legacy.sos2 import JsonDict, TimeExtent, build_time_extent
+from bridge.model.time import EPOCH, zoned_iso
 from bridge.sources.gml import GmlError, parse_time_value
-from bridge.sources.swe_xml import SweError, decode_block, flat_leaves, split_text_block, token_parser
+from bridge.sources.swe_xml import SweError, decode_block, flat_leaves, token_parser
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_fromiso = datetime.fromisoformat
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -89,16 +88,9 @@ def plan_rows(component: JsonDict, encoding: JsonDict) -> RowPlan:
 
 def time_token(token: str, leaf: JsonDict) -> TimeExtent:
     """A Time token: ISO 8601 (reduced precision → interval) or a number in the leaf's unit."""
-    if len(token) > 15 and token[10] == "T":  # full date-time: the common case, no regex or cache
-        try:
-            stamp = _fromiso(token)
-        except ValueError:
-            pass
-        else:
-            if stamp.tzinfo is None:
-                stamp = stamp.replace(tzinfo=UTC)
-                return build_time_extent(stamp, stamp, None, None, True, None)
-            return build_time_extent(stamp, stamp, None, None, False, None)
+    stamp = zoned_iso(token)  # full date-time with a zone: the common case, no regex or cache
+    if stamp is not None:
+        return build_time_extent(stamp, stamp, None, None, False, None)
     try:
         start, end, assumed = parse_time_value(token)
         return TimeExtent(start, end, assumed_utc=assumed)
@@ -109,7 +101,7 @@ def time_token(token: str, leaf: JsonDict) -> TimeExtent:
         seconds = float(token) * _UNIT_SECONDS.get(unit, 1.0)
     except ValueError as exc:
         raise SweError(f"invalid time token {token!r}") from exc
-    base = _EPOCH
+    base = EPOCH
     if leaf.get("referenceTime"):
         base = parse_time_value(str(leaf["referenceTime"]))[0]
     stamp = base + timedelta(seconds=seconds)
@@ -140,13 +132,3 @@ def decode_rows(plan: RowPlan, rows: list[list[str]]) -> Iterator[Row]:
         else:
             value = {n: (parsers[i](tokens[i]) if tokens[i] else None) for n, i in zip(names, indices, strict=True)}
         yield Row(ptime, rtime, foi, value)
-
-
-def text_rows(
-    values: str, component: JsonDict, encoding: JsonDict, *, count_prefix: bool | None = None
-) -> Iterator[Row]:
-    """Split and decode a text-encoded block against a record structure."""
-    if encoding.get("type") != "TextEncoding":
-        raise SweError(f"unsupported result encoding {encoding.get('type')}")
-    plan = plan_rows(component, encoding)
-    yield from decode_rows(plan, split_text_block(values, encoding, count_prefix=count_prefix))

@@ -18,7 +18,6 @@ from lxml import etree
 
 from bridge.errors import UpstreamError
 from bridge.model.legacy.sos2 import (
-    OM_CATEGORY,
     OM_MEASUREMENT,
     OM_SWE_ARRAY,
     FeatureOfInterest,
@@ -28,56 +27,41 @@ from bridge.model.legacy.sos2 import (
     build_observation,
     build_time_extent,
 )
-from bridge.model.time import from_us
+from bridge.model.time import from_us, zoned_iso
 from bridge.sources.gml import GmlError, geometry_property, parse_time_value, time_property
-from bridge.sources.sos2.arrays import decode_rows, plan_rows
 from bridge.sources.sos2.exceptions import check_exception
 from bridge.sources.sos2.features import is_feature, parse_feature
-from bridge.sources.sos2.ns import (
-    GML32,
-    GML_ID,
-    HREF,
-    OM20,
-    OWS_NS,
-    SOAP11,
-    SOAP12,
-    SWE20,
-    SWE101,
-    TITLE,
-    WML2,
-    elements,
-    href,
-    local,
-    ns_of,
-    q,
-    text,
+from bridge.sources.sos2.ns import GML_ID, HREF, SWE20, SWE101, TITLE, WML2, elements, href, local, ns_of, text
+from bridge.sources.sos2.observations.arrays import decode_rows, plan_rows
+from bridge.sources.sos2.observations.tags import (
+    FOI,
+    INSTANT,
+    OBS,
+    PARAM,
+    PHEN,
+    POSITION,
+    PROC,
+    PROP,
+    RESULT,
+    RTIME,
+    TAGS,
+    TVPS,
+    TYPE,
+    envelope_of,
+    release,
 )
 from bridge.sources.sos2.results import decode_element_result, decode_scalar, sos_observation_type_to_swe
 from bridge.sources.swe_xml import SweError, component_to_json, split_text_block
 from bridge.sources.xml import iterparse_xml
 
-_OBS = q(OM20, "OM_Observation")
-_TVPS = {q(WML2, "MeasurementTVP"): OM_MEASUREMENT, q(WML2, "CategoryTVP"): OM_CATEGORY}
-_STOP = [q(ns, "ExceptionReport") for ns in OWS_NS] + [q(SOAP12, "Fault"), q(SOAP11, "Fault")]
-_TAGS = [_OBS, *_TVPS, *_STOP]
 _REF_LIMIT = 4096
-_PHEN, _RTIME, _TYPE, _PROC = q(OM20, "phenomenonTime"), q(OM20, "resultTime"), q(OM20, "type"), q(OM20, "procedure")
-_PROP, _FOI, _PARAM = q(OM20, "observedProperty"), q(OM20, "featureOfInterest"), q(OM20, "parameter")
-_RESULT = q(OM20, "result")
-_INSTANT, _POSITION = q(GML32, "TimeInstant"), q(GML32, "timePosition")
-_fromiso = datetime.fromisoformat
 
 
 @lru_cache(maxsize=2048)
 def _instant(value: str) -> TimeExtent:
-    text = value.strip()
-    if len(text) > 19 and text[10] == "T":  # full date-time with a zone: the common case, no regexes
-        try:
-            stamp = _fromiso(text)
-        except ValueError:
-            stamp = None
-        if stamp is not None and stamp.tzinfo is not None:
-            return build_time_extent(stamp, stamp, None, None, False, None)
+    stamp = zoned_iso(value.strip())  # full date-time with a zone: the common case, no regexes
+    if stamp is not None:
+        return build_time_extent(stamp, stamp, None, None, False, None)
     start, end, assumed = parse_time_value(value)
     return TimeExtent(start, end, assumed_utc=assumed)
 
@@ -97,7 +81,7 @@ class _Bounded(dict[str, Any]):
 
 
 @dataclass(slots=True)
-class _Header:
+class Header:
     """Everything of an observation except its result."""
 
     gml_id: str | None = None
@@ -115,37 +99,40 @@ class _Header:
     issues: list[str] = field(default_factory=list)
 
 
-class _Reader:
+class Reader:
+    """Decodes the members of one document, resolving its `#id` time and feature references."""
+
     def __init__(self, offering: str | None) -> None:
         self.offering = offering
         self.times: dict[str, TimeExtent] = {}
         self.instants: dict[bytes, int] = {}  # gml:id → µs of TimeInstants decoded on a fast path (made lazily)
         self.features: _Bounded = _Bounded()
         self.header_of: etree._Element | None = None
-        self.header: _Header | None = None
+        self.header: Header | None = None
         self.tvp_meta: dict[str, Any] = {}
 
     # ------------------------------------------------------------------------------- header
-    def header_for(self, obs: etree._Element) -> _Header:
-        head = _Header(gml_id=obs.get(GML_ID), offering=self.offering)
+    def header_for(self, obs: etree._Element) -> Header:
+        """Everything of an om:OM_Observation except its result."""
+        head = Header(gml_id=obs.get(GML_ID), offering=self.offering)
         for child in obs:
             tag = child.tag
-            if tag == _PHEN:
+            if tag == PHEN:
                 head.phenomenon = self.time(child)
-            elif tag == _RTIME:
+            elif tag == RTIME:
                 extent = self.time(child)
                 head.result_time = (extent.end or extent.start) if extent else None
-            elif tag == _TYPE:
+            elif tag == TYPE:
                 head.declared_type = _href(child)
-            elif tag == _PROC:
+            elif tag == PROC:
                 head.procedure = _href(child) or _inline_id(child)
-            elif tag == _PROP:
+            elif tag == PROP:
                 head.observed_property = _href(child) or text(child)
-            elif tag == _FOI:
+            elif tag == FOI:
                 self._foi(child, head)
-            elif tag == _PARAM:
+            elif tag == PARAM:
                 self._parameter(child, head)
-            elif tag == _RESULT:
+            elif tag == RESULT:
                 head.result = child
         if head.phenomenon is not None and head.phenomenon.assumed_utc:
             head.issues.append("phenomenonTime without time zone: UTC assumed")
@@ -162,9 +149,9 @@ class _Reader:
             return found
         if len(prop):
             prim = prop[0]
-            if prim.tag == _INSTANT and len(prim):
+            if prim.tag == INSTANT and len(prim):
                 pos = prim[0]
-                if pos.tag == _POSITION and pos.text and pos.get("indeterminatePosition") is None:
+                if pos.tag == POSITION and pos.text and pos.get("indeterminatePosition") is None:
                     extent = _instant(pos.text)
                     gml_id = prim.get(GML_ID)
                     if gml_id:
@@ -176,6 +163,7 @@ class _Reader:
         return found
 
     def remember(self, gml_id: str, extent: TimeExtent) -> None:
+        """A time primitive others may refer to by `#gml_id`."""
         if len(self.times) >= _REF_LIMIT:
             self.times.clear()  # local references point backwards a few elements: forget old ones
         self.times[gml_id] = extent
@@ -186,7 +174,7 @@ class _Reader:
             self.instants.clear()
         self.instants[gml_id] = us
 
-    def _foi(self, prop: etree._Element, head: _Header) -> None:
+    def _foi(self, prop: etree._Element, head: Header) -> None:
         title = prop.get(TITLE)
         head.foi_title = (title.strip() or None) if title else None
         ref = _href(prop)
@@ -202,7 +190,7 @@ class _Reader:
         else:
             head.foi = ref or head.foi_title  # tideelbe: only xlink:title (Q10)
 
-    def _parameter(self, prop: etree._Element, head: _Header) -> None:
+    def _parameter(self, prop: etree._Element, head: Header) -> None:
         for nv in elements(prop):
             name_el = next((c for c in elements(nv) if local(c) == "name"), None)
             value_el = next((c for c in elements(nv) if local(c) == "value"), None)
@@ -220,6 +208,7 @@ class _Reader:
 
     # ------------------------------------------------------------------------------- results
     def complete(self, obs: etree._Element) -> Iterator[Observation]:
+        """The observations of a whole om:OM_Observation (one per row of an array result)."""
         head = self.header_for(obs)
         result = head.result
         if result is None:
@@ -241,7 +230,8 @@ class _Reader:
             comp = sos_observation_type_to_swe(kind, None, head.observed_property)
         yield self.make(head, kind, value, None, comp, issues)
 
-    def array(self, head: _Header, array: etree._Element) -> Iterator[Observation]:
+    def array(self, head: Header, array: etree._Element) -> Iterator[Observation]:
+        """One observation per row of a swe:DataArray result."""
         try:
             structure = component_to_json(array, values=False)
             encoding = structure.get("encoding") or {}
@@ -270,7 +260,7 @@ class _Reader:
 
     def make(
         self,
-        head: _Header,
+        head: Header,
         kind: str,
         value: Any,
         uom: str | None,
@@ -280,6 +270,7 @@ class _Reader:
         result_time: datetime | None = None,
         foi: str | None = None,
     ) -> Observation:
+        """The observation of a header and one value (row times, feature override the header's)."""
         phenomenon = phen or head.phenomenon or TimeExtent(None, None, "unknown", "unknown")
         if comp is None and kind != OM_SWE_ARRAY:
             comp = sos_observation_type_to_swe(kind, uom, head.observed_property)
@@ -305,6 +296,7 @@ class _Reader:
 
     # ------------------------------------------------------------------------------- WaterML
     def point(self, tvp: etree._Element, kind: str) -> Observation | None:
+        """The observation of a WaterML time-value pair (its series' header decoded once)."""
         series = tvp.getparent().getparent()
         obs = series.getparent().getparent() if series is not None else None
         if obs is None:
@@ -374,16 +366,6 @@ def _default_tvp(series: etree._Element) -> dict[str, Any]:
     return {}
 
 
-def _release(elem: etree._Element) -> None:
-    """Free a processed element and everything before it in the tree."""
-    elem.clear(keep_tail=True)
-    node: Any = elem
-    while (parent := node.getparent()) is not None:
-        while node.getprevious() is not None:
-            del parent[0]
-        node = parent
-
-
 def iter_observations(source: IO[bytes], *, offering: str | None = None) -> Iterator[Observation]:
     """Stream the observations of a GetObservation (or InsertObservation) document.
 
@@ -391,30 +373,22 @@ def iter_observations(source: IO[bytes], *, offering: str | None = None) -> Iter
         source: a binary file-like object (e.g. the harvester's streamed HTTP body).
         offering: the requested offering, used when an observation does not name its own.
     """
-    reader = _Reader(offering)
-    for _, elem in iterparse_xml(source, events=("end",), tag=_TAGS):
+    reader = Reader(offering)
+    for _, elem in iterparse_xml(source, events=("end",), tag=TAGS):
         tag = elem.tag
-        if tag == _OBS:
+        if tag == OBS:
             if elem is reader.header_of:
                 reader.header_of = reader.header = None
             else:
                 yield from reader.complete(elem)
-            _release(elem)
-        elif tag in _TVPS:
-            made = reader.point(elem, _TVPS[tag])
+            release(elem)
+        elif tag in TVPS:
+            made = reader.point(elem, TVPS[tag])
             if made is not None:
                 yield made
-            _release(elem)
+            release(elem)
         else:
-            check_exception(_envelope_of(elem))
-
-
-def _envelope_of(elem: etree._Element) -> etree._Element:
-    """The element to check: the SOAP envelope around a fault, or the exception report itself."""
-    node = elem
-    while node.getparent() is not None and local(node) != "Envelope":
-        node = node.getparent()
-    return node if local(node) == "Envelope" else elem
+            check_exception(envelope_of(elem))
 
 
 __all__ = ["iter_observations"]

@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Generator, Iterator
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
+from bridge.model.time import zoned_iso_us
 from bridge.sources.sos2.ns import GML32, GML311, OM20, SOS20, XLINK, XSI
-from bridge.sources.sos2.observations import _TAGS
-from bridge.sources.xml import Readable, XmlSyntaxError, _parser_options, check_prolog
+from bridge.sources.sos2.observations.tags import TAGS
+from bridge.sources.xml import Readable, XmlSyntaxError, check_prolog, parser_options
 
 if TYPE_CHECKING:
-    from bridge.sources.sos2.fast_om import StreamState
+    from bridge.sources.sos2.observations.stream import StreamState
 
-Record = tuple[Any, ...]
+Record = tuple[Any, ...]  # a `CompactRow` or an `ObservationRecord` (bridge.model.legacy.sos2)
 Fallback = Callable[[etree._Element], Iterator[Record]]
 
 _CHUNK = 1 << 20
@@ -51,9 +51,6 @@ _HEAD = re.compile(
 _ATTR = re.compile(_S + rb"*(" + _NAME + rb"(?::" + _NAME + rb")?)" + _S + rb"*=" + _S + rb'*"([^"<&]*)"')
 _UTF8 = re.compile(rb"encoding" + _S + rb"*=" + _S + rb"*[\"'](?:utf-?8|us-ascii)[\"']", re.IGNORECASE)
 _SKIP = re.compile(_S + rb"+")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-_fromiso = datetime.fromisoformat
 
 
 def _attributes(raw: bytes) -> dict[str, str] | None:
@@ -141,7 +138,7 @@ class _Document:
             return None
         start_tag, qname = match.group(0)[match.start(2) - 1 :], match.group(2)
         try:  # the start tag must be what lxml accepts (valid declarations, names)
-            etree.fromstring(start_tag + b"</" + qname + b">", etree.XMLParser(**_parser_options()))
+            etree.fromstring(start_tag + b"</" + qname + b">", etree.XMLParser(**parser_options()))
         except etree.XMLSyntaxError:
             return None
         return cls(start_tag, qname, nsmap, known)
@@ -257,6 +254,7 @@ class _Scanner:
         return 0
 
     def records(self) -> Generator[Record, None, Readable]:
+        """Yield the records of the members read as bytes; return the rest of the document, for lxml."""
         while len(self.buf) < 4096 and self.more(0) is not None:
             pass
         check_prolog(self.buf[:65536])
@@ -287,11 +285,7 @@ class _Scanner:
                 continue
             if buf.startswith(doc.member_start, pos):
                 found = None if state.first else member(buf, pos)
-                record = None
-                if found is not None and doc.plain_result(found.group(10)):
-                    phen, when, ref, foi, title, value = found.group(3, 4, 5, 8, 9, 11)
-                    if found.group(6).strip() == self.proc and found.group(7).strip() == self.prop:
-                        record = self._record(phen, when, ref, foi, title, value)
+                record = None if found is None else self._matched(doc, found)
                 if found is not None and record is not None:
                     template = _Template(found, buf[lead:pos])
                     yield record
@@ -310,6 +304,15 @@ class _Scanner:
             else:  # an extension, a comment, another prefix…: lxml reads the rest of the document
                 return _Chain([doc.start_tag, buf[pos:]], self.source)
 
+    def _matched(self, doc: _Document, found: re.Match[bytes]) -> Record | None:
+        """The record of a member the member pattern matched (None: the general decoder reads it)."""
+        if not doc.plain_result(found.group(10)):
+            return None
+        if found.group(6).strip() != self.proc or found.group(7).strip() != self.prop:
+            return None
+        phen, when, ref, foi, title, value = found.group(3, 4, 5, 8, 9, 11)
+        return self._record(phen, when, ref, foi, title, value)
+
     def _member_stop(self, doc: _Document, pos: int) -> int | None:
         end = self.buf.find(doc.member_end, pos)
         close = self.buf.find(b">", end) if end >= 0 else -1
@@ -319,10 +322,10 @@ class _Scanner:
         """A member of another shape: parsed by lxml on its own, in the root's namespace context."""
         wrapped = doc.start_tag + self.buf[pos:stop] + b"</" + doc.qname + b">"
         try:
-            root = etree.fromstring(wrapped, etree.XMLParser(**_parser_options()))
+            root = etree.fromstring(wrapped, etree.XMLParser(**parser_options()))
         except etree.XMLSyntaxError as exc:
             raise XmlSyntaxError(f"malformed XML: {exc}") from exc
-        for _, elem in etree.iterwalk(root, events=("end",), tag=_TAGS):
+        for _, elem in etree.iterwalk(root, events=("end",), tag=TAGS):
             yield from self.fallback(elem)
 
     def _record(
@@ -336,19 +339,15 @@ class _Scanner:
             feature = self._feature(foi)
         if feature is None:
             return None
-        when = when.strip()
-        if len(when) < 20 or when[10] != 84:  # b"T"
+        us = zoned_iso_us(when.strip().decode("ascii"))  # the member pattern lets ASCII text only through
+        if us is None:
             return None
         try:
-            stamp = _fromiso(when.decode("ascii"))
             number: float | None = float(value)
         except ValueError:
             if value.strip():
                 return None
             number = None
-        if stamp.tzinfo is None:
-            return None
-        us = (stamp - _EPOCH) // _MICRO
         state = self.state
         state.reader.remember_instant(phen_id, us)
         label = (title.strip().decode("ascii") or None) if title is not None else None

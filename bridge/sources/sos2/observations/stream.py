@@ -12,64 +12,63 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from lxml import etree
 
 from bridge.errors import UpstreamError
 from bridge.model.legacy.sos2 import OM_SWE_ARRAY, TimeExtent
-from bridge.model.time import from_us
+from bridge.model.time import from_us, to_us, zoned_iso_us
 from bridge.sources.gml import GmlError
-from bridge.sources.sos2.arrays import plan_rows
-from bridge.sources.sos2.compact import compact_plan, compact_rows
 from bridge.sources.sos2.exceptions import check_exception
 from bridge.sources.sos2.ns import GML32, GML311, GML_ID, HREF, SWE20, SWE101, TITLE, XSI_TYPE, elements, local, ns_of
-from bridge.sources.sos2.observations import (
-    _FOI,
-    _INSTANT,
-    _OBS,
-    _PHEN,
-    _POSITION,
-    _PROC,
-    _PROP,
-    _RESULT,
-    _RTIME,
-    _TAGS,
-    _TVPS,
-    _TYPE,
-    _envelope_of,
-    _Reader,
-    _release,
+from bridge.sources.sos2.observations.arrays import RowPlan, plan_rows
+from bridge.sources.sos2.observations.compact import compact_plan, compact_rows
+from bridge.sources.sos2.observations.decoder import Header, Reader
+from bridge.sources.sos2.observations.numbering import Numbering
+from bridge.sources.sos2.observations.scan import Record, scan_records
+from bridge.sources.sos2.observations.tags import (
+    FOI,
+    INSTANT,
+    OBS,
+    PHEN,
+    POSITION,
+    PROC,
+    PROP,
+    RESULT,
+    RTIME,
+    TAGS,
+    TVPS,
+    TYPE,
+    envelope_of,
+    release,
 )
-from bridge.sources.sos2.om_scan import scan_records
 from bridge.sources.swe_xml import SweError, component_to_json
 from bridge.sources.xml import iterparse_xml
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-_fromiso = datetime.fromisoformat
 _GML = (GML32, GML311)
 
 
-class _Numbers:
-    """`seq` of records sharing feature and time within one response (reset when the time changes)."""
+_NOT_A_MEASURE = object()
 
-    def __init__(self) -> None:
-        self.time: Any = None
-        self.counts: dict[tuple[Any, ...], int] = {}
 
-    def next(self, time: Any, key: tuple[Any, ...]) -> int:
-        if time != self.time:
-            self.time = time
-            self.counts.clear()
-        seq = self.counts.get(key, 0)
-        self.counts[key] = seq + 1
-        return seq
+def _measure(result: etree._Element) -> Any:
+    """The value of a plain gml:MeasureType result (None when empty), else `_NOT_A_MEASURE`."""
+    kind = result.get(XSI_TYPE)
+    if len(result) or kind is None:
+        return _NOT_A_MEASURE
+    prefix, _, name = kind.strip().rpartition(":")
+    if name != "MeasureType" or result.nsmap.get(prefix or None) not in _GML:
+        return _NOT_A_MEASURE
+    text = result.text
+    try:
+        return float(text) if text is not None and text.strip() else None
+    except ValueError:
+        return _NOT_A_MEASURE  # not a number: the general decoder says what it is
 
 
 def _measurement(
-    reader: _Reader, elem: etree._Element, procedure: str, prop: str
+    reader: Reader, elem: etree._Element, procedure: str, prop: str
 ) -> tuple[int, str | None, Any, str | None] | None:
     """(time µs, feature, value, feature title) of a plain measurement member, else None."""
     when = phen_id = foi = title = None
@@ -77,55 +76,40 @@ def _measurement(
     seen_result = False
     for child in elem:
         tag = child.tag
-        if tag == _PHEN:
-            if len(child) != 1 or child[0].tag != _INSTANT or len(child[0]) != 1:
+        if tag == PHEN:
+            if len(child) != 1 or child[0].tag != INSTANT or len(child[0]) != 1:
                 return None
             position = child[0][0]
-            if position.tag != _POSITION or position.get("indeterminatePosition") is not None:
+            if position.tag != POSITION or position.get("indeterminatePosition") is not None:
                 return None
             when, phen_id = position.text, child[0].get(GML_ID)
-        elif tag == _RTIME:
+        elif tag == RTIME:
             ref = child.get(HREF)
             if ref is None or phen_id is None or ref.strip() != "#" + phen_id:
                 return None
-        elif tag == _PROC:
+        elif tag == PROC:
             if (child.get(HREF) or "").strip() != procedure:
                 return None
-        elif tag == _PROP:
+        elif tag == PROP:
             if (child.get(HREF) or "").strip() != prop:
                 return None
-        elif tag == _FOI:
+        elif tag == FOI:
             foi = (child.get(HREF) or "").strip()
             if len(child) or not foi or foi[0] == "#":
                 return None
             title = (child.get(TITLE) or "").strip() or None
-        elif tag == _RESULT:
-            kind = child.get(XSI_TYPE)
-            if len(child) or kind is None:
+        elif tag == RESULT:
+            value = _measure(child)
+            if value is _NOT_A_MEASURE:
                 return None
-            prefix, _, name = kind.strip().rpartition(":")
-            if name != "MeasureType" or child.nsmap.get(prefix or None) not in _GML:
-                return None
-            text = child.text
-            try:
-                value = float(text) if text is not None and text.strip() else None
-            except ValueError:
-                return None  # not a number: the general decoder says what it is
             seen_result = True
-        elif tag != _TYPE:
+        elif tag != TYPE:
             return None  # parameters, validTime, quality...: the general decoder keeps them
     if when is None or not seen_result:
         return None
-    when = when.strip()
-    if len(when) < 20 or when[10] != "T":
+    us = zoned_iso_us(when.strip())
+    if us is None:
         return None
-    try:
-        stamp = _fromiso(when)
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        return None
-    us = (stamp - _EPOCH) // _MICRO
     if phen_id:
         reader.remember_instant(phen_id.encode(), us)
     return us, foi, value, title
@@ -136,13 +120,13 @@ _SCALARS = ("Quantity", "Count", "Boolean", "Category", "Text")
 
 
 def _array_records(
-    reader: _Reader, elem: etree._Element, procedure: str, prop: str, numbers: _Numbers
-) -> Iterator[tuple[Any, ...]] | None:
+    reader: Reader, elem: etree._Element, procedure: str, prop: str, numbers: Numbering
+) -> Iterator[Record] | None:
     """Rows of a plain DataArray result (one time column, one scalar value) as compact rows, else None.
 
     The first row is yielded as a decoded `(Observation, seq)` so the stream learns its structure.
     """
-    result = next((c for c in elem if c.tag == _RESULT), None)
+    result = next((c for c in elem if c.tag == RESULT), None)
     array = next(elements(result), None) if result is not None and len(result) else None
     if array is None or local(array) != "DataArray" or ns_of(array) not in (SWE20, SWE101):
         return None
@@ -164,9 +148,9 @@ def _array_records(
     return _array_rows(reader, head, plan, text, numbers)
 
 
-def _array_rows(reader: _Reader, head: Any, plan: Any, text: str, numbers: _Numbers) -> Iterator[tuple[Any, ...]]:
+def _array_rows(reader: Reader, head: Header, plan: RowPlan, text: str, numbers: Numbering) -> Iterator[Record]:
     foi = head.foi if head.foi and head.foi[0] != "#" else None
-    default_result = None if head.result_time is None else (head.result_time - _EPOCH) // _MICRO
+    default_result = None if head.result_time is None else to_us(head.result_time)
     unit = (plan.value_component or {}).get("uom") or {}
     first = True
     try:
@@ -190,29 +174,27 @@ class StreamState:
 
     procedure: str
     prop: str
-    reader: _Reader
-    numbers: _Numbers = field(default_factory=_Numbers)
+    reader: Reader
+    numbers: Numbering = field(default_factory=Numbering)
     first: bool = True  # the first member goes through the general decoder: it gives the stream its structure
 
 
-def iter_stream_records(
-    source: IO[bytes], *, offering: str | None, procedure: str, prop: str
-) -> Iterator[tuple[Any, ...]]:
+def iter_stream_records(source: IO[bytes], *, offering: str | None, procedure: str, prop: str) -> Iterator[Record]:
     """Records of one stream's GetObservation response: compact rows and `(Observation, seq)` pairs.
 
-    Members of the dominant shape are matched on the raw bytes (`om_scan`); the rest of the document,
+    Members of the dominant shape are matched on the raw bytes (`scan`); the rest of the document,
     or all of it when its shape is not the common one, is parsed with lxml.
     """
-    state = StreamState(procedure, prop, _Reader(offering))
+    state = StreamState(procedure, prop, Reader(offering))
     rest = yield from scan_records(source, state, lambda elem: element_records(elem, state))
-    for _, elem in iterparse_xml(rest, events=("end",), tag=_TAGS):
+    for _, elem in iterparse_xml(rest, events=("end",), tag=TAGS):
         yield from element_records(elem, state)
 
 
-def element_records(elem: etree._Element, state: StreamState) -> Iterator[tuple[Any, ...]]:
+def element_records(elem: etree._Element, state: StreamState) -> Iterator[Record]:
     """Records of one parsed element (an observation, a WaterML point, or an exception report)."""
     reader, numbers, tag = state.reader, state.numbers, elem.tag
-    if tag == _OBS:
+    if tag == OBS:
         if elem is reader.header_of:
             reader.header_of = reader.header = None
         else:
@@ -226,19 +208,13 @@ def element_records(elem: etree._Element, state: StreamState) -> Iterator[tuple[
                 state.first = False
             else:
                 for obs in reader.complete(elem):
-                    end = obs.phenomenon_time.end
-                    key = (obs.foi, None if end is None else (end - _EPOCH) // _MICRO)
-                    start = obs.phenomenon_time.start
-                    yield (obs, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
+                    yield (obs, numbers.streamed(obs))
                     state.first = False
-        _release(elem)
-    elif tag in _TVPS:
-        made = reader.point(elem, _TVPS[tag])
+        release(elem)
+    elif tag in TVPS:
+        made = reader.point(elem, TVPS[tag])
         if made is not None:
-            start = made.phenomenon_time.start
-            end = made.phenomenon_time.end
-            key = (made.foi, None if end is None else (end - _EPOCH) // _MICRO)
-            yield (made, numbers.next(None if start is None else (start - _EPOCH) // _MICRO, key))
-        _release(elem)
+            yield (made, numbers.streamed(made))
+        release(elem)
     else:
-        check_exception(_envelope_of(elem))
+        check_exception(envelope_of(elem))
