@@ -9,11 +9,11 @@ from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from bridge.api.head import HeadAsGet
+from bridge.api.html.install import html_in_openapi, install_html
 from bridge.api.media import JSON, OPENAPI
 from bridge.api.params import reject_unknown
 from bridge.api.responses import json_response
@@ -28,6 +28,7 @@ from bridge.api.routes import (
     landing,
     observations,
     sampling_features,
+    sources,
     systems,
 )
 from bridge.api.routes.resources import canonical_router
@@ -55,6 +56,7 @@ ROUTERS = [
     commands.router,
     feasibility.router,
     events.router,
+    sources.router,
 ]
 
 
@@ -134,12 +136,13 @@ def create_app(
         app.include_router(router, dependencies=[Depends(reject_unknown)])
     _install_error_handlers(app)
     _install_openapi(app)
+    install_html(app, settings)  # pages for browsers: inside HeadAsGet, so HEAD of a page is answered too
     app.add_middleware(HeadAsGet)
     return app
 
 
 def _install_openapi(app: FastAPI) -> None:
-    """`/api` serves the OpenAPI document (service-desc), `/api.html` an interactive view (service-doc)."""
+    """`/api` serves the OpenAPI document (service-desc); `/api.html` (service-doc) is part of the HTML layer."""
     default_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -150,6 +153,7 @@ def _install_openapi(app: FastAPI) -> None:
                     responses = op.setdefault("responses", {})
                     responses.pop("422", None)
                     responses.setdefault("400", {"description": "Invalid parameter or body"})
+            html_in_openapi(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -158,10 +162,6 @@ def _install_openapi(app: FastAPI) -> None:
     @app.get("/api", include_in_schema=False)
     async def api_definition() -> Response:
         return json_response(app.openapi(), OPENAPI)
-
-    @app.get("/api.html", include_in_schema=False)
-    async def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api", title=f"{app.title} - API")
 
 
 def _error(status: int, code: str, description: str, details: Any = None) -> Response:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bridge.mapping.sps2_status_table import DEFAULT_TABLE
 
 from bridge.demo import read_manifest
+from bridge.mapping.sps2_status_table import DEFAULT_TABLE
 from bridge.mapping.tables import DEFAULT_ROOT
 from bridge.resources import LOCATIONS, data_path
 from bridge.validation import SCHEMA_ROOT
