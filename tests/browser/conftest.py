@@ -26,8 +26,9 @@ from tests.loopback import Served, free_port, serve
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTEFACTS = Path(__file__).resolve().parents[2] / "artefacts" / "screenshots"
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-default-apps",
+    "--disable-extensions",
     "--window-size=1280,1000", "--lang=en-US",
 )  # fmt: skip
 
