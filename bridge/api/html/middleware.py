@@ -10,6 +10,7 @@ map's tile server when one is configured), so a page cannot make the browser rea
 
 from __future__ import annotations
 
+import gzip
 import logging
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from bridge.settings import Settings
 log = logging.getLogger("bridge.api.html")
 PASSTHROUGH = ("/api.html",)
 ROUTE_KEYS = ("route", "endpoint", "path_params", "router")
+GZIP_ABOVE = 1024  # bytes: pages larger than this are compressed for clients that accept gzip
 
 
 @dataclass(slots=True)
@@ -109,7 +111,7 @@ class HtmlPages:
         if local == "/api":  # the OpenAPI document, for a browser: its interactive view
             root = self.settings.base_url or str(Request(scope).base_url).rstrip("/")
             page = render_api_docs(root, f"{self.settings.title} - API").encode()
-            await self._send(send, 200, page, [], html=True)
+            await self._send(send, 200, page, [], html=scope)
             return
         await self._page(scope, receive, send, local)
 
@@ -150,7 +152,7 @@ class HtmlPages:
             status = 500
             html = render_error(500, {"code": "ServerError", "description": "the page could not be rendered"}, req)
         keep = [(k, v) for k, v in answer.headers if k.lower() == b"link"]
-        await self._send(send, status, html.encode(), keep, html=True)
+        await self._send(send, status, html.encode(), keep, html=scope)
 
     def _request(self, inner: dict[str, Any], template: str, local: str, explicit: bool) -> PageRequest:
         request = Request(inner)
@@ -188,13 +190,18 @@ class HtmlPages:
         await self._send(send, answer.status, bytes(answer.body), headers.raw)
 
     async def _send(
-        self, send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]], html: bool = False
+        self, send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]], html: Scope | None = None
     ) -> None:
+        """Send an answer; a page (`html`: the request's scope) with its type, policy, and gzip when accepted."""
         out = MutableHeaders(raw=[(k, v) for k, v in headers if k.lower() != b"content-length"])
-        out["content-length"] = str(len(body))
-        if html:
+        if html is not None:
             out["content-type"] = "text/html; charset=utf-8"
             out["content-security-policy"] = self._policy()
+            out.add_vary_header("Accept-Encoding")
+            if len(body) > GZIP_ABOVE and "gzip" in Headers(scope=html).get("accept-encoding", ""):
+                body = gzip.compress(body, compresslevel=6)
+                out["content-encoding"] = "gzip"
+        out["content-length"] = str(len(body))
         out.add_vary_header("Accept")
         await send({"type": "http.response.start", "status": status, "headers": out.raw})
         await send({"type": "http.response.body", "body": body})

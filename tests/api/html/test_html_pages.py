@@ -246,3 +246,17 @@ async def test_a_base_map_is_an_option_off_by_default(html_world: HtmlWorld, cli
         await store.close()
     assert parse(configured.text).data["basemap"] == {"url": tiles, "attribution": "© Example"}
     assert "img-src 'self' data: https://*.tile.example.org;" in configured.headers["content-security-policy"]
+
+
+async def test_pages_and_assets_are_compressed_and_cached_sensibly(client: httpx.AsyncClient) -> None:
+    r = await client.get("/systems", headers={"Accept": BROWSER_ACCEPT, "Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and "<h1>Systems</h1>" in r.text  # httpx inflates it
+    plain = await client.get("/systems", headers={"Accept": BROWSER_ACCEPT, "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and int(plain.headers["content-length"]) == len(plain.content)
+    vendored = await client.get("/static/vendor/leaflet-1.9.4/leaflet.js", headers={"Accept-Encoding": "gzip"})
+    assert vendored.headers["cache-control"] == "public, max-age=604800, immutable"
+    assert vendored.headers["content-encoding"] == "gzip"
+    own = await client.get("/static/js/chart.js")
+    assert own.headers["cache-control"] == "no-cache" and own.headers.get("etag")
+    json_answer = await client.get("/systems", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in json_answer.headers  # JSON answers are as they were

@@ -121,6 +121,7 @@
         return;
       }
       draw(cols);
+      if (window.performance && performance.mark) performance.mark("bridge:chart");
       say(items.length + " observations" + (more ? " (the first " + items.length + "; zoom in for the rest)" : "") +
           ", " + new Date(range.start).toISOString() + " to " + new Date(range.end).toISOString() + ".", "ready");
     }).catch(function (err) {

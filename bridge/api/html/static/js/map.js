@@ -35,6 +35,7 @@
         }).addTo(map);
         land.bringToBack();
         el.dataset.land = "drawn";
+        if (window.performance && performance.mark) performance.mark("bridge:land");
       });
   }
   var layer = L.geoJSON(data.features, {
@@ -63,4 +64,5 @@
     map.setView([20, 0], 1);
   }
   el.dataset.features = String(layer.getLayers().length);
+  if (window.performance && performance.mark) performance.mark("bridge:map");
 })();
