@@ -143,6 +143,8 @@ async def test_datastream_page_has_the_chart_its_schema_and_units(
     assert chart["features"] == {ids["sf"]: "Roof point"}
     assert "does not update live" in parsed.text
     assert re.search(r"temp\s*Quantity\s*Cel", parsed.text) and re.search(r"humidity\s*Quantity\s*%", parsed.text)
+    listed = await page(client, chart["observations"])
+    assert listed.hrefs("on a chart") == [f"{ROOT}/datastreams/{ids['ds']}"] and listed.rows == 11  # 10 + header
     formats = [href for label, href in parsed.links if label.startswith("observations as ")]
     assert len(formats) >= 4
     for href in formats:  # each representation of the observations answers in its media type

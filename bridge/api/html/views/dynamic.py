@@ -89,12 +89,17 @@ def dynamic_list(req: PageRequest) -> Page:
     columns, row = LISTS[req.segment()]
     rows = [row(item, _item_href(req, item)) for item in req.doc.get("items", []) if isinstance(item, dict)]
     page = Page("list.html", list_title(req), formats=formats(req))
+    chart = None
+    if req.template == "/datastreams/{dataStreamId}/observations":
+        owner = f"{req.root}/datastreams/{req.params.get('dataStreamId', '')}"
+        chart = Cell("them on a chart (the datastream's page)", owner)
     page.context = {
         "columns": columns,
         "rows": rows,
         "paging": paging(req),
         "counts": {"returned": len(rows)},
         "map": False,
+        "filter": chart,
     }
     return page
 
