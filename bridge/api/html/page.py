@@ -32,6 +32,7 @@ class Section:
     data: Any = None  # for `json` sections and partials (schema trees, charts, forms)
     note: str | None = None
     id: str | None = None
+    folded: bool = False  # shown folded (long tables)
 
 
 @dataclass(slots=True)

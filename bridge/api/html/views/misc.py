@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from bridge.api.html.page import Cell, Page, PageRequest, Section, add_param
 from bridge.api.html.views.common import SEGMENT_TITLES, compact, formats, item_title, link_of, list_title, paging
 from bridge.api.html.views.features import link_sections
 
 API_RELS = ("service-desc", "service-doc", "conformance", "data")
+FOLD_ABOVE = 20  # rows of a table shown folded above this
 
 
 def _origins(req: PageRequest, sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,6 +146,17 @@ def _run_cells(run: dict[str, Any]) -> list[Cell]:
     ]
 
 
+def _entities(counts: Any) -> str:
+    """`{"Datastream": {"created": 3}}` as `Datastream: 3 created`."""
+    if not isinstance(counts, dict):
+        return compact(counts)
+    parts = []
+    for entity, outcomes in counts.items():
+        done = ", ".join(f"{n} {o}" for o, n in outcomes.items()) if isinstance(outcomes, dict) else str(outcomes)
+        parts.append(f"{entity}: {done}")
+    return "; ".join(parts)
+
+
 RUN_COLUMNS = [
     "Run",
     "Status",
@@ -190,7 +203,7 @@ def sources(req: PageRequest) -> Page:
 def source(req: PageRequest) -> Page:
     """`/sources/{name}`: the source, its runs (status, counts, errors, duration) and stream cursors."""
     doc = req.doc
-    props = [(k, doc[k]) for k in ("name", "type", "url", "description", "schedule", "configured") if k in doc]
+    props = [(k, doc[k]) for k in ("name", "type", "url", "schedule", "configured") if k in doc]
     runs = doc.get("runs", [])
     sections = [
         Section("Source", "props", rows=props),
@@ -212,7 +225,9 @@ def source(req: PageRequest) -> Page:
                 rows=[[Cell(run), Cell(text)] for run, text in errors],
             )
         )
-    cursors = [[Cell(str(c.get("stream", ""))), Cell(str(c.get("position", "")))] for c in doc.get("cursors", [])]
+    cursors = [
+        [Cell(unquote(str(c.get("stream", "")))), Cell(str(c.get("position", "")))] for c in doc.get("cursors", [])
+    ]
     sections.append(
         Section(
             "Cursors",
@@ -220,6 +235,7 @@ def source(req: PageRequest) -> Page:
             columns=["Stream", "Harvested up to"],
             rows=cursors,
             note="The next run reads each stream from its cursor (minus the source's lag).",
+            folded=len(cursors) > FOLD_ABOVE,
         )
     )
     page = Page("item.html", f"Source “{doc.get('name')}”", formats=formats(req))
