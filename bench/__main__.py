@@ -1,4 +1,4 @@
-"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse ...]` (default: all)."""
+"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html ...]` (default: all)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ BENCHMARKS = {
     "observations": "bench.observations",
     "sta_harvest": "bench.sta_harvest",
     "sos_parse": "bench.sos_parse",
+    "html": "bench.html",
 }
 
 

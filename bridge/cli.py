@@ -16,7 +16,10 @@ from bridge.errors import BridgeError, ConfigError
 from bridge.resources import data_path
 from bridge.settings import Settings, SourceConfig, load_settings
 
-DEMO_HELP = "load the demo documents of DIR at startup (no DIR: the demo set shipped with the package)"
+DEMO_HELP = (
+    "demo content: replayed legacy services (SOS, STA, SPS) harvested at start-up, and the example documents of DIR "
+    "(no DIR: the example set shipped with the package)"
+)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -65,10 +68,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the facade with uvicorn, forwarding commands and polling their status (with --sync, harvests too)."""
     import uvicorn
 
+    from bridge.replay.demo import prepare_demo
     from bridge.server import build_app
 
     settings = _settings(args)
-    app = build_app(settings, demo_dir=args.demo, sync=args.sync)
+    demo = prepare_demo() if args.demo else None
+    app = build_app(settings, demo_dir=args.demo, sync=args.sync, demo=demo)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
 

@@ -53,6 +53,13 @@ async def load_demo(app: Any, demo_dir: str | Path) -> int:
             elif response.status_code != 409:
                 log.warning("demo step %s %s failed: %s %s", path, step["file"], response.status_code, response.text)
     log.info("demo content: %d resources created from %s", count, root)
+    origin = {
+        "title": "Official OGC API – Connected Systems examples",
+        "description": f"{len(read_manifest(root))} example documents of the standard (Part 1 and its use cases), "
+        "posted through this API at start-up; see PROVENANCE.md beside them for their origin.",
+        "href": "/systems",
+    }
+    app.state.content_origins = [*getattr(app.state, "content_origins", []), origin]
     return count
 
 

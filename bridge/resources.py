@@ -14,11 +14,12 @@ LOCATIONS: dict[str, tuple[str, str]] = {
     "mappings": ("mappings_data", "mappings"),
     "schemas": ("schemas", "bridge/schemas"),
     "demo": ("_data/csapi/demo", "fixtures/csapi/demo"),
+    "replay": ("_data/replay", "fixtures/replay"),
 }
 
 
 def data_path(kind: str, *parts: str) -> Path:
-    """The file or directory `parts` of the data set `kind` (`mappings`, `schemas` or `demo`)."""
+    """The file or directory `parts` of the data set `kind` (`mappings`, `schemas`, `demo` or `replay`)."""
     packaged, source = LOCATIONS[kind]
     package = files("bridge")
     if not isinstance(package, Path):  # zip imports have no file paths; wheels are always unpacked

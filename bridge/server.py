@@ -16,6 +16,7 @@ from bridge.commands.pipeline import CommandPipeline
 from bridge.commands.registry import build_forwarders
 from bridge.jobs.poller import build_poller
 from bridge.jobs.scheduler import build_scheduler
+from bridge.replay.demo import Demo, DemoHarvest, LoopbackOnly, with_demo_sources
 from bridge.settings import Settings
 from bridge.store.base import Store
 
@@ -53,12 +54,38 @@ def scheduler_service(settings: Settings) -> ServiceFactory:
     return build
 
 
+def demo_service(demo: Demo) -> ServiceFactory:
+    """Serves the replayed legacy services of the demo and harvests them when the app starts."""
+
+    def build(store: Store, pipeline: CommandPipeline) -> Service:
+        return DemoHarvest(demo, store)
+
+    return build
+
+
 def build_app(
-    settings: Settings, *, demo_dir: str | None = None, sync: bool = False, poll: bool = True, transport: Any = None
+    settings: Settings,
+    *,
+    demo_dir: str | None = None,
+    sync: bool = False,
+    poll: bool = True,
+    transport: Any = None,
+    demo: Demo | None = None,
 ) -> FastAPI:
-    """The app `csapi-bridge serve` runs: forwarders for the configured sources, polling, optional sync."""
-    services = [poller_service(settings)] if poll else []
+    """The app `csapi-bridge serve` runs: forwarders for the configured sources, polling, optional sync.
+
+    `demo`: replayed legacy services (`bridge.replay.demo.prepare_demo`) harvested at start-up before the other
+    services start; their control streams forward commands back to the replays (through loopback only).
+    """
+    services = [demo_service(demo)] if demo is not None else []
+    if demo is not None:
+        settings = with_demo_sources(settings, demo)
+        transport = transport or LoopbackOnly()
+    services += [poller_service(settings)] if poll else []
     if sync:
         services.append(scheduler_service(settings))
     forwarders = build_forwarders(settings, transport=transport)
-    return create_app(settings, demo_dir=demo_dir, forwarders=forwarders, services=services)
+    app = create_app(settings, demo_dir=demo_dir, forwarders=forwarders, services=services)
+    if demo is not None:
+        app.state.content_origins = demo.origins()
+    return app

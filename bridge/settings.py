@@ -64,6 +64,7 @@ class SourceConfig(BaseModel):
     max_window: str | None = None  # SOS: longest GetObservation time window (ISO 8601 duration)
     headers: dict[str, str] = Field(default_factory=dict)
     tasks: list[str] = Field(default_factory=list)  # SPS: ids of existing tasks to import (SPS 2.0 cannot list them)
+    description: str | None = None  # what the source is, shown on `/sources/{name}` and the landing page
 
 
 class Settings(BaseSettings):
@@ -86,6 +87,9 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=Limits)
     command_poll_interval: float = Field(default=10.0, gt=0)
     command_poll_max_age: float = Field(default=7 * 86400, gt=0)
+    # HTML pages: maps draw no base map unless a tile URL template is given (then tiles come from that server)
+    html_basemap: str | None = None  # e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    html_basemap_attribution: str | None = None
 
     @field_validator("base_url")
     @classmethod

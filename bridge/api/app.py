@@ -9,12 +9,12 @@ from typing import Any, Protocol
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from bridge.api.guard import Guard
 from bridge.api.head import HeadAsGet
+from bridge.api.html.install import html_in_openapi, install_html
 from bridge.api.media import JSON, OPENAPI
 from bridge.api.openapi import complete
 from bridge.api.params import reject_unknown
@@ -30,6 +30,7 @@ from bridge.api.routes import (
     landing,
     observations,
     sampling_features,
+    sources,
     systems,
 )
 from bridge.api.routes.resources import canonical_router
@@ -57,6 +58,7 @@ ROUTERS = [
     commands.router,
     feasibility.router,
     events.router,
+    sources.router,
 ]
 
 
@@ -136,18 +138,21 @@ def create_app(
         app.include_router(router, dependencies=[Depends(reject_unknown)])
     _install_error_handlers(app)
     _install_openapi(app)
+    install_html(app, settings)  # pages for browsers: inside HeadAsGet, so HEAD of a page is answered too
     app.add_middleware(HeadAsGet)
     app.add_middleware(Guard, url_length=settings.limits.url_length)
     return app
 
 
 def _install_openapi(app: FastAPI) -> None:
-    """`/api` serves the OpenAPI document (service-desc), `/api.html` an interactive view (service-doc)."""
+    """`/api` serves the OpenAPI document (service-desc); `/api.html` (service-doc) is part of the HTML layer."""
     default_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(default_openapi())
+            schema = complete(default_openapi())
+            html_in_openapi(schema)
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -155,10 +160,6 @@ def _install_openapi(app: FastAPI) -> None:
     @app.get("/api", include_in_schema=False)
     async def api_definition() -> Response:
         return json_response(app.openapi(), OPENAPI)
-
-    @app.get("/api.html", include_in_schema=False)
-    async def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api", title=f"{app.title} - API")
 
 
 def _error(status: int, code: str, description: str, details: Any = None) -> Response:

@@ -10,7 +10,14 @@ from bridge.api.bodies import json_body
 from bridge.api.links import LinkContext
 from bridge.errors import InvalidBody
 from bridge.settings import Settings
-from bridge.store.base import FeatureHistoryStore, FeatureStore, Store, StreamFeatureStore, TaskingStore
+from bridge.store.base import (
+    FeatureHistoryStore,
+    FeatureStore,
+    HarvestSink,
+    Store,
+    StreamFeatureStore,
+    TaskingStore,
+)
 
 
 def get_store(request: Request) -> Store:
@@ -46,6 +53,7 @@ FeatureStoreDep = Annotated[FeatureStore, Depends(get_store)]
 FeatureHistoryDep = Annotated[FeatureHistoryStore, Depends(get_store)]
 StreamFeatureDep = Annotated[StreamFeatureStore, Depends(get_store)]
 TaskingStoreDep = Annotated[TaskingStore, Depends(get_store)]
+HarvestDep = Annotated[HarvestSink, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LinksDep = Annotated[LinkContext, Depends(link_context)]
 

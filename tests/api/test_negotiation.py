@@ -10,6 +10,7 @@ from tests.api.world import World
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SYSTEM = "/systems/{station}"
+HTML = "text/html; charset=utf-8"  # the page of the resource (bridge.api.html; tests/api/html)
 ACCEPT_CASES = [
     # (url, Accept, f, expected Content-Type)
     (SYSTEM, None, None, GEO),
@@ -19,7 +20,10 @@ ACCEPT_CASES = [
     (SYSTEM, "application/json", None, GEO),
     (SYSTEM, "*/*", None, GEO),
     (SYSTEM, "application/*", None, GEO),
-    (SYSTEM, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", None, GEO),
+    (SYSTEM, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", None, HTML),  # a browser: a page
+    (SYSTEM, "text/html", None, HTML),
+    (SYSTEM, None, "html", HTML),
+    (SYSTEM, "text/html", "geojson", GEO),
     (SYSTEM, "application/geo+json;q=0.5, application/sml+json", None, SML),
     (SYSTEM, "application/sml+json;q=0, */*;q=0.1", None, GEO),
     (SYSTEM, "image/png, application/sml+json;q=0.2", None, SML),
@@ -60,7 +64,6 @@ async def test_negotiated_media_type(world: World, url: str, accept: str | None,
 
 NOT_ACCEPTABLE = [
     (SYSTEM, "image/png"),
-    (SYSTEM, "text/html"),
     (SYSTEM, "application/sml+json;q=0, application/geo+json;q=0"),
     ("/systems", "application/xml"),
     ("/samplingFeatures/{well}", "application/sml+json"),
@@ -82,7 +85,6 @@ async def test_406_when_nothing_acceptable(world: World, url: str, accept: str) 
 
 F_NOT_OFFERED = [
     (SYSTEM, "xml"),
-    (SYSTEM, "html"),
     ("/samplingFeatures/{well}", "sml"),
     ("/samplingFeatures", "application/sml+json"),
     ("/properties/{air}", "geojson"),

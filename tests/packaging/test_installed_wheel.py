@@ -161,6 +161,14 @@ def test_serve_demo_loads_the_packaged_demo_set(installed: Installed, tmp_path: 
         systems = httpx.get(f"{url}/systems", params={"recursive": "true", "limit": 100}, timeout=10)
         assert systems.status_code == 200
         assert "urn:x-ogc:systems:001" in {s["properties"]["uid"] for s in systems.json()["features"]}
+        # the replayed legacy services (recordings packaged with the wheel) were harvested at start-up
+        runs = {s["name"]: s["lastRun"] for s in httpx.get(f"{url}/sources", timeout=10).json()["sources"]}
+        assert set(runs) == {"niwa-climate-sos", "examind-sta", "ogc-camera-sps"}
+        assert runs["niwa-climate-sos"]["observations"] == 26 and runs["ogc-camera-sps"]["status"] == "completed"
+        landing = httpx.get(url, headers={"Accept": "text/html"}, timeout=10)
+        assert landing.headers["content-type"].startswith("text/html") and "NIWA climate SOS" in landing.text
+        for asset in ("vendor/swagger-ui-dist-5.36.0/swagger-ui-bundle.js", "js/chart.js", "css/bridge.css"):
+            assert httpx.get(f"{url}/static/{asset}", timeout=10).status_code == 200, asset
     manifest = installed.root.glob("lib/python*/site-packages/bridge/_data/csapi/demo/manifest.yaml")
     steps = len(yaml.safe_load(next(manifest).read_text(encoding="utf-8")))
     created = re.search(r"demo content: (\d+) resources created from (\S+)", log.read_text(encoding="utf-8"))

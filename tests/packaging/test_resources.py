@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from bridge.demo import read_manifest
 from bridge.mapping.sps2_status_table import DEFAULT_TABLE
 from bridge.mapping.tables import DEFAULT_ROOT
+from bridge.replay.recordings import load_manifest
 from bridge.resources import LOCATIONS, data_path
 from bridge.validation import SCHEMA_ROOT
 
@@ -37,3 +39,13 @@ def test_every_document_of_the_demo_manifest_exists() -> None:
     steps = read_manifest(demo)
     assert steps
     assert all((demo.parent / step["file"]).is_file() for step in steps)
+
+
+def test_the_wheel_carries_every_recording_the_replay_manifest_names() -> None:
+    force = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"]["targets"]
+    included = force["wheel"]["force-include"]
+    replay = data_path("replay", "manifest.yaml")
+    assert included[str(replay.relative_to(REPO))] == "bridge/_data/replay/manifest.yaml"
+    files = {answer.file for service in load_manifest(replay) for answer in service.answers}
+    for name in files | {f"{folder}/PROVENANCE.md" for folder in {f.split("/", 1)[0] for f in files}}:
+        assert included.get(f"fixtures/{name}") == f"bridge/_data/{name}", name
