@@ -128,8 +128,16 @@ def zoned_iso_us(text: str) -> int | None:
 
 
 def iso_to_us(text: str) -> int:
-    """Microseconds of an RFC 3339 date-time; fast for the canonical `…Z` / offset forms (hot path of ingest)."""
-    value = zoned_iso_us(text)
+    """Microseconds of an RFC 3339 date-time; fast for the canonical `…Z` / offset forms (hot path of ingest:
+    the test of `zoned_iso_us` written out again, a call less per value)."""
+    value = None
+    if len(text) >= 20 and text[10] == "T":
+        try:
+            stamp = _fromiso(text)
+        except ValueError:
+            stamp = None
+        if stamp is not None and stamp.tzinfo is not None:
+            value = (stamp - EPOCH) // MICROSECOND
     if value is None:
         value = to_us(parse_datetime(text))  # raises with a readable message (or expands a bare date)
     if not _US_MIN <= value <= _US_MAX:

@@ -46,6 +46,7 @@ class ObservationCodec:
         self.foi_field = schema.foi_field
         self.fields = schema.result_fields
         self.single = len(self.fields) == 1
+        self._time_label = "record {}." + self.time_field.replace("{", "{{").replace("}", "}}")
         result = schema.result.to_json()
         self._unconstrained_number = (
             self.single
@@ -99,13 +100,16 @@ class ObservationCodec:
         return record
 
     # values → rows ---------------------------------------------------------------------------------
-    def columns(self, value: Any, where: str) -> tuple[float | None, str | None]:
-        """Store form (num, txt) of a result value, validated against the result schema."""
+    def columns(self, value: Any, what: str, index: int) -> tuple[float | None, str | None]:
+        """Store form (num, txt) of a result value, validated against the result schema.
+
+        `what` and `index` name the value in an error (`observation 3.result`); the text is built only then.
+        """
         if not (self._unconstrained_number and value.__class__ in (float, int)):  # finite numbers: nothing to check
             try:
                 swe.validate_value(self.schema.result, value)
             except swe.SweValueError as exc:
-                raise InvalidBody(f"{where}: {exc}") from None
+                raise InvalidBody(f"{what.format(index)}: {exc}") from None
         kind = self.kind
         if value is None:
             return None, None
@@ -114,6 +118,7 @@ class ObservationCodec:
             if number != number:  # SQLite stores a NaN REAL as NULL: keep NaN as a text mark instead
                 return None, NAN_MARK
             if kind == "int" and not -EXACT_INTEGER <= number <= EXACT_INTEGER:
+                where = what.format(index)
                 raise InvalidBody(f"{where}: {value!r} is beyond ±2^53, the Count values the store keeps exactly")
             return number, None
         if kind == "bool":
@@ -127,9 +132,11 @@ class ObservationCodec:
         where = f"observation {index}"
         if not isinstance(obs, dict):
             raise InvalidBody(f"{where}: an observation is a JSON object")
-        result_time = _time(obs.get("resultTime") or obs.get("phenomenonTime"), f"{where}.resultTime")
+        result_time = _time(obs.get("resultTime") or obs.get("phenomenonTime"), "observation {}.resultTime", index)
         phenomenon = (
-            _time(obs.get("phenomenonTime"), f"{where}.phenomenonTime") if obs.get("phenomenonTime") else result_time
+            _time(obs.get("phenomenonTime"), "observation {}.phenomenonTime", index)
+            if obs.get("phenomenonTime")
+            else result_time
         )
         foi = obs.get("samplingFeature@id", obs.get("foi@id"))
         if foi is not None and (not isinstance(foi, str) or not foi):
@@ -139,7 +146,7 @@ class ObservationCodec:
             extra["result@link"] = obs["result@link"]
             num, txt = None, None
         elif "result" in obs:
-            num, txt = self.columns(obs["result"], f"{where}.result")
+            num, txt = self.columns(obs["result"], "observation {}.result", index)
         else:
             raise InvalidBody(f"{where}: 'result' (or 'result@link') is required")
         for key in ("parameters", "resultQuality"):
@@ -149,13 +156,12 @@ class ObservationCodec:
 
     def from_record(self, record: Any, index: int) -> ObsRow:
         """A row from one decoded SWE record."""
-        where = f"record {index}"
         if not isinstance(record, dict):
-            raise InvalidBody(f"{where}: expected a record")
-        when = _time(record.get(self.time_field), f"{where}.{self.time_field}")
+            raise InvalidBody(f"record {index}: expected a record")
+        when = _time(record.get(self.time_field), self._time_label, index)
         foi = record.get(self.foi_field) if self.foi_field else None
         value = record.get(self.fields[0]) if self.single else {f: record.get(f) for f in self.fields}
-        num, txt = self.columns(value, f"{where}.result")
+        num, txt = self.columns(value, "record {}.result", index)
         return ObsRow(when, when, foi or None, num, txt, None, None)
 
     def decode_body(self, media_type: str, body: bytes, limits: Limits) -> list[ObsRow]:
@@ -227,13 +233,14 @@ class ObservationCodec:
             yield chunk
 
 
-def _time(value: Any, where: str) -> int:
+def _time(value: Any, what: str, index: int) -> int:
+    """Microseconds of a time member; `what.format(index)` names it in an error."""
     if not isinstance(value, str):
-        raise InvalidBody(f"{where} is required (an RFC 3339 date-time)")
+        raise InvalidBody(f"{what.format(index)} is required (an RFC 3339 date-time)")
     try:
         return iso_to_us(value)
     except (ValueError, OverflowError) as exc:
-        raise InvalidBody(f"{where}: {exc}") from None
+        raise InvalidBody(f"{what.format(index)}: {exc}") from None
 
 
 CodecLookup = Callable[[int], Awaitable[ObservationCodec]]
