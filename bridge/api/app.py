@@ -150,7 +150,7 @@ def _install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = complete(default_openapi())
+            schema = complete(default_openapi(), app.state.settings.limits)
             html_in_openapi(schema)
             app.openapi_schema = schema
         return app.openapi_schema

@@ -51,7 +51,7 @@ def _limit(settings: Settings, limit: int | None) -> int:
 def _status_codes(raw: str | None) -> tuple[str, ...]:
     if raw is None:
         return ()
-    codes = tuple(c.strip().upper() for c in raw.split(","))
+    codes = tuple(code.upper() for code in raw.split(","))
     valid = {s.value for s in StatusCode}
     for code in codes:
         if code not in valid:
@@ -62,7 +62,7 @@ def _status_codes(raw: str | None) -> tuple[str, ...]:
 def _strings(name: str, raw: str | None) -> tuple[str, ...]:
     if raw is None:
         return ()
-    items = tuple(s.strip() for s in raw.split(","))
+    items = tuple(raw.split(","))
     if any(not s for s in items):
         raise InvalidParameter(name, "empty value in the list")
     return items

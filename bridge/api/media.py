@@ -44,6 +44,12 @@ F_VALUES = {
 }
 
 
+def f_values(offered: Sequence[str]) -> list[str]:
+    """Every value `f` may take for an endpoint offering `offered`: `json`, short names, media types, aliases."""
+    names = ["json", *(name for name, media in F_VALUES.items() if media in offered)]
+    return [*names, *offered, *(alias for alias, media in ALIASES.items() if media in offered)]
+
+
 def canonical(media_type: str) -> str:
     """Lower-cased media type without parameters, with aliases resolved."""
     base = media_type.split(";", 1)[0].strip().lower()
@@ -74,12 +80,12 @@ def negotiate(request: Request, offered: Sequence[str], f: str | None = None) ->
     does not offer is a 400 on `f`, an `Accept` matching nothing is a 406.
     """
     if f is not None:
-        key = f.strip().lower()
-        wanted = offered[0] if key == "json" else F_VALUES.get(key, canonical(key))
+        key = f.lower()  # any letter case, no white space (the pattern `/api` publishes)
+        wanted = offered[0] if key == "json" else F_VALUES.get(key, ALIASES.get(key, key))
         if wanted == JSON and JSON not in offered:
             wanted = offered[0]
         if wanted not in offered:
-            raise InvalidParameter("f", f"'{f}' is not offered here; use one of {', '.join(offered)}")
+            raise InvalidParameter("f", f"'{f}' is not offered here; use one of {', '.join(f_values(offered))}")
         return wanted
     header = request.headers.get("accept", "")
     if not header.strip():

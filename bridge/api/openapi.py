@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bridge.api.media import GEOJSON, JSON, SML_JSON, SWE_BINARY, SWE_CSV, SWE_JSON, SWE_TEXT, URI_LIST
+from bridge.api import syntax
+from bridge.api.media import GEOJSON, JSON, SML_JSON, SWE_BINARY, SWE_CSV, SWE_JSON, SWE_TEXT, URI_LIST, f_values
 from bridge.api.openapi_schemas import bundled
 from bridge.model.kinds import PART1_KINDS
+from bridge.settings import Limits
 
 P1 = "api/part1/openapi/schemas/"
 P2 = "api/part2/openapi/schemas/json/"
@@ -81,6 +83,44 @@ _SIMPLE: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+ID_LISTS = {"id", "parent", "procedure", "system", "foi", "observedProperty", "controlledProperty", "baseProperty",
+            "objectType", "dataStream", "controlStream"}  # fmt: skip
+TIMES = {"datetime", "phenomenonTime", "executionTime", "issueTime", "reportTime", "validTime"}
+_FIXED = {"bbox": syntax.BBOX, "geom": syntax.GEOM, "cursor": syntax.CURSOR, "resultTime": syntax.LATEST_TIME,
+          "statusCode": syntax.STATUS_LIST, "sender": syntax.TEXT_LIST, "eventType": syntax.TEXT_LIST}  # fmt: skip
+
+
+def _pattern(name: str, limits: Limits) -> str:
+    """The exact pattern of a query parameter (the one its parser enforces)."""
+    if name in ID_LISTS:
+        return syntax.id_list(limits.list_items)
+    if name == "q":
+        return syntax.keywords(limits.keywords)
+    if name in TIMES:
+        return syntax.TIME
+    return _FIXED.get(name, r"[^\x00]*")
+
+
+def _refine(parameter: dict[str, Any], offered: list[str], limits: Limits) -> None:
+    """A query parameter's schema exactly as its parser reads it (descriptions kept; no `null`)."""
+    name, schema = parameter["name"], parameter.get("schema", {})
+    base = next((s for s in schema.get("anyOf", []) if s.get("type") != "null"), None) or schema
+    refined: dict[str, Any] = {k: v for k, v in base.items() if k != "title"}
+    if "ge" in schema:  # a constraint beside a validator ends up outside the type in FastAPI's output
+        refined["minimum"] = schema["ge"]
+    if base.get("type") == "string":
+        refined.pop("pattern", None)
+        if name in ("obsFormat", "cmdFormat"):
+            refined["enum"] = list(syntax.FORMATS)
+        elif name == "f":
+            refined["pattern"] = f"^{syntax.any_case([*f_values(offered), 'html'])}$"
+        else:
+            refined["pattern"] = f"^{_pattern(name, limits)}$"
+    if "description" in schema:
+        refined["description"] = schema["description"]
+    parameter["schema"] = refined
+
+
 def _part1(path: str) -> tuple[str, bool] | None:
     """(kind path, is a list) of a Part 1 resources path."""
     for desc in PART1_KINDS:
@@ -115,8 +155,9 @@ def _part2(path: str) -> tuple[str | None, str | None] | None:
 class _Completer:
     """Fills the responses and request bodies of one OpenAPI document; collects the schema files used."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits) -> None:
         self.files: set[str] = set()
+        self.limits = limits
 
     def ref(self, file: str | None) -> dict[str, Any]:
         if file is None:
@@ -162,6 +203,11 @@ class _Completer:
             ok = responses.setdefault("200", {"description": "OK"})
             media_types = list(ok.get("content") or {}) or [JSON]
             ok["content"] = {m: {"schema": self.schema_for(path, m)} for m in media_types}
+            for parameter in op.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _refine(parameter, media_types, self.limits)
+                    if parameter["name"] == "obsFormat":  # a datastream's schema is asked for in one format
+                        parameter["required"] = True
         elif method in ("put", "patch", "delete"):
             responses.pop("200", None)
             responses["204"] = {"description": "Done"}
@@ -195,7 +241,9 @@ class _Completer:
             statuses += ["413", "415"]
         if path.startswith("/collections/") and method != "get":
             statuses.append("405")
-        error = {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}
+        error: dict[str, Any] = {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}
+        if method == "get":  # a browser asking for a page gets the error as a page
+            error["text/html"] = {"schema": {"type": "string"}}
         for status in sorted(set(statuses)):
             entry = responses.setdefault(status, {"description": _ERRORS[status]})
             entry["description"] = _ERRORS[status]
@@ -204,9 +252,10 @@ class _Completer:
                 entry["headers"] = {"Allow": {"description": "The methods allowed", "schema": {"type": "string"}}}
 
 
-def complete(document: dict[str, Any]) -> dict[str, Any]:
-    """Add response/request schemas and error responses to a FastAPI-generated document (in place)."""
-    completer = _Completer()
+def complete(document: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """Add response/request schemas and error responses to a FastAPI-generated document (in place); parameter
+    patterns follow the app's `limits` (how many IDs a list or keywords a `q` may hold)."""
+    completer = _Completer(limits)
     for path, operations in document.get("paths", {}).items():
         for method, op in operations.items():
             if isinstance(op, dict):

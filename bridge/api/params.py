@@ -6,21 +6,20 @@ raises `InvalidParameter` naming the parameter and the reason; nothing is silent
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Annotated, Any
 
 from fastapi import Query, Request
+from pydantic import BeforeValidator
 from shapely import wkt
 from shapely.errors import ShapelyError
 from shapely.geometry.base import BaseGeometry
 
+from bridge.api import syntax
 from bridge.errors import InvalidParameter, LimitExceeded, NotFound
 from bridge.model.query import BBox, IdList, TimeFilter
 from bridge.model.time import parse_datetime, to_us, utcnow
 from bridge.settings import Limits
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 MAX_KEYWORD = 50
 
 
@@ -62,39 +61,37 @@ def _all_query_params(dependant: Any) -> list[Any]:
 
 
 def parse_id_list(name: str, raw: str | None) -> IdList | None:
-    """ID_List (Req 38): comma-separated local ids *or* UIDs, never mixed (checklist D5)."""
+    """ID_List (Req 38): comma-separated local ids *or* UIDs, never mixed (checklist D5), written as
+    `syntax.id_list` says (no white space; a local id has no colon)."""
     if raw is None:
         return None
-    items = [item.strip() for item in raw.split(",")]
-    if not items or any(not item for item in items):
-        raise InvalidParameter(name, "empty identifier in the list")
-    uids = [i for i in items if _SCHEME.match(i)]
-    if uids and len(uids) != len(items):
+    items = raw.split(",")
+    uid, local = syntax.compiled(syntax.UID), syntax.compiled(syntax.LOCAL)
+    if all(uid.fullmatch(i) for i in items):
+        return IdList(uids=tuple(items))
+    if all(local.fullmatch(i) for i in items):
+        return IdList(local=tuple(items))
+    if any(uid.fullmatch(i) for i in items) and any(local.fullmatch(i) for i in items):
         raise InvalidParameter(name, "a list mixes local ids and UIDs (URIs); send one kind only")
-    return IdList(uids=tuple(uids)) if uids else IdList(local=tuple(items))
+    raise InvalidParameter(name, "expected comma-separated local ids or URIs (no empty entry, no white space)")
 
 
 def parse_keywords(raw: str | None) -> tuple[str, ...]:
     """`q`: comma-separated keywords of 1-50 characters."""
     if raw is None:
         return ()
-    words = tuple(w.strip() for w in raw.split(","))
-    for word in words:
-        if not word or len(word) > MAX_KEYWORD:
-            raise InvalidParameter("q", f"keywords must have 1 to {MAX_KEYWORD} characters")
-    return words
+    if not syntax.matches(syntax.keywords(10**6), raw):
+        raise InvalidParameter("q", f"keywords have 1 to {MAX_KEYWORD} characters and do not start with a space")
+    return tuple(raw.split(","))
 
 
 def parse_bbox(raw: str | None) -> BBox | None:
     """`bbox`: 4 or 6 numbers in CRS84(h); minx > maxx crosses the antimeridian."""
     if raw is None:
         return None
-    try:
-        values = [float(v) for v in raw.split(",")]
-    except ValueError:
-        raise InvalidParameter("bbox", "must be 4 or 6 comma-separated numbers") from None
-    if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
-        raise InvalidParameter("bbox", "must be 4 or 6 comma-separated numbers")
+    if not syntax.matches(syntax.BBOX, raw):
+        raise InvalidParameter("bbox", "must be 4 or 6 comma-separated decimal numbers")
+    values = [float(v) for v in raw.split(",")]
     minx, miny, maxx, maxy = (
         (values[0], values[1], values[2], values[3])
         if len(values) == 4
@@ -118,6 +115,8 @@ def parse_geom(raw: str | None) -> BaseGeometry | None:
     """`geom`: OGC WKT (POINT, LINESTRING, POLYGON, MULTI*, with optional Z) in CRS84 (Req 41)."""
     if raw is None:
         return None
+    if not syntax.matches(syntax.GEOM, raw):
+        raise InvalidParameter("geom", "expected WKT: POINT, LINESTRING, POLYGON or MULTI… (upper case), then (…)")
     try:
         geometry = wkt.loads(raw)
     except (ShapelyError, ValueError, TypeError) as exc:
@@ -148,7 +147,9 @@ def parse_time(name: str, raw: str | None, allow_latest: bool = False) -> TimeFi
     """
     if raw is None:
         return None
-    text = raw.strip()
+    if not syntax.matches(syntax.LATEST_TIME, raw):
+        raise InvalidParameter(name, "expected an RFC 3339 instant, 'now', or an interval start/end ('..' open)")
+    text = raw
     if text == "latest":
         if not allow_latest:
             raise InvalidParameter(name, "'latest' is not supported by this parameter")
@@ -177,8 +178,21 @@ def clamp_limit(limit: int, maximum: int) -> int:
 
 
 # Reusable declared parameters (the OpenAPI document lists them with these descriptions).
-LimitParam = Annotated[int | None, Query(ge=1, description="Maximum number of items per page (default 10, max 10000)")]
-CursorParam = Annotated[str | None, Query(alias="cursor", description="Opaque paging token from a next/prev link")]
+def _whole_number(value: Any) -> Any:
+    """`limit` is written in digits: `10.0` or `1e3` would be read as a number by a lenient parser."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a whole number written in digits")
+    return value
+
+
+LimitParam = Annotated[
+    int | None,
+    BeforeValidator(_whole_number),
+    Query(ge=1, description="Maximum number of items per page (default 10, max 10000)"),
+]
+CursorParam = Annotated[
+    str | None, Query(alias="cursor", description="Opaque paging token from a next/prev link (empty: the first page)")
+]
 FParam = Annotated[str | None, Query(description="Response format: json, geojson, sml, or a media type")]
 IdParam = Annotated[str | None, Query(description="Comma-separated local ids, or UIDs (a UID ending in * is a prefix)")]
 QParam = Annotated[str | None, Query(description="Comma-separated keywords searched in name and description")]

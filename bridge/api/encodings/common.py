@@ -70,7 +70,7 @@ def check_geometry(value: Any, path: str) -> None:
         return
     try:
         shape(value)
-    except (ValueError, TypeError, AttributeError, KeyError, ShapelyError) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, ShapelyError) as exc:
         raise InvalidBody(f"{path}: unusable GeoJSON geometry ({exc})") from None
 
 

@@ -13,7 +13,7 @@ from bridge.api.deps import FeatureStoreDep, LinksDep, SettingsDep
 from bridge.api.encodings.assoc import F_NAME, FORMATS
 from bridge.api.links import LinkContext, link
 from bridge.api.media import JSON, URI_LIST, canonical, negotiate
-from bridge.api.params import CascadeParam, FParam, _all_query_params
+from bridge.api.params import CascadeParam, FParam, LimitParam, _all_query_params
 from bridge.api.queries import FILTER_PARAMS, QUERY_DEPENDENCIES, build_query
 from bridge.api.responses import json_response
 from bridge.api.routes import features as handlers
@@ -93,7 +93,7 @@ async def collection_items(
     settings: SettingsDep,
     ctx: LinksDep,
     cid: CidPath,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: LimitParam = None,
     cursor: Raw = None,
     id: Raw = None,
     q: Raw = None,

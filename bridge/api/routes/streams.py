@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from bridge import swe
+from bridge.api import syntax
 from bridge.api.bodies import json_body
 from bridge.api.deps import LinksDep, StreamFeatureDep, patch_body
 from bridge.api.encodings.streams import decode_stream, encode_stream, stream_schema
@@ -152,6 +153,8 @@ def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str)
         negotiate(request, [JSON], f)
         if fmt is None and kind is Kind.DATASTREAM:
             raise InvalidParameter(fmt_param, "is required (e.g. application/json, application/swe+csv)")
+        if fmt is not None and fmt not in syntax.FORMATS:
+            raise InvalidParameter(fmt_param, f"'{fmt}' is none of {', '.join(syntax.FORMATS)}")
         schema = stream_schema(await store.get_stream(kind, id))
         media = swe.canonical_media_type(fmt or JSON_FORMAT)
         return json_response(schema.schema_for(media, fmt_param), JSON)
