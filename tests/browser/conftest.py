@@ -22,6 +22,7 @@ from bridge.resources import data_path
 from bridge.server import build_app
 from bridge.settings import Settings
 from tests.loopback import Served, free_port, serve
+from tests.open_access import OPEN
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTEFACTS = Path(__file__).resolve().parents[2] / "artefacts" / "screenshots"
@@ -91,7 +92,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     store = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
     sock, port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = Settings(store=store, command_poll_interval=0.5)
+    settings = Settings(auth=OPEN, store=store, command_poll_interval=0.5)
     app = build_app(settings, demo_dir=str(data_path("demo")), demo=demo)
     served = serve(app, sock, "demo for the browser", lifespan="on", startup=60)
     yield Site(url, demo, served)
