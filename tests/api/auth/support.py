@@ -65,3 +65,21 @@ async def app_client(auth: AuthSettings, **settings: Any) -> AsyncIterator[tuple
             yield client, store
     finally:
         await store.close()
+
+
+PTZ = {"pan": 1, "tilt": 2, "zoom": 3}  # parameters of the PTZ control stream of the CSAPI examples
+
+
+async def ptz_stream(client: httpx.AsyncClient, headers: dict[str, str], uid: str = "urn:x-auth:sys:ptz") -> str:
+    """A system with the PTZ control stream of the CSAPI examples (created with `headers`); the stream's id."""
+    from tests.api.part2_support import example, system_body
+
+    r = await client.post(
+        "/systems", json=system_body(uid), headers={**headers, "Content-Type": "application/geo+json"}
+    )
+    assert r.status_code == 201, r.text
+    sys_id = r.headers["location"].rsplit("/", 1)[1]
+    body = example("controlstreams/controlstream-ptz-create.json")
+    r = await client.post(f"/systems/{sys_id}/controlstreams", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    return str(r.headers["location"].rsplit("/", 1)[1])

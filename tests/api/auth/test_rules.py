@@ -118,7 +118,7 @@ def test_every_route_has_a_rule_and_a_route_without_one_fails_the_app() -> None:
     async def lock() -> None:
         """A method without rule."""
 
-    with pytest.raises(ConfigError, match="LOCK /systems/{id}/lock has no access rule"):
+    with pytest.raises(ConfigError, match=re.escape("LOCK /systems/{id}/lock has no access rule")):
         route_table(odd.routes)
 
 
