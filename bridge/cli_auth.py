@@ -12,7 +12,7 @@ import re
 import sys
 from typing import Any
 
-from bridge.auth_config import ApiKeyConfig, Role
+from bridge.auth_config import ApiKeyConfig, BasicUserConfig, Role
 from bridge.errors import ConfigError
 from bridge.settings import Settings
 
@@ -68,14 +68,16 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 
 def demo_credential(settings: Settings) -> str | None:
-    """For `serve --demo` without configured credentials: an API key with every role, valid for this run only."""
+    """For `serve --demo` without configured credentials: an API key with every role, valid for this run only,
+    which is also the password of the Basic user `demo` (a browser asks for it on the admin pages)."""
     from bridge.api.auth.passwords import hash_secret, new_api_key
 
     if settings.auth.configured or settings.auth.anonymous_writes:
         return None
     key = new_api_key("demo")
-    config = ApiKeyConfig(id="demo", hash=hash_secret(key), roles=list(Role), description="serve --demo")
-    settings.auth.api_keys.append(config)
+    hashed = hash_secret(key)
+    settings.auth.api_keys.append(ApiKeyConfig(id="demo", hash=hashed, roles=list(Role), description="serve --demo"))
+    settings.auth.basic_users.append(BasicUserConfig(name="demo", password_hash=hashed, roles=list(Role)))
     return key
 
 
@@ -86,7 +88,8 @@ def print_demo_credential(key: str, settings: Settings) -> None:
         f"Demo credential (every role, this run only): {key}\n"
         f"  API clients: Authorization: Bearer {key}   (or {settings.auth.api_key_header}: {key})\n"
         f"  e.g. curl -H 'Authorization: Bearer {key}' {root}/audit\n"
-        "  pages: paste it into the Credential field of a control stream's command form; anonymous clients may read",
+        "  pages: paste it into the Credential field of a control stream's command form; the admin pages (/sources,\n"
+        "  /audit) ask for a login: user demo, the credential as password. Anonymous clients may read.",
         flush=True,
     )
 

@@ -16,7 +16,7 @@ from bridge.api.auth.principal import Principal
 from bridge.api.auth.rules import WEBSOCKET, Match, RouteTable
 from bridge.api.auth.targets import TargetStore, may_task, stream_of
 from bridge.auth_config import Role
-from bridge.errors import BridgeError, Forbidden
+from bridge.errors import BridgeError, Forbidden, Unauthorized
 from bridge.settings import Settings
 
 
@@ -74,6 +74,8 @@ class Access:
             if decision.principal is None:
                 decision.principal = await self._principal(headers, match.rule.role is None)
             await self.authorize(decision.principal, match.rule.role, store, match)
+        except Unauthorized as exc:
+            decision.error = self.authenticator.for_request(exc, headers)
         except BridgeError as exc:
             decision.error = exc
         return decision

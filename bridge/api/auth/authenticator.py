@@ -29,15 +29,24 @@ class Authenticator:
         self.issuers = Issuers(settings.oidc, transport)
         self.anonymous = anonymous(settings.anonymous_roles)
 
-    def challenge(self, error: str | None = None) -> str:
+    def challenge(self, error: str | None = None, basic: bool = True) -> str:
         """The `WWW-Authenticate` value: Bearer (tokens and API keys), and Basic when users are configured."""
         realm = self.settings.realm
         bearer = f'Bearer realm="{realm}"'
         if error is not None:
             bearer += f', error="invalid_token", error_description="{_UNSAFE.sub(" ", error)[:200]}"'
-        if self.settings.basic_users:
+        if basic and self.settings.basic_users:
             return f'{bearer}, Basic realm="{realm}", charset="UTF-8"'
         return bearer
+
+    def for_request(self, exc: Unauthorized, headers: Mapping[str, str]) -> Unauthorized:
+        """The 401 as a client should see it: a script's `fetch` (`Sec-Fetch-Mode` other than `navigate`) is not
+        offered Basic, so the browser shows no login dialog over a page that handles the answer itself."""
+        mode = headers.get("sec-fetch-mode")
+        if mode is None or mode == "navigate" or not self.settings.basic_users:
+            return exc
+        exc.challenge = exc.challenge.split(", Basic realm=", 1)[0]
+        return exc
 
     def missing(self, description: str) -> Unauthorized:
         """The 401 for a request that needs a credential it did not carry."""

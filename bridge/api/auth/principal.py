@@ -13,7 +13,7 @@ SCOPE_KEY = "csapi.principal"  # where the access middleware leaves the principa
 class Principal:
     """An authenticated client (or the anonymous one), as the audit log names it: `kind:name`."""
 
-    kind: str  # anonymous | apikey | basic | oidc
+    kind: str  # anonymous | apikey | basic | oidc | operator
     name: str
     roles: frozenset[Role] = field(default_factory=frozenset)
     controlstreams: frozenset[str] | None = None  # the `command` role only on these control streams
@@ -43,3 +43,7 @@ def frozen(values: list[str] | None) -> frozenset[str] | None:
 def anonymous(roles: list[Role]) -> Principal:
     """The principal of a request without credential."""
     return Principal("anonymous", "anonymous", frozenset(roles))
+
+
+# The bridge acting for its operator at start-up (loading the demo set through its own API): every role.
+OPERATOR = Principal("operator", "start-up", frozenset(Role))

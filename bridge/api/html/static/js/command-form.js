@@ -275,9 +275,9 @@
         });
       }
       return r.json().catch(function () { return {}; }).then(function (err) {
-        var hint = r.status === 401 ? " Give a credential with the command role in the Credential field." :
-          (r.status === 403 ? " The credential does not allow this." : "");
-        report("The server refused the command (" + r.status + "): " + (err.description || r.statusText) + hint, null, false);
+        var why = String(err.description || r.statusText).replace(/\.?$/, ".");
+        var hint = r.status === 401 ? " Type an API key or token with the command role in the Credential field." : "";
+        report("The server refused the command (" + r.status + "): " + why + hint, null, false);
         if (r.status === 401 || r.status === 403) result.dataset.state = "unauthorized";
       });
     }).catch(function (err) { report("The command could not be sent: " + err.message, null, false); });
