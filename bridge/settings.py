@@ -165,11 +165,18 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     try:
         env_only = Settings()
         env_set = env_only.model_fields_set
-        merged = {**file_values, **{k: getattr(env_only, k) for k in env_set}}
+        merged = {**file_values, **{k: _over(file_values.get(k), getattr(env_only, k)) for k in env_set}}
         merged.update({k: v for k, v in overrides.items() if v is not None})
         return Settings(**merged)
     except ValidationError as exc:
         raise ConfigError(f"invalid settings: {_describe(exc)}") from None
+
+
+def _over(from_file: Any, from_env: Any) -> Any:
+    """An option set in the environment over the file's: a table (`[auth]`, `[limits]`) keeps the file's other keys."""
+    if isinstance(from_env, BaseModel) and isinstance(from_file, dict):
+        return {**from_file, **{name: getattr(from_env, name) for name in from_env.model_fields_set}}
+    return from_env
 
 
 def _describe(exc: ValidationError) -> str:

@@ -4,16 +4,17 @@ limits. Raises the `BridgeError` to answer (401 with its challenge, 403, 415).""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from starlette.routing import BaseRoute
 
 from bridge.api.auth.authenticator import Authenticator
 from bridge.api.auth.crosssite import check_request, same_origin
 from bridge.api.auth.principal import Principal
-from bridge.api.auth.rules import WEBSOCKET, Match, RouteTable
+from bridge.api.auth.rules import WEBSOCKET, Match, RouteTable, route_table
 from bridge.api.auth.targets import TargetStore, may_task, stream_of
 from bridge.auth_config import Role
 from bridge.errors import BridgeError, Forbidden, Unauthorized
@@ -44,6 +45,10 @@ class Access:
         self.settings = settings
         self.table = table
         self.authenticator = Authenticator(settings.auth, transport)
+
+    def refresh(self, routes: Sequence[BaseRoute]) -> None:
+        """Recompute the rules (routes were added after the app was created, e.g. a WebSocket endpoint)."""
+        self.table = route_table(routes)
 
     async def decide(
         self,

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bridge.api.auth.access import Access, Decision
@@ -54,6 +55,9 @@ class AccessControl:
         started = to_us(utcnow())
         access: Access = scope["app"].state.access
         decision = await access.decide(method, _local(scope), headers, store, known)
+        if decision.match is None and _routed(scope):  # a route added after the app was built: learn its rule
+            access.refresh(scope["app"].routes)
+            decision = await access.decide(method, _local(scope), headers, store, known)
         if decision.match is None:
             await self.app(scope, receive, _with_id(send, request_id))
             return
@@ -120,6 +124,12 @@ class Audit:
             log.exception(
                 "could not record the audit entry of %s %s (%s)", entry.action, entry.target, entry.request_id
             )
+
+
+def _routed(scope: Scope) -> bool:
+    """Whether a route of the app answers this request (the rules had none for it)."""
+    routes = getattr(scope.get("app"), "routes", ())
+    return any(route.matches(scope)[0] == Match.FULL for route in routes)
 
 
 def _local(scope: Scope) -> str:
