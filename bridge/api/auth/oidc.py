@@ -10,6 +10,9 @@ issuer. Roles come from claims through the issuer's `role_map` (a Keycloak realm
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import secrets
 import time
 from typing import Any
 
@@ -21,6 +24,8 @@ from bridge.api.auth.principal import Principal
 from bridge.auth_config import OidcIssuerConfig
 from bridge.errors import UpstreamError
 
+TOKEN_CACHE_SECONDS = 60.0
+TOKEN_CACHE_ENTRIES = 4096
 KEY_TYPES = {"RSA": ("RS", "PS"), "EC": ("ES",), "OKP": ("EdDSA",)}
 EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 
@@ -150,13 +155,31 @@ class Issuer:
 
 
 class Issuers:
-    """The configured issuers, chosen by a token's (not yet verified) `iss`."""
+    """The configured issuers, chosen by a token's (not yet verified) `iss`. A validated token is remembered (by a
+    keyed digest) until it expires or for `TOKEN_CACHE_SECONDS`, whichever comes first: a client reusing its token
+    pays the signature check once."""
 
     def __init__(self, configs: list[OidcIssuerConfig], transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.by_iss = {c.issuer: Issuer(c, transport) for c in configs}
+        self._pepper = secrets.token_bytes(32)
+        self._valid: dict[bytes, tuple[Principal, float]] = {}
 
     async def principal(self, token: str) -> Principal:
         """The principal of a bearer JWT; BadCredential when it is not a valid token of a configured issuer."""
+        digest = hmac.new(self._pepper, token.encode(), hashlib.sha256).digest()
+        hit = self._valid.get(digest)
+        if hit is not None and hit[1] > time.time():
+            return hit[0]
+        principal, expires = await self._validate(token)
+        if len(self._valid) >= TOKEN_CACHE_ENTRIES:
+            now = time.time()
+            self._valid = {k: v for k, v in self._valid.items() if v[1] > now}
+            if len(self._valid) >= TOKEN_CACHE_ENTRIES:
+                self._valid.clear()
+        self._valid[digest] = (principal, min(expires, time.time() + TOKEN_CACHE_SECONDS))
+        return principal
+
+    async def _validate(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -165,4 +188,5 @@ class Issuers:
         issuer = self.by_iss.get(str(unverified.get("iss", "")))
         if issuer is None:
             raise BadCredential("the token's issuer is not accepted")
-        return await issuer.principal(token, header)
+        principal = await issuer.principal(token, header)
+        return principal, float(unverified["exp"])  # present: validation requires it

@@ -3,6 +3,7 @@ refused, key rotation, and roles from Keycloak-style claims."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -94,7 +95,9 @@ async def test_alg_none_and_hs256_with_the_public_key_are_refused(
 
 async def test_an_unknown_kid_rereads_the_jwks_after_rotation(client: httpx.AsyncClient, issuer: LocalIssuer) -> None:
     old = issuer.rsa
-    assert (await client.get("/systems", headers=auth(issuer.token(scope="csapi:read")))).status_code == 200
+    assert (
+        await client.get("/systems", headers=auth(issuer.token(scope="csapi:read", jti="before")))
+    ).status_code == 200
     reads = issuer.jwks_reads
     new = issuer.rotate()
     token = issuer.token(new, scope="csapi:read")
@@ -102,8 +105,8 @@ async def test_an_unknown_kid_rereads_the_jwks_after_rotation(client: httpx.Asyn
     assert issuer.jwks_reads == reads + 1  # the unknown kid made the bridge read the keys again, once
     assert (await client.get("/systems", headers=auth(token))).status_code == 200
     assert issuer.jwks_reads == reads + 1  # then they are cached
-    r = await client.get("/systems", headers=auth(issuer.token(old, scope="csapi:read")))
-    assert r.status_code == 401  # the retired key no longer signs anything
+    r = await client.get("/systems", headers=auth(issuer.token(old, scope="csapi:read", jti="after-rotation")))
+    assert r.status_code == 401  # the retired key no longer signs anything new
 
 
 async def test_unknown_kids_cannot_make_the_bridge_hammer_the_issuer(issuer: LocalIssuer) -> None:
@@ -134,3 +137,18 @@ async def test_an_unreachable_issuer_is_a_clear_502_not_a_500(issuer: LocalIssue
         stranger = LocalIssuer(url="http://127.0.0.1:9/realms/x")
         r = await client.get("/systems", headers=auth(stranger.token(aud="a")))
         assert r.status_code == 502 and "cannot be read" in r.json()["description"]
+
+
+async def test_a_remembered_token_still_expires(issuer: LocalIssuer) -> None:
+    async with app_client(AuthSettings(anonymous_roles=[], oidc=[issuer_config(issuer, leeway=0)])) as (client, _):
+        token = issuer.token(scope="csapi:read", exp=int(time.time()) + 2)
+        assert (await client.get("/systems", headers=auth(token))).status_code == 200
+        assert (await client.get("/systems", headers=auth(token))).status_code == 200  # remembered
+        await asyncio.sleep(max(0.0, jwt_exp(token) - time.time()) + 0.2)
+        assert (await client.get("/systems", headers=auth(token))).status_code == 401
+
+
+def jwt_exp(token: str) -> float:
+    import jwt
+
+    return float(jwt.decode(token, options={"verify_signature": False})["exp"])
