@@ -106,7 +106,8 @@ async def test_no_output_of_a_run_holds_a_source_credential(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     install_log_redaction()
-    caplog.set_level(logging.DEBUG)
+    for name in ("", "httpx", "httpcore", "bridge", "uvicorn"):  # every logger (another test may have quietened one)
+        caplog.set_level(logging.DEBUG, logger=name)
     state = ServerState(default_procedures())
     guarded = Guarded(SpsTestApp(state))
     sock, port = free_port()
