@@ -13,8 +13,8 @@ from fastapi import FastAPI
 
 from bridge.api.app import Service, ServiceFactory, create_app
 from bridge.commands.pipeline import CommandPipeline
-from bridge.credentials import install_log_redaction
 from bridge.commands.registry import build_forwarders
+from bridge.credentials import install_log_redaction
 from bridge.jobs.poller import build_poller
 from bridge.jobs.scheduler import build_scheduler
 from bridge.replay.demo import Demo, DemoHarvest, LoopbackOnly, with_demo_sources

@@ -23,7 +23,10 @@ def test_secrets_from_literals_environment_and_files(tmp_path: Path, monkeypatch
 name = "s"
 type = "sos"
 url = "https://user%40corp:p%3Ass-w0rd@sos.example.org/sos?service=SOS"
-headers = {{ "X-Literal" = "literal-789", "X-Env" = {{ env = "SRC_TOKEN" }}, "X-File" = {{ file = "{tmp_path / "token"}" }} }}
+[sources.headers]
+X-Literal = "literal-789"
+X-Env = {{ env = "SRC_TOKEN" }}
+X-File = {{ file = "{tmp_path / "token"}" }}
 """
     )
     (source,) = load_settings(config).sources
