@@ -1,4 +1,4 @@
-"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html ...]` (default: all)."""
+"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth ...]` (default: all)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ BENCHMARKS = {
     "sta_harvest": "bench.sta_harvest",
     "sos_parse": "bench.sos_parse",
     "html": "bench.html",
+    "auth": "bench.auth",
 }
 
 

@@ -27,6 +27,9 @@ class BridgeServer:
         args = [sys.executable, "-m", "bridge.cli", "serve", "--store", store, "--port", str(self.port)]
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
         env = {**os.environ, "BRIDGE_LOG_LEVEL": "warning"}
+        # a loopback benchmark bridge: anonymous clients may write (the explicit opt-in; see bench.auth for the
+        # cost of credentials)
+        env.setdefault("BRIDGE_AUTH__ANONYMOUS_ROLES", '["read", "write", "delete", "command", "admin"]')
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -1,4 +1,4 @@
-"""`csapi-bridge` command line: serve, harvest, sync, runs."""
+"""`csapi-bridge` command line: serve, harvest, sync, runs, audit, auth."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge import cli_auth
+from bridge.credentials import install_log_redaction, redact
 from bridge.errors import BridgeError, ConfigError
 from bridge.resources import data_path
 from bridge.settings import Settings, SourceConfig, load_settings
@@ -37,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-url", help="public URL of the API root, if behind a proxy")
     serve.add_argument("--demo", metavar="DIR", nargs="?", const=str(data_path("demo")), help=DEMO_HELP)
     serve.add_argument("--sync", action="store_true", help="also run the scheduled harvests of the config file")
+    serve.add_argument(
+        "--insecure-anonymous-writes-on-network",
+        action="store_true",
+        help="listen beyond loopback even though anonymous clients may write (auth.anonymous_roles): INSECURE",
+    )
     harvest = sub.add_parser("harvest", help="one-off harvest (migration) of a legacy service into the store")
     _common(harvest)
     harvest.add_argument("--source", required=True, help="sta:URL, sos:URL, sps:URL, or a source NAME of --config")
@@ -51,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--source", help="only runs of this source")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true", help="print as JSON")
+    cli_auth.add_parsers(sub, _common)
     return parser
 
 
@@ -72,8 +80,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bridge.server import build_app
 
     settings = _settings(args)
+    if args.insecure_anonymous_writes_on_network:
+        settings.auth.insecure_anonymous_writes_on_network = True
     demo = prepare_demo() if args.demo else None
+    key = cli_auth.demo_credential(settings) if args.demo else None
     app = build_app(settings, demo_dir=args.demo, sync=args.sync, demo=demo)
+    if key is not None:
+        cli_auth.print_demo_credential(key, settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
     return 0
 
@@ -168,19 +181,32 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "harvest": cmd_harvest, "sync": cmd_sync, "runs": cmd_runs}
+def cmd_audit(args: argparse.Namespace) -> int:
+    """The newest entries of the audit log (from the store, or `--remote` from a running facade)."""
+    return cli_auth.cmd_audit(args, _settings(args))
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "harvest": cmd_harvest,
+    "sync": cmd_sync,
+    "runs": cmd_runs,
+    "audit": cmd_audit,
+    "auth": cli_auth.cmd_auth,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `csapi-bridge` console script."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # source credentials never reach a log line
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # one line per job run is noise
     try:
         return COMMANDS[args.command](args)
     except BridgeError as exc:
-        print(f"csapi-bridge: error: {exc.description}", file=sys.stderr)
+        print(f"csapi-bridge: error: {redact(exc.description)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import yaml
 
+from bridge.api.auth.principal import OPERATOR, SCOPE_KEY
 from bridge.errors import ConfigError
 
 log = logging.getLogger("bridge.demo")
@@ -37,7 +38,7 @@ async def load_demo(app: Any, demo_dir: str | Path) -> int:
     base = root.parent
     created: dict[str, str] = {}
     count = 0
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=as_operator(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
         for step in read_manifest(root):
             path = _REF.sub(lambda m: created.get(m.group(1), "missing"), str(step["post"]))
@@ -61,6 +62,16 @@ async def load_demo(app: Any, demo_dir: str | Path) -> int:
     }
     app.state.content_origins = [*getattr(app.state, "content_origins", []), origin]
     return count
+
+
+def as_operator(app: Any) -> Any:
+    """The app with its requests made as the operator (the demo set is the operator's content, loaded at start-up
+    through the API itself: the access rules see the `operator` principal, not an anonymous client)."""
+
+    async def operator_app(scope: Any, receive: Any, send: Any) -> None:
+        await app({**scope, SCOPE_KEY: OPERATOR}, receive, send)
+
+    return operator_app
 
 
 async def _existing_id(client: httpx.AsyncClient, body: bytes, step: dict[str, Any]) -> str:

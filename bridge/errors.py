@@ -72,6 +72,32 @@ class UriTooLong(LimitExceeded):
     code = "URITooLong"
 
 
+class Unauthorized(BridgeError):
+    """No credential where one is needed, or a credential that is not valid (401).
+
+    `challenge` is the `WWW-Authenticate` header value: the schemes the server accepts (RFC 9110 §11.6.1).
+    """
+
+    status = 401
+    code = "Unauthorized"
+
+    def __init__(self, description: str, challenge: str) -> None:
+        super().__init__(description)
+        self.challenge = challenge
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers this error needs: its challenge."""
+        return {"WWW-Authenticate": self.challenge}
+
+
+class Forbidden(BridgeError):
+    """A valid credential that lacks the role the operation needs, or a refused cross-site request (403)."""
+
+    status = 403
+    code = "Forbidden"
+
+
 class NotFound(BridgeError):
     """No resource (collection, report, result…) with that id, or none under the path's parent (404)."""
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from bridge.api.app import Service, ServiceFactory, create_app
 from bridge.commands.pipeline import CommandPipeline
 from bridge.commands.registry import build_forwarders
+from bridge.credentials import install_log_redaction
 from bridge.jobs.poller import build_poller
 from bridge.jobs.scheduler import build_scheduler
 from bridge.replay.demo import Demo, DemoHarvest, LoopbackOnly, with_demo_sources
@@ -77,6 +78,7 @@ def build_app(
     `demo`: replayed legacy services (`bridge.replay.demo.prepare_demo`) harvested at start-up before the other
     services start; their control streams forward commands back to the replays (through loopback only).
     """
+    install_log_redaction()  # the configured sources' credentials never reach a log line
     services = [demo_service(demo)] if demo is not None else []
     if demo is not None:
         settings = with_demo_sources(settings, demo)

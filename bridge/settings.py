@@ -5,10 +5,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bridge.auth_config import AuthSettings, CorsSettings
+from bridge.credentials import Secret, remember, remember_basic, reveal
 from bridge.errors import ConfigError
 from bridge.model.kinds import PART1_KINDS
 
@@ -62,9 +65,40 @@ class SourceConfig(BaseModel):
     deletions: Literal["keep", "end", "delete"] = "end"
     mappings: str | None = None  # directory with override mapping tables
     max_window: str | None = None  # SOS: longest GetObservation time window (ISO 8601 duration)
-    headers: dict[str, str] = Field(default_factory=dict)
+    # extra request headers (e.g. Authorization): each a literal or a reference {env = "NAME"} / {file = "PATH"}
+    headers: dict[str, Secret] = Field(default_factory=dict)
+    username: str | None = None  # HTTP Basic towards the legacy service (a URL's user information lands here)
+    password: Secret | None = None
     tasks: list[str] = Field(default_factory=list)  # SPS: ids of existing tasks to import (SPS 2.0 cannot list them)
     description: str | None = None  # what the source is, shown on `/sources/{name}` and the landing page
+
+    @model_validator(mode="after")
+    def _credentials_apart(self) -> SourceConfig:
+        """Move a URL's user information into `username`/`password`, so the URL shown anywhere carries none."""
+        parts = urlsplit(self.url)
+        if parts.username is not None or parts.password is not None:
+            if self.username is None:
+                self.username = unquote(parts.username or "")
+            if self.password is None and parts.password is not None:
+                self.password = SecretStr(unquote(parts.password))
+            netloc = parts.netloc.rpartition("@")[2]
+            self.url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        for value in [*self.headers.values(), self.password]:
+            if isinstance(value, SecretStr):
+                remember(value.get_secret_value())
+        return self
+
+    def request_headers(self) -> dict[str, str]:
+        """The configured headers with their secrets read (from the config, the environment or files)."""
+        return {name: reveal(value) for name, value in self.headers.items()}
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        """HTTP Basic credentials towards the legacy service, if configured (the password read now)."""
+        if self.username is None and self.password is None:
+            return None
+        user, password = self.username or "", reveal(self.password) if self.password is not None else ""
+        remember_basic(user, password)
+        return user, password
 
 
 class Settings(BaseSettings):
@@ -90,6 +124,8 @@ class Settings(BaseSettings):
     # HTML pages: maps draw no base map unless a tile URL template is given (then tiles come from that server)
     html_basemap: str | None = None  # e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     html_basemap_attribution: str | None = None
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # who may do what (bridge/api/auth)
+    cors: CorsSettings = Field(default_factory=CorsSettings)  # cross-origin browser clients (off by default)
 
     @field_validator("base_url")
     @classmethod
@@ -129,11 +165,18 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     try:
         env_only = Settings()
         env_set = env_only.model_fields_set
-        merged = {**file_values, **{k: getattr(env_only, k) for k in env_set}}
+        merged = {**file_values, **{k: _over(file_values.get(k), getattr(env_only, k)) for k in env_set}}
         merged.update({k: v for k, v in overrides.items() if v is not None})
         return Settings(**merged)
     except ValidationError as exc:
         raise ConfigError(f"invalid settings: {_describe(exc)}") from None
+
+
+def _over(from_file: Any, from_env: Any) -> Any:
+    """An option set in the environment over the file's: a table (`[auth]`, `[limits]`) keeps the file's other keys."""
+    if isinstance(from_env, BaseModel) and isinstance(from_file, dict):
+        return {**from_file, **{name: getattr(from_env, name) for name in from_env.model_fields_set}}
+    return from_env
 
 
 def _describe(exc: ValidationError) -> str:

@@ -14,6 +14,7 @@ from bridge.api.app import create_app
 from bridge.settings import Settings
 from bridge.store.sql.store import SqlStore
 from bridge.store.sql.tables import metadata
+from tests.open_access import OPEN
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PG_URL = os.environ.get("BRIDGE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -90,7 +91,7 @@ async def store() -> AsyncIterator[SqlStore]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(store="sqlite:///:memory:", base_url="http://testserver")
+    return Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://testserver")
 
 
 @pytest.fixture

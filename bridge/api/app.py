@@ -12,14 +12,21 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from bridge.api.auth.access import Access
+from bridge.api.auth.cors import install_cors
+from bridge.api.auth.exposure import check_exposure
+from bridge.api.auth.middleware import AccessControl
+from bridge.api.auth.openapi import security_in_openapi
+from bridge.api.auth.rules import route_table
 from bridge.api.guard import Guard
 from bridge.api.head import HeadAsGet
 from bridge.api.html.install import html_in_openapi, install_html
 from bridge.api.media import JSON, OPENAPI
 from bridge.api.openapi import complete
 from bridge.api.params import reject_unknown
-from bridge.api.responses import json_response
+from bridge.api.responses import error_response, json_response
 from bridge.api.routes import (
+    audit,
     collections,
     commands,
     control_streams,
@@ -59,6 +66,7 @@ ROUTERS = [
     feasibility.router,
     events.router,
     sources.router,
+    audit.router,
 ]
 
 
@@ -86,6 +94,9 @@ def create_app(
     services: Sequence[ServiceFactory] = (),
 ) -> FastAPI:
     """Build the app; the store is opened at startup from `settings.store` unless one is given.
+
+    Every operation needs the role `bridge.api.auth.rules` gives it (ConfigError here for a route without rule,
+    or for anonymous writes on a non-loopback `host` without the insecure opt-in).
 
     `demo_dir`: a directory with a demo `manifest.yaml` loaded once the app has started.
     `forwarders`: command forwarders (`bridge.commands.registry`); those holding HTTP clients are closed at
@@ -120,6 +131,7 @@ def create_app(
             if own:
                 await app.state.store.close()
 
+    check_exposure(settings)
     app = FastAPI(
         title=settings.title,
         description=settings.description,
@@ -138,9 +150,12 @@ def create_app(
         app.include_router(router, dependencies=[Depends(reject_unknown)])
     _install_error_handlers(app)
     _install_openapi(app)
+    app.add_middleware(AccessControl)  # innermost: a page's own reads through the app are checked too
     install_html(app, settings)  # pages for browsers: inside HeadAsGet, so HEAD of a page is answered too
     app.add_middleware(HeadAsGet)
     app.add_middleware(Guard, url_length=settings.limits.url_length)
+    install_cors(app, settings)
+    app.state.access = Access(settings, route_table(app.routes))
     return app
 
 
@@ -152,6 +167,7 @@ def _install_openapi(app: FastAPI) -> None:
         if app.openapi_schema is None:
             schema = complete(default_openapi(), app.state.settings.limits)
             html_in_openapi(schema)
+            security_in_openapi(schema, app.state.access)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -174,7 +190,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def bridge_error(request: Request, exc: BridgeError) -> Response:
         if exc.status >= 500:
             log.warning("%s %s failed: %s", request.method, request.url.path, exc.description)
-        return json_response(exc.to_json(), JSON, status=exc.status)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -65,5 +65,5 @@ def print_report(report: RunReport, console: Console | None = None) -> None:
     )
     if report.reconciled:
         console.print(f"gone from the source: {report.reconciled}")
-    for error in report.errors:
+    for error in data["errors"]:  # credentials masked
         console.print(f"[red]error:[/red] {error}")

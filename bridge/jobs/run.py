@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bridge.credentials import redact_json
 from bridge.errors import BridgeError, ConfigError
 from bridge.jobs.sources import build_source
 from bridge.model.harvest import HarvestState, WriteStats
@@ -56,11 +57,14 @@ class RunReport:
         return self.observations / self.duration if self.duration > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        """The report as JSON (entities by type and outcome, counts, errors, duration, rate), as stored and printed."""
+        """The report as JSON (entities by type and outcome, counts, errors, duration, rate), as stored and printed.
+
+        Source credentials are masked in it (an error message may quote a request).
+        """
         by_entity: dict[str, dict[str, int]] = {}
         for (entity, outcome), count in sorted(self.entities.items()):
             by_entity.setdefault(entity, {})[outcome] = count
-        return {
+        report: dict[str, Any] = redact_json({
             "run": self.run_id,
             "source": self.source,
             "started": format_datetime(self.started),
@@ -74,7 +78,8 @@ class RunReport:
             "reconciled": self.reconciled,
             "durationSeconds": round(self.duration, 3),
             "observationsPerSecond": round(self.rate, 1),
-        }
+        })  # fmt: skip
+        return report
 
 
 Progress = Callable[[RunReport, str], None]

@@ -41,13 +41,16 @@ class HttpPolicy:
 
 
 def source_client(source: SourceConfig | None, default: HttpPolicy | None = None, **kwargs: Any) -> PoliteClient:
-    """The polite client of a configured source (its limits and headers), or one with `default` limits."""
+    """The polite client of a configured source (its limits, headers and credentials), or one with `default` limits.
+
+    The source's secrets (header values, password) are read here, from the config, the environment or files.
+    """
     if source is None:
         return PoliteClient(default or HttpPolicy(), **kwargs)
     policy = HttpPolicy(
         concurrency=source.concurrency, rate=source.rate, timeout=source.timeout, retries=source.retries
     )
-    return PoliteClient(policy, headers=source.headers, **kwargs)
+    return PoliteClient(policy, headers=source.request_headers(), auth=source.basic_auth(), **kwargs)
 
 
 @dataclass(slots=True)
@@ -94,6 +97,7 @@ class PoliteClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self.policy = policy or HttpPolicy()
         self.stats = HttpStats()
@@ -105,6 +109,7 @@ class PoliteClient:
             timeout=self.policy.timeout,
             follow_redirects=True,
             headers={"User-Agent": self.policy.user_agent, **(headers or {})},
+            auth=httpx.BasicAuth(*auth) if auth is not None else None,
         )
 
     async def __aenter__(self) -> PoliteClient:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bridge.model.audit import AuditEntry, AuditQuery
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -323,6 +324,18 @@ class HarvestSink(Protocol):
         ...
 
 
+class AuditStore(Protocol):
+    """The audit log of access control: commands, deletes and admin actions with their principal and outcome."""
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append an entry (the access middleware, after the answer)."""
+        ...
+
+    async def list_audit(self, query: AuditQuery) -> Page[AuditEntry]:
+        """`GET /audit`, `csapi-bridge audit`: entries newest first, keyset-paged."""
+        ...
+
+
 class StreamFeatureStore(FeatureStore, StreamStore, Protocol):
     """Streams and observations with the Part 1 resources they refer to (systems, sampling features)."""
 
@@ -335,7 +348,7 @@ class TaskingStore(CommandStore, StreamStore, Protocol):
     """Commands with the control streams they are posted to."""
 
 
-class Store(FeatureStore, StreamStore, CommandStore, EventStore, HarvestSink, Protocol):
+class Store(FeatureStore, StreamStore, CommandStore, EventStore, HarvestSink, AuditStore, Protocol):
     """Every slice together: what a backend implements."""
 
     async def close(self) -> None:

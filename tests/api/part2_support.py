@@ -26,6 +26,7 @@ from bridge.settings import Settings
 from bridge.store.sql.store import SqlStore
 from tests.api.support import BASE, BUILTIN, GEO, JSON, SML, SOSA, check_body
 from tests.conftest import FIXTURES
+from tests.open_access import OPEN
 from tests.validate import PART1, PART2, assert_valid
 
 EXAMPLES = FIXTURES / "csapi" / "part2"
@@ -147,7 +148,7 @@ def _is_part2(path: str) -> bool:
 @cache
 def _shared_app() -> FastAPI:
     """One app for all the tests without forwarders: building the routes costs more than most tests."""
-    return create_app(Settings(store="sqlite:///:memory:", base_url=BASE))
+    return create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url=BASE))
 
 
 @asynccontextmanager
@@ -161,7 +162,7 @@ async def open_part2_client(
         check_part2(response)
 
     if forwarders:
-        app = create_app(Settings(store="sqlite:///:memory:", base_url=BASE), store, forwarders=forwarders)
+        app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url=BASE), store, forwarders=forwarders)
     else:
         app = _shared_app()
         app.state.store = store

@@ -21,6 +21,7 @@ from bridge.api.app import create_app
 from bridge.settings import Settings
 from bridge.store.sql.store import SqlStore
 from tests.conftest import FIXTURES
+from tests.open_access import OPEN
 from tests.validate import PART1, assert_valid
 
 CSAPI = FIXTURES / "csapi"
@@ -109,7 +110,7 @@ async def open_client(
     store: SqlStore, settings: Settings | None = None, collections: dict[str, str] | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client on a fresh app over `store`, checking every response (see the module docstring)."""
-    settings = settings or Settings(store="sqlite:///:memory:", base_url=BASE)
+    settings = settings or Settings(auth=OPEN, store="sqlite:///:memory:", base_url=BASE)
     known = {**BUILTIN, **(collections or {})}
 
     async def hook(response: httpx.Response) -> None:

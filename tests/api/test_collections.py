@@ -27,6 +27,7 @@ from tests.api.support import (
     sml_process,
     sml_property,
 )
+from tests.open_access import OPEN
 
 URI_LIST = "text/uri-list"
 CUSTOM = {"my_systems": "systems", "my_deps": "deployments", "my_sf": "samplingFeatures", "my_props": "properties"}
@@ -48,7 +49,7 @@ BUILTIN_TYPES = {
 async def api() -> AsyncIterator[httpx.AsyncClient]:
     """A client on a store opened from Settings that configure four custom collections."""
     configs = [CollectionConfig(id=cid, kind=kind, title=f"Custom {kind}") for cid, kind in CUSTOM.items()]  # type: ignore[arg-type]
-    settings = Settings(store="sqlite:///:memory:", base_url=BASE, collections=configs)
+    settings = Settings(auth=OPEN, store="sqlite:///:memory:", base_url=BASE, collections=configs)
     store = await open_store(settings)
     async with open_client(store, settings, CUSTOM) as client:
         yield client

@@ -150,13 +150,25 @@ async def test_bodies_that_are_not_a_resource_are_400(api: httpx.AsyncClient) ->
 
 
 async def test_json_is_accepted_whatever_its_label(api: httpx.AsyncClient) -> None:
-    labels = ["text/xml", "text/plain", "", None, JSON, "application/json; charset=utf-8", "application/xml"]
+    """Mislabelled JSON is read as JSON — except text/plain, which a browser sends cross-site without asking."""
+    labels = ["text/xml", "", None, JSON, "application/json; charset=utf-8", "application/xml"]
     for i, media in enumerate(labels):
         assert (await post(api, "/systems", geo_system(f"urn:x-test:sys:g{i}", "G"), media)).status_code == 201
         sml = sml_process(f"urn:x-test:sys:s{i}", "S", SOSA + "Sensor")
         assert (await post(api, "/systems", sml, media)).status_code == 201
         prop = sml_property(f"urn:x-test:prop:p{i}", "P", "urn:x-test:base")
         assert (await post(api, "/properties", prop, media)).status_code == 201
+
+
+async def test_text_plain_and_form_bodies_are_415_on_writes(api: httpx.AsyncClient) -> None:
+    for media in (
+        "text/plain",
+        "text/plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        assert_error(await post(api, "/systems", geo_system("urn:x-test:sys:plain", "P"), media), 415)
+    assert (await api.get("/systems", params={"id": "urn:x-test:sys:plain"})).json()["features"] == []
 
 
 async def test_the_vnd_sensorml_type_is_accepted_for_writes(api: httpx.AsyncClient) -> None:

@@ -10,6 +10,7 @@ from bridge.api.app import create_app
 from bridge.demo import load_demo, read_manifest
 from bridge.settings import Settings
 from bridge.store.sql.store import SqlStore
+from tests.open_access import OPEN
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "csapi" / "demo"
 
@@ -17,7 +18,7 @@ DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "csapi" / "demo"
 async def test_the_demo_loads_whole_and_once_with_lon_lat_geometries(tmp_path: Path) -> None:
     store = await SqlStore.open(f"sqlite:///{tmp_path / 'demo.db'}")
     try:
-        app = create_app(Settings(store="sqlite:///:memory:", base_url="http://demo"), store)
+        app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://demo"), store)
         assert await load_demo(app, DEMO) == len(read_manifest(DEMO))  # every step was accepted
         assert await load_demo(app, DEMO) == 0  # a restart on the same store adds nothing
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://demo") as client:

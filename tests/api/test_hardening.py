@@ -13,6 +13,7 @@ from bridge.api.app import create_app
 from bridge.settings import Limits, Settings
 from bridge.store.sql.store import SqlStore
 from tests.api.part2_support import datastream_body, quantity, system_body
+from tests.open_access import OPEN
 
 BASE = "http://bridge"
 
@@ -20,7 +21,7 @@ BASE = "http://bridge"
 @pytest.fixture
 async def http(any_store: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
     """A plain client (no response checks: these tests look at refusals) on SQLite and PostgreSQL."""
-    settings = Settings(store="sqlite:///:memory:", base_url=BASE, limits=Limits(json_bytes=256 * 1024))
+    settings = Settings(auth=OPEN, store="sqlite:///:memory:", base_url=BASE, limits=Limits(json_bytes=256 * 1024))
     app = create_app(settings, any_store)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:

@@ -13,6 +13,7 @@ from bridge.model.csapi import System
 from bridge.settings import Settings
 from bridge.store.sql.store import SqlStore
 from tests.api.support import BASE, SML, items_of, link_href, open_client
+from tests.open_access import OPEN
 
 
 @pytest_asyncio.fixture
@@ -109,7 +110,7 @@ async def test_exact_geometry_filter_pages_without_gaps(client: httpx.AsyncClien
 
 async def test_limit_default_and_maximum(store: SqlStore) -> None:
     await add_systems(store, 0, 14)
-    settings = Settings(store="sqlite:///:memory:", base_url=BASE, default_limit=3, max_limit=5)
+    settings = Settings(auth=OPEN, store="sqlite:///:memory:", base_url=BASE, default_limit=3, max_limit=5)
     async with open_client(store, settings) as client:
         assert len((await client.get("/systems")).json()["features"]) == 3
         for huge in ("6", "1000000", "99999999999999999999999"):

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bridge.cli_auth import demo_credential
 from bridge.replay.demo import Demo, prepare_demo
 from bridge.resources import data_path
 from bridge.server import build_app
@@ -52,6 +53,7 @@ class Site:
     url: str
     demo: Demo
     served: Served
+    key: str  # the demo credential `serve --demo` prints (every role)
 
 
 @dataclass
@@ -72,6 +74,12 @@ class Browser:
             if message["method"] == "Network.requestWillBeSent":
                 self.requests.append(message["params"]["request"]["url"])
 
+    def send_credential(self, key: str | None) -> None:
+        """Send `Authorization: Bearer <key>` with every request from now on (None: stop), as a proxy would."""
+        self.driver.execute_cdp_cmd("Network.enable", {})
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": headers})
+
     def screenshot(self, name: str) -> Path:
         """Save a screenshot of the whole page as `artefacts/screenshots/<name>.png`."""
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -91,10 +99,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     store = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
     sock, port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = Settings(store=store, command_poll_interval=0.5)
+    settings = Settings(store=store, command_poll_interval=0.5)  # the default access rules, as `make run`
+    key = demo_credential(settings)
+    assert key is not None
     app = build_app(settings, demo_dir=str(data_path("demo")), demo=demo)
     served = serve(app, sock, "demo for the browser", lifespan="on", startup=60)
-    yield Site(url, demo, served)
+    yield Site(url, demo, served, key)
     served.stop()
 
 

@@ -134,6 +134,12 @@ def test_command_form_round_trip_to_the_replayed_sps(site: Site, browser: Browse
     browser.screenshot("06-command-form-refused")
     focal.clear()
     focal.send_keys("5")
+    driver.find_element(By.CSS_SELECTOR, "#command-form button[type=submit]").click()  # no credential given
+    wait(browser, lambda d: attr(browser, "#command-result", "data-state") == "unauthorized", "the server's refusal")
+    assert "The server refused the command (401)" in driver.find_element(By.ID, "command-result").text
+    assert sum(r.request.startswith("Submit") for r in sps.received) == submits  # nothing reached the SPS
+    browser.screenshot("06b-command-form-401")
+    driver.find_element(By.ID, "command-credential").send_keys(site.key)
     driver.find_element(By.CSS_SELECTOR, "#command-form button[type=submit]").click()
     wait(browser, lambda d: attr(browser, "#command-result", "data-state") == "accepted", "the server's answer")
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#commands-table tbody tr")) == rows + 1,
@@ -153,16 +159,23 @@ def test_api_documentation_and_sources_pages(site: Site, browser: Browser) -> No
     driver.get(site.url + "/api.html")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .opblock"), "Swagger UI")
     browser.screenshot("09-api-documentation")
-    driver.get(site.url + "/sources/niwa-climate-sos")
-    assert "completed-with-errors" in driver.page_source and "DescribeSensor" in driver.page_source
-    browser.screenshot("10-source-runs")
+    driver.get(site.url + "/sources/niwa-climate-sos")  # an admin page: no credential, no runs
+    assert "Unauthorized" in driver.page_source and "DescribeSensor" not in driver.page_source
+    browser.send_credential(site.key)
+    try:
+        driver.get(site.url + "/sources/niwa-climate-sos")
+        assert "completed-with-errors" in driver.page_source and "DescribeSensor" in driver.page_source
+        browser.screenshot("10-source-runs")
+    finally:
+        browser.send_credential(None)
     browser.collect()
 
 
 def test_no_console_error_and_no_request_beyond_loopback(site: Site, browser: Browser) -> None:
     browser.collect()
     errors = [e for e in browser.console if e["level"] in ("SEVERE", "ERROR")]
-    assert errors == []
+    refusals = [e for e in errors if "status of 401" in e["message"]]  # the command and admin page without credential
+    assert len(refusals) <= 2 and [e for e in errors if e not in refusals] == []
     assert browser.requests  # the pages above were all recorded
     network = [u for u in browser.requests if u.split(":", 1)[0].lower() in ("http", "https", "ws", "wss", "ftp")]
     assert network and all(u.startswith(site.url + "/") for u in network), sorted(set(network))

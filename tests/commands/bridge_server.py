@@ -16,11 +16,17 @@ from typing import Any
 from bridge.server import build_app
 from bridge.settings import Settings, SourceConfig
 from tests.loopback import Served, free_port, serve
+from tests.open_access import OPEN
 
 
 def bridge_settings(db: Path, sources: list[SourceConfig], **extra: Any) -> Settings:
     """Settings of a test bridge: file store, fast status polling."""
-    values: dict[str, Any] = {"store": f"sqlite:///{db}", "command_poll_interval": 0.1, "sources": sources}
+    values: dict[str, Any] = {
+        "auth": OPEN,
+        "store": f"sqlite:///{db}",
+        "command_poll_interval": 0.1,
+        "sources": sources,
+    }
     values.update(extra)
     return Settings(**values)
 

@@ -160,6 +160,8 @@ def _config(tmp_path: Path, db: Path, server: ServerState) -> Path:
     config = tmp_path / "bridge.toml"
     config.write_text(
         f'store = "sqlite:///{db}"\ncommand_poll_interval = 0.2\n\n'
+        # the explicit opt-in of a loopback test bridge: anonymous clients may submit commands
+        '[auth]\nanonymous_roles = ["read", "command"]\n\n'
         f'[[sources]]\nname = "sps1"\ntype = "sps"\nurl = "{server.url}"\nretries = 1\ntimeout = 10.0\n',
         encoding="utf-8",
     )

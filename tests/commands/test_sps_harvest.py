@@ -19,6 +19,7 @@ from bridge.settings import Settings, SourceConfig
 from bridge.sources.http import HttpPolicy, PoliteClient
 from bridge.sources.sps2 import SpsClient
 from bridge.store.sql.store import SqlStore
+from tests.open_access import OPEN
 from tests.sps_server.state import ServerState
 from tests.validate import PART1, PART2, assert_valid
 
@@ -47,7 +48,7 @@ async def _tasks_on_the_sps(server: ServerState) -> tuple[str, str]:
 
 
 async def _get(store: SqlStore, path: str) -> Any:
-    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), store)
+    app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://bridge"), store)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as http:
         return (await http.get(path)).json()
 

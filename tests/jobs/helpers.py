@@ -9,6 +9,7 @@ import httpx
 from bridge.api.app import create_app
 from bridge.settings import Settings
 from bridge.store.sql.store import SqlStore
+from tests.open_access import OPEN
 
 
 async def walk(client: httpx.AsyncClient, url: str, key: str) -> list[dict[str, Any]]:
@@ -24,7 +25,7 @@ async def walk(client: httpx.AsyncClient, url: str, key: str) -> list[dict[str, 
 
 async def snapshot(store: SqlStore) -> dict[str, Any]:
     """What a CSAPI client sees of the store: resources by UID and every observation (bookkeeping excluded)."""
-    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), store)
+    app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://bridge"), store)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
         out: dict[str, Any] = {}
         for path, key in (

@@ -14,6 +14,7 @@ from bridge.mapping.transforms import stable_id
 from bridge.settings import Settings, SourceConfig
 from bridge.store.sql.store import SqlStore
 from tests.jobs.helpers import walk
+from tests.open_access import OPEN
 from tests.sta_server.seed import SeedResult, seed_small
 from tests.validate import PART1, PART2, assert_valid
 
@@ -32,7 +33,7 @@ async def test_harvest_maps_every_entity_and_observation(seeded: SeedResult, sta
     report = await run_harvest(source, store)
     assert report.status == "completed", report.errors
     assert report.observations >= seeded.observation_count
-    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), store)
+    app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://bridge"), store)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
         things = (await client.get("/systems?limit=100")).json()
         assert_valid(PART1 + "geojson/systemCollection.json", things)

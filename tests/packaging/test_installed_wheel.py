@@ -161,8 +161,14 @@ def test_serve_demo_loads_the_packaged_demo_set(installed: Installed, tmp_path: 
         systems = httpx.get(f"{url}/systems", params={"recursive": "true", "limit": 100}, timeout=10)
         assert systems.status_code == 200
         assert "urn:x-ogc:systems:001" in {s["properties"]["uid"] for s in systems.json()["features"]}
-        # the replayed legacy services (recordings packaged with the wheel) were harvested at start-up
-        runs = {s["name"]: s["lastRun"] for s in httpx.get(f"{url}/sources", timeout=10).json()["sources"]}
+        # the replayed legacy services (recordings packaged with the wheel) were harvested at start-up; `/sources`
+        # needs the admin role: the demo credential printed at start-up has it
+        assert httpx.get(f"{url}/sources", timeout=10).status_code == 401
+        printed = re.search(r"Demo credential \(every role, this run only\): (csb_demo_\S+)", log.read_text("utf-8"))
+        assert printed is not None
+        admin = {"Authorization": f"Bearer {printed.group(1)}"}
+        listed = httpx.get(f"{url}/sources", headers=admin, timeout=10).json()["sources"]
+        runs = {s["name"]: s["lastRun"] for s in listed}
         assert set(runs) == {"niwa-climate-sos", "examind-sta", "ogc-camera-sps"}
         assert runs["niwa-climate-sos"]["observations"] == 26 and runs["ogc-camera-sps"]["status"] == "completed"
         landing = httpx.get(url, headers={"Accept": "text/html"}, timeout=10)

@@ -16,6 +16,7 @@ from bridge.replay.recordings import load_manifest, rewrite
 from bridge.resources import data_path
 from bridge.server import build_app
 from bridge.settings import Settings
+from tests.open_access import OPEN
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 ROOT = "http://testserver"
@@ -31,7 +32,7 @@ async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
     """
     replays = prepare_demo()
     store = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    settings = Settings(store=store, base_url=ROOT, command_poll_interval=0.2)
+    settings = Settings(auth=OPEN, store=store, base_url=ROOT, command_poll_interval=0.2)
     app = build_app(settings, demo_dir=str(data_path("demo")), demo=replays)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url=ROOT) as client:

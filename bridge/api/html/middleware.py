@@ -31,6 +31,7 @@ from bridge.settings import Settings
 log = logging.getLogger("bridge.api.html")
 PASSTHROUGH = ("/api.html",)
 ROUTE_KEYS = ("route", "endpoint", "path_params", "router")
+KEPT_HEADERS = (b"link", b"www-authenticate", b"x-request-id")  # a page keeps these headers of its JSON answer
 GZIP_ABOVE = 1024  # bytes: pages larger than this are compressed for clients that accept gzip
 
 
@@ -151,7 +152,7 @@ class HtmlPages:
             log.exception("could not render the page of GET %s", local)
             status = 500
             html = render_error(500, {"code": "ServerError", "description": "the page could not be rendered"}, req)
-        keep = [(k, v) for k, v in answer.headers if k.lower() == b"link"]
+        keep = [(k, v) for k, v in answer.headers if k.lower() in KEPT_HEADERS]
         await self._send(send, status, html.encode(), keep, html=scope)
 
     def _request(self, inner: dict[str, Any], template: str, local: str, explicit: bool) -> PageRequest:

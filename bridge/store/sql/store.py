@@ -9,11 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import Conflict, InvalidBody, NotFound
+from bridge.model.audit import AuditEntry, AuditQuery
 from bridge.model.csapi import DeployedSystem, Feature, Kind
 from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
 from bridge.model.kinds import KINDS
 from bridge.model.query import FeatureQuery, Page
 from bridge.store.base import Collection
+from bridge.store.sql.audit import SqlAuditLog
 from bridge.store.sql.dynamic import DynamicStore
 from bridge.store.sql.engine import create_engine, init_schema
 from bridge.store.sql.features import FeatureRepository
@@ -35,6 +37,7 @@ class SqlStore(DynamicStore):
         self.features = FeatureRepository(engine, hooks=self)
         self._init_dynamic()
         self.harvest = SqlHarvestSink(self)
+        self.audit = SqlAuditLog(engine)
 
     @classmethod
     async def open(cls, url: str) -> SqlStore:
@@ -71,6 +74,15 @@ class SqlStore(DynamicStore):
     async def list_runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
         """HarvestSink: recorded runs, newest first, optionally of one source (`csapi-bridge runs`)."""
         return await self.harvest.list_runs(source, limit)
+
+    # Audit log ----------------------------------------------------------------------------------------
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """AuditStore: append an audited operation (principal, time, target, request id, outcome)."""
+        await self.audit.record(entry)
+
+    async def list_audit(self, query: AuditQuery) -> Page[AuditEntry]:
+        """AuditStore: audited operations, newest first, keyset-paged."""
+        return await self.audit.list(query)
 
     # Part 1 resources -------------------------------------------------------------------------
     async def list_features(self, query: FeatureQuery) -> Page[Feature]:

@@ -306,3 +306,21 @@ runs = Table(
     Column("status", String(20), nullable=False),  # running | completed | failed | interrupted
     Column("report", Text, nullable=False, default="{}"),
 )
+
+# --------------------------------------------------------------------------------------------
+# Access control: the audit log (commands, deletes, admin actions; bridge/api/auth)
+# --------------------------------------------------------------------------------------------
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("pk", BigPk, primary_key=True, autoincrement=True),
+    Column("time", BigInteger, nullable=False, index=True),
+    Column("principal", String(300), nullable=False, index=True),
+    Column("action", String(300), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("resource", Text),
+)

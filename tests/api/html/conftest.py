@@ -10,6 +10,7 @@ from bridge.api.app import create_app
 from bridge.settings import Settings, SourceConfig
 from bridge.store.sql.store import SqlStore
 from tests.api.html.world import HtmlWorld, build_html_world
+from tests.open_access import OPEN
 
 CONFIGURED = SourceConfig(
     name="configured-only", type="sta", url="https://reader:s3cret@sta.example.org/v1.1/?apikey=k3y",
@@ -21,7 +22,7 @@ CONFIGURED = SourceConfig(
 async def html_world() -> AsyncIterator[HtmlWorld]:
     """The app and its data set, read-only for the tests of a module (`loop_scope="module"` tests)."""
     store = await SqlStore.open("sqlite:///:memory:")
-    settings = Settings(store="sqlite:///:memory:", base_url="http://testserver", sources=[CONFIGURED])
+    settings = Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://testserver", sources=[CONFIGURED])
     app = create_app(settings, store)
     yield await build_html_world(app, store)
     await store.close()

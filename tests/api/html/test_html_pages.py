@@ -17,6 +17,7 @@ from bridge.settings import Settings
 from bridge.store.sql.store import SqlStore
 from tests.api.html.pages import BROWSER_ACCEPT, ROOT, page, parse
 from tests.api.html.world import HtmlWorld
+from tests.open_access import OPEN
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -232,7 +233,7 @@ async def test_a_base_map_is_an_option_off_by_default(html_world: HtmlWorld, cli
     )
     tiles = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
     settings = Settings(
-        store="sqlite:///:memory:", base_url=ROOT, html_basemap=tiles, html_basemap_attribution="© Example"
+        auth=OPEN, store="sqlite:///:memory:", base_url=ROOT, html_basemap=tiles, html_basemap_attribution="© Example"
     )
     store = await SqlStore.open("sqlite:///:memory:")
     try:

@@ -14,6 +14,7 @@ from bridge.api.app import create_app
 from bridge.jobs.run import RunReport, run_harvest
 from bridge.settings import Settings, SourceConfig
 from bridge.store.sql.store import SqlStore
+from tests.open_access import OPEN
 from tests.sos_server.state import BASE, SML20, SML101, ServerState, series
 from tests.sos_server.worlds import AIR, DISCHARGE, KERIKERI, MEAN_TEMP, MUENSTER, RIVER, WEATHER, WELLINGTON
 from tests.sos_server.worlds import multi_offering as world
@@ -40,7 +41,7 @@ async def db(tmp_path: Path) -> AsyncIterator[SqlStore]:
 
 @pytest.fixture
 async def api(db: SqlStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), db)
+    app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://bridge"), db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
         yield client
 
@@ -325,7 +326,7 @@ async def test_offering_gone_from_the_capabilities_is_ended(sos_server: ServerSt
 
 
 async def _contents(store: SqlStore) -> set[tuple[str, str, Any]]:
-    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), store)
+    app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://bridge"), store)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
         names = {s["id"]: s["name"] for s in await walk(client, "/datastreams?limit=100", "items")}
         rows = await walk(client, "/observations?limit=1000", "items")

@@ -26,6 +26,7 @@ from bridge.jobs.run import run_harvest
 from bridge.settings import Settings, SourceConfig
 from bridge.store.sql.store import SqlStore
 from bridge.store.sql.tables import datastreams, observations
+from tests.open_access import OPEN
 from tests.sos_server.state import ServerState
 from tests.sos_server.worlds import multi_offering
 
@@ -69,7 +70,7 @@ def kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool], timeo
 async def content(path: Path) -> dict[str, Any]:
     """What a CSAPI client sees (resources without links; observations without ids) plus the raw rows."""
     store = await SqlStore.open(f"sqlite:///{path}")
-    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), store)
+    app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://bridge"), store)
     out: dict[str, Any] = {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
         for path_, key in (("/systems", "features"), ("/samplingFeatures", "features"), ("/properties", "items"),

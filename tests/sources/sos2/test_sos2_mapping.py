@@ -22,6 +22,7 @@ from bridge.sources import sos2
 from bridge.sources.sos2.observations import Numbering, iter_stream_records
 from bridge.store.sql.harvest import SqlHarvestSink
 from bridge.store.sql.store import SqlStore
+from tests.open_access import OPEN
 from tests.sources.sos2.corpus_mapping import BUILDERS, FIXTURES, SOURCE, batch_mapper
 from tests.sources.sos2.test_sos2_hostile import generate_measurements
 from tests.validate import PART1, PART2, assert_valid
@@ -71,7 +72,7 @@ async def csapi_output(name: str) -> dict[str, Any]:
     sink = SqlHarvestSink(store)
     run = await sink.start_run(SOURCE)
     await sink.write(SOURCE, run, batch_mapper().map(BUILDERS[name]((FIXTURES / name).read_bytes())))  # type: ignore[misc]
-    app = create_app(Settings(store="sqlite:///:memory:", base_url="http://bridge"), store)
+    app = create_app(Settings(auth=OPEN, store="sqlite:///:memory:", base_url="http://bridge"), store)
     out: dict[str, Any] = {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
         systems = (await client.get("/systems?limit=1000&f=sml")).json()["items"]

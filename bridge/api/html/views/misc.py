@@ -33,8 +33,9 @@ def _origins(req: PageRequest, sources: list[dict[str, Any]]) -> list[dict[str, 
                 "recordings": extra.get("recordings", []),
             }
         )
-    for origin in known:
-        if not origin.get("source"):
+    listed = {source["name"] for source in sources}
+    for origin in known:  # the sources the client may not list (`/sources` needs the admin role) keep their story
+        if origin.get("source") not in listed:
             href = origin.get("href")
             out.append({**origin, "href": req.root + href if isinstance(href, str) and href.startswith("/") else href})
     return out

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.api.html.page import Page, PageRequest
-from bridge.api.html.views import dynamic, features, misc, schema, streams
+from bridge.api.html.views import audit, dynamic, features, misc, schema, streams
 from bridge.model.kinds import PART1_KINDS
 
 View = Callable[[PageRequest], Page | Awaitable[Page]]
@@ -18,6 +18,7 @@ SPECIAL: dict[str, View] = {
     "/collections/{cid}": misc.collection,
     "/sources": misc.sources,
     "/sources/{name}": misc.source,
+    "/audit": audit.audit,
 }
 ITEMS: dict[str, View] = {
     "datastreams": streams.datastream_item,

@@ -15,7 +15,8 @@ COMMANDS_READ = 100
 LIVE_NOTE = "This page does not update live (live streaming is not available yet): reload it for new observations."
 ACCESS_NOTE = (
     "The form posts the command to the API like any other client (POST …/commands): the server validates it "
-    "again and applies the API's access rules to it."
+    "again and applies the API's access rules to it — submitting commands needs a credential with the "
+    "command role unless the operator opened it to anonymous clients."
 )
 
 

@@ -1,6 +1,9 @@
 /* Command form of a control stream page, built from the stream's command schema (SWE Common JSON). Values are
    checked here against the schema (required members, number intervals, allowed values and tokens, patterns,
-   times), then POSTed as {"parameters": …} to the stream's commands, where the server validates them again. */
+   times), then POSTed as {"parameters": …} to the stream's commands, where the server validates them again and
+   applies its access rules: the credential typed in the form (an API key or a bearer token) is sent as
+   `Authorization: Bearer …`; it is kept in this tab's sessionStorage, never in a cookie, so no other site can
+   make the browser use it. */
 (function () {
   "use strict";
   var holder = document.getElementById("page-data");
@@ -11,6 +14,20 @@
   var fields = document.getElementById("command-fields");
   var result = document.getElementById("command-result");
   var uid = 0;
+  var credential = document.getElementById("command-credential");
+  var STORED = "csapi-bridge.credential";
+  try { if (credential && !credential.value) credential.value = window.sessionStorage.getItem(STORED) || ""; }
+  catch (e) { /* storage disabled: the field is simply empty */ }
+
+  /* Headers with the credential of the form, if one is given (remembered for this tab only). */
+  function withCredential(headers) {
+    var value = credential ? credential.value.trim() : "";
+    try {
+      if (value) window.sessionStorage.setItem(STORED, value); else window.sessionStorage.removeItem(STORED);
+    } catch (e) { /* storage disabled */ }
+    if (value) headers.Authorization = "Bearer " + value;
+    return headers;
+  }
 
   function make(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -193,7 +210,8 @@
   }
 
   function getJson(url) {
-    return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : null; });
+    return fetch(url, { headers: withCredential({ Accept: "application/json" }) })
+      .then(function (r) { return r.ok ? r.json() : null; });
   }
 
   function addRow(command, history, href) {
@@ -243,7 +261,7 @@
     result.dataset.state = "sending";
     fetch(cfg.post, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": key() },
+      headers: withCredential({ "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": key() }),
       body: body
     }).then(function (r) {
       if (r.status === 201) {
@@ -257,7 +275,10 @@
         });
       }
       return r.json().catch(function () { return {}; }).then(function (err) {
-        report("The server refused the command (" + r.status + "): " + (err.description || r.statusText), null, false);
+        var why = String(err.description || r.statusText).replace(/\.?$/, ".");
+        var hint = r.status === 401 ? " Type an API key or token with the command role in the Credential field." : "";
+        report("The server refused the command (" + r.status + "): " + why + hint, null, false);
+        if (r.status === 401 || r.status === 403) result.dataset.state = "unauthorized";
       });
     }).catch(function (err) { report("The command could not be sent: " + err.message, null, false); });
   });
