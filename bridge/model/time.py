@@ -10,7 +10,7 @@ MICROSECOND = timedelta(microseconds=1)
 _FRACTION = re.compile(r"\.(\d+)")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}Z?$")
 _US_MIN = -62135596800 * 1_000_000  # 0001-01-01
-_US_MAX = 253402300799 * 1_000_000  # 9999-12-31T23:59:59
+_US_MAX = 253402300799 * 1_000_000 + 999_999  # 9999-12-31T23:59:59.999999
 _fromiso = datetime.fromisoformat
 
 
@@ -43,13 +43,13 @@ def parse_datetime(value: str) -> datetime:
 
 
 def format_datetime(value: datetime) -> str:
-    """RFC 3339 in UTC with a `Z`, milliseconds/microseconds only when present."""
+    """RFC 3339 in UTC with a `Z`, milliseconds/microseconds only when present; the year always has four
+    digits (`strftime("%Y")` writes year 999 as `999`, which no RFC 3339 reader accepts)."""
     value = value.astimezone(UTC)
+    text = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
     if value.microsecond:
-        text = value.strftime("%Y-%m-%dT%H:%M:%S.%f")
-        text = text.rstrip("0")
-        return text + "Z"
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return text + f".{value.microsecond:06d}".rstrip("0") + "Z"
+    return text + "Z"
 
 
 def to_us(value: datetime) -> int:
@@ -87,7 +87,8 @@ def iso_us(value: int) -> str:
     days, rem = divmod(secs, 86_400)
     day = _DAY_CACHE.get(days)
     if day is None:
-        day = (EPOCH + timedelta(days=days)).strftime("%Y-%m-%dT")
+        date = EPOCH + timedelta(days=days)
+        day = f"{date.year:04d}-{date.month:02d}-{date.day:02d}T"
         if len(_DAY_CACHE) < 100_000:
             _DAY_CACHE[days] = day
     hours, rem = divmod(rem, 3600)

@@ -42,6 +42,7 @@ from bridge.api.app import create_app
 from bridge.api.syntax import SEMANTIC
 from bridge.settings import Settings
 from tests.loopback import free_port
+from tests.open_access import OPEN
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 4  # per operation and generation mode: ~140 operations × 2 modes fit well within CI time
@@ -60,7 +61,9 @@ class Server:
         command = [sys.executable, "-m", "bridge.cli", "serve", "--store", f"sqlite:///{tmp / 'fuzz.db'}",
                    "--port", str(port), "--base-url", self.url]  # fmt: skip
         with self.log.open("wb") as out:
-            env = {**os.environ, "PYTHONPATH": str(REPO)}
+            # loopback only: anonymous clients get every role (the explicit opt-in), so writes are fuzzed too
+            roles = '["read", "write", "delete", "command", "admin"]'
+            env = {**os.environ, "PYTHONPATH": str(REPO), "BRIDGE_AUTH__ANONYMOUS_ROLES": roles}
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -86,7 +89,7 @@ class Server:
 
 
 # The document the server serves (built in-process at collection, without starting anything).
-SCHEMA = schemathesis.openapi.from_dict(create_app(Settings(store="sqlite:///:memory:")).openapi())
+SCHEMA = schemathesis.openapi.from_dict(create_app(Settings(store="sqlite:///:memory:", auth=OPEN)).openapi())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 

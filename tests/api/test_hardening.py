@@ -167,3 +167,26 @@ async def test_observation_posts_honour_idempotency_keys(http: httpx.AsyncClient
     assert len(stored) == 1 + 50 + 3
     other = await http.post(url, json=one | {"resultTime": "2020-01-04T00:00:00Z"}, headers={"Idempotency-Key": "b"})
     assert other.status_code == 201 and other.headers["location"] != first.headers["location"]
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "0999-06-01T00:00:00Z", "9999-12-31T23:59:59.5Z"])
+async def test_the_whole_time_range_reads_back_in_every_format(http: httpx.AsyncClient, when: str) -> None:
+    ds = await _datastream(http)
+    csv = f"{when},1.5\n".encode()
+    assert (
+        await http.post(f"/datastreams/{ds}/observations", content=csv, headers={"content-type": "text/csv"})
+    ).status_code == 201
+    assert (await http.get(f"/datastreams/{ds}/observations")).json()["items"][0]["phenomenonTime"] == when
+    assert (await http.get(f"/datastreams/{ds}/observations", params={"f": "swejson"})).json()[0]["time"] == when
+    text = (await http.get(f"/datastreams/{ds}/observations", params={"f": "swecsv"})).text
+    again = await http.post(
+        f"/datastreams/{ds}/observations", content=text.encode(), headers={"content-type": "text/csv"}
+    )
+    assert text.startswith(when) and again.status_code == 201  # what the bridge writes, it reads back
+    binary = await http.get(f"/datastreams/{ds}/observations", params={"f": "swebinary"})
+    assert binary.status_code == 200 and when.encode() in binary.content
+    sid = await _system(
+        http, "urn:x:hard:old", validTime=[when, "now"] if when < "2000" else ["2000-01-01T00:00:00Z", when]
+    )
+    valid = (await http.get(f"/systems/{sid}")).json()["properties"]["validTime"]
+    assert when in valid
