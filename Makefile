@@ -22,7 +22,7 @@ run: $(VENV)/.installed
 	$(BIN)/csapi-bridge serve --demo $(ARGS)
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # the suite without the `slow` tests (subprocesses, servers on loopback), on two workers
 test-fast: $(VENV)/.installed-test
