@@ -42,6 +42,7 @@ class RunReport:
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
     reconciled: dict[str, int] = field(default_factory=dict)
+    reading: dict[str, Any] = field(default_factory=dict)
     duration: float = 0.0
 
     def add(self, stats: WriteStats) -> None:
@@ -72,6 +73,7 @@ class RunReport:
             "bytes": self.bytes,
             "errors": self.errors,
             "reconciled": self.reconciled,
+            "reading": self.reading,
             "durationSeconds": round(self.duration, 3),
             "observationsPerSecond": round(self.rate, 1),
         }
@@ -135,6 +137,7 @@ async def run_harvest(
         raise
     finally:
         report.duration = time.monotonic() - clock
+        report.reading = harvester.reading()
         await client.aclose()
         await store.finish_run(run_id, report.status, report.to_json())
     log.info("run %s of %s: %s, %d observations in %.1fs", run_id, source.name, report.status,

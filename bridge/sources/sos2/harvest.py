@@ -59,6 +59,10 @@ class SosHarvester(ReadMixin):
         stats = self.client.stats
         return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
 
+    def reading(self) -> dict[str, Any]:
+        """Harvester: what was learned about the service (the window lengths it accepts) for the run report."""
+        return {}
+
     async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
         caps = await self.sos.capabilities()
         procedures = self._procedures(caps)

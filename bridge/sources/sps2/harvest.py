@@ -12,6 +12,7 @@ that fails is reported and the harvest goes on.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from bridge.errors import BridgeError
 from bridge.model.harvest import Batch, HarvestState, LegacyObservations, Unit
@@ -46,6 +47,10 @@ class SpsHarvester:
         """Harvester: traffic so far (requests, bytes, retries) for the run report."""
         stats = self.client.stats
         return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
+
+    def reading(self) -> dict[str, Any]:
+        """Harvester: nothing is probed or learned from an SPS."""
+        return {}
 
     async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
         """Harvester: GetCapabilities and DescribeTasking per offered procedure, then GetTask of each known task."""
