@@ -52,6 +52,11 @@ class RunReport:
         self.duplicates += stats.duplicates
 
     @property
+    def exit_code(self) -> int:
+        """The exit status of `csapi-bridge harvest` for this run (see `status_exit_code`)."""
+        return status_exit_code(self.status) or 0
+
+    @property
     def rate(self) -> float:
         """Observations stored per second."""
         return self.observations / self.duration if self.duration > 0 else 0.0
@@ -76,7 +81,17 @@ class RunReport:
             "reading": self.reading,
             "durationSeconds": round(self.duration, 3),
             "observationsPerSecond": round(self.rate, 1),
+            "exitCode": status_exit_code(self.status),
         }
+
+
+EXIT_CODES = {"completed": 0, "completed-with-errors": 2, "failed": 1}
+
+
+def status_exit_code(status: str) -> int | None:
+    """0 completed, 2 completed with errors (some stream, window or entity not read), 1 failed; None while running
+    (or for a run that was killed: it never finished)."""
+    return EXIT_CODES.get(status)
 
 
 Progress = Callable[[RunReport, str], None]

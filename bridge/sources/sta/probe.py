@@ -114,6 +114,8 @@ async def data_array_pages(client: PoliteClient, url: str) -> str:
         client, url, {"$top": "1", "$resultFormat": "dataArray", "$select": OBSERVATION_FIELDS}
     )
     values = arrays.get("value") if isinstance(arrays, dict) else None
+    if not problem and isinstance(values, list) and not values:
+        return "not probed: no observations"
     if problem or not isinstance(values, list) or not all(isinstance(v, dict) and "dataArray" in v for v in values):
         return f"not offered ({problem or 'answered plain entities'})"
     if plain.get("@iot.nextLink") and not arrays.get("@iot.nextLink"):
