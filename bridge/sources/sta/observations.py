@@ -54,6 +54,14 @@ class ObservationBatch:
     url: str
 
 
+class _Overshoot(Exception):
+    """A page held more rows than its `$top`."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.rows = rows
+
+
 @dataclass(slots=True)
 class _Plan:
     data_array: bool
@@ -267,7 +275,31 @@ class ObservationReader:
         feature: str | None = None,
     ) -> AsyncIterator[ObservationBatch]:
         """Yield the batches of one stream's window, following `@iot.nextLink` verbatim; with `feature`, only
-        that feature's observations (each given it as `foi_id`)."""
+        that feature's observations (each given it as `foi_id`).
+
+        A page with more rows than `$top` shows a server that cannot page at that size (istSOS4 answers
+        `$top=10000` with 10,001 rows and no next link): the read starts again with half the page size, remembered
+        for later reads (the rows read twice are dropped by the store).
+        """
+        while True:
+            try:
+                async for batch in self._pages(stream, plan, order_field, since, until, feature):
+                    yield batch
+                return
+            except _Overshoot as exc:
+                if plan.top <= SAFE_TOP:
+                    raise UpstreamError(f"SensorThings server answered {exc.rows} rows for $top={plan.top}") from None
+                plan.top = self.quirks.max_top[plan.top_key] = max(SAFE_TOP, plan.top // 2)
+
+    async def _pages(
+        self,
+        stream: Datastream | MultiDatastream,
+        plan: _Plan,
+        order_field: OrderField,
+        since: Bound | None,
+        until: Bound | None,
+        feature: str | None,
+    ) -> AsyncIterator[ObservationBatch]:
         base = nav_url(stream, "Observations")
         if base is None:
             raise UpstreamError(f"SensorThings stream {stream.id} has neither an Observations link nor a selfLink")
@@ -278,6 +310,8 @@ class ObservationReader:
         ordered, high = plan.ordered, None
         while True:
             observations, next_link = self._parse(doc, plan, stream)
+            if len(observations) > plan.top:
+                raise _Overshoot(len(observations))
             observations = paging.fresh(observations, lambda o: o.id)
             if paging.pages == 1 and plan.foi_expand and self.expand.state == "unknown":
                 await self._verify_foi(base, params, observations)

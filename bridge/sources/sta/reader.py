@@ -6,6 +6,7 @@ navigation links, `@iot.nextLink`), never from formatting ids (quirk Q13).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -81,6 +82,7 @@ class StaReader:
         self.quirks = ServerQuirks()
         self.expand = ExpandCheck(self.config.expand_related, self.config.verify_budget)
         self._root: ServiceRoot | None = None
+        self._planning = asyncio.Lock()  # streams read concurrently probe the server's options once
 
     async def service_root(self) -> ServiceRoot:
         """Read (once) the service root: entity sets, conformance, capabilities."""
@@ -223,7 +225,10 @@ class StaReader:
             return "links"
         reader = self._observation_reader(await self.service_root())
         c = self.config
-        plan = await reader.plan(base, "phenomenonTime", True, c.page_size, c.data_array_page_size, c.use_data_array)
+        async with self._planning:
+            plan = await reader.plan(
+                base, "phenomenonTime", True, c.page_size, c.data_array_page_size, c.use_data_array
+            )
         return "column" if plan.foi_column else "expand" if plan.foi_expand else "links"
 
     async def observations(

@@ -67,7 +67,7 @@ class StreamReads:
             features = await self._features(ds, windows, since, state.until)
             for window in windows:
                 pages = self._by_feature(ds, unit, key, window, features) if features is not None else None
-                async for batch in pages or self._window_pages(ds, unit, key, window.start, window.end):
+                async for batch in pages or self._window_pages(ds, unit, key, window):
                     yield batch
         except BridgeError as exc:
             yield Batch(errors=[f"{entity} {ds.id} ({ds.name}): observations not read: {exc.description}"])
@@ -151,7 +151,7 @@ class StreamReads:
             self.profile.note(f"{ds.name}: {len(seen)} of {window.count} observations by feature; window read again")
             if pending:
                 yield self._batch(unit, key, pending, None)
-            async for batch in self._window_pages(ds, unit, key, window.start, window.end):
+            async for batch in self._window_pages(ds, unit, key, window):
                 yield batch
             return
         yield self._batch(unit, key, pending, to_us(window.end))
@@ -160,19 +160,34 @@ class StreamReads:
     def _batch(unit: Unit, key: str, observations: list[Any], cursor: int | None) -> Batch:
         return Batch(observations=[LegacyObservations(unit.entity, unit.ns, key, observations, cursor)])
 
-    async def _window_pages(
-        self, ds: Stream, unit: Unit, key: str, start: datetime | None, end: datetime
-    ) -> AsyncIterator[Batch]:
-        """One window with the reader's general plan (dataArray column, `$expand`, or navigation links)."""
-        async for page in self.reader.observations(ds, start, end):
+    async def _window_pages(self, ds: Stream, unit: Unit, key: str, window: Window) -> AsyncIterator[Batch]:
+        """One window with the reader's general plan (dataArray column, `$expand`, or navigation links).
+
+        Ordered pages move the cursor as they come; the window's end is committed with its last page, and only
+        when the window read as many distinct observations as the server counted in it (else it is an error,
+        and the next run reads the window again).
+        """
+        seen: set[str] = set()
+        held: Any = None
+        async for page in self.reader.observations(ds, window.start, window.end):
             if not self.reader.expand.use_expand:
                 await self._fill_fois(page.observations)
-            cursor = None
-            if page.last:
-                cursor = to_us(end)  # the window [start, end) is read completely
-            elif page.ordered and isinstance(page.high_water, datetime):
-                cursor = to_us(page.high_water)
-            yield self._batch(unit, key, page.observations, cursor)
+            seen.update(o.id for o in page.observations)
+            if held is not None:
+                yield self._batch(unit, key, held.observations, self._high_water(held))
+            held = page
+        if held is None:
+            return
+        if window.count is not None and len(seen) < window.count:
+            yield self._batch(unit, key, held.observations, self._high_water(held))
+            message = f"read {len(seen)} of the {window.count} observations the server counted"
+            yield Batch(errors=[f"{unit.entity} {ds.id} ({ds.name}): window {_span(window)} {message}"])
+            return
+        yield self._batch(unit, key, held.observations, to_us(window.end))
+
+    @staticmethod
+    def _high_water(page: Any) -> int | None:
+        return to_us(page.high_water) if page.ordered and isinstance(page.high_water, datetime) else None
 
     async def _fill_fois(self, observations: list[Any]) -> None:
         """Features of interest of a page when the server's `$expand` cannot be trusted (none came back).
@@ -200,3 +215,8 @@ class StreamReads:
                     index.update({oid: foi.id for i in items if (oid := p.id_string(i.get("@iot.id"))) is not None})
         for o in missing:
             o.foi_id = index.get(o.id)
+
+
+def _span(window: Window) -> str:
+    start = format_instant(window.start) if window.start else "…"
+    return f"[{start}, {format_instant(window.end)})"

@@ -37,6 +37,7 @@ class Quirks:
     feature_filter: bool = True  # False: `FeatureOfInterest/id eq` is ignored
     stream_features: bool = True  # False: `Observations/Datastream/id` on FeaturesOfInterest is refused
     hide_in_feature_reads: set[int] = field(default_factory=set)  # observation ids a feature read leaves out
+    hide_in_reads: set[int] = field(default_factory=set)  # observation ids every read leaves out (counts do not)
 
 
 @dataclass
@@ -127,6 +128,8 @@ class FakeData:
         if not arrays and top > self.quirks.json_max_top:
             return httpx.Response(422, json={"detail": f"$top must be <= {self.quirks.json_max_top}"})
         rows = self._filtered(rows, query)
+        if query.get("$count") != "true":
+            rows = [o for o in rows if o.id not in self.quirks.hide_in_reads]
         rows.sort(key=lambda o: (o.time, o.id) if "$orderby" in query else (o.id,))
         skip = int(query.get("$skip", "0"))
         page = rows[skip : skip + top]

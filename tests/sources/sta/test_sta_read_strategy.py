@@ -167,3 +167,23 @@ async def test_streams_are_read_concurrently_each_batch_one_stream() -> None:
     first_done = max(i for i, k in enumerate(keys) if k == "Datastream/1")
     assert any(k != "Datastream/1" for k in keys[:first_done]), "the streams were read one after the other"
     assert _rows(batches) == _truth(server)
+
+
+async def test_a_page_larger_than_its_top_halves_the_page_size() -> None:
+    server = FakeData(Quirks(overshoot_at=600, data_array=False))
+    server.add(1, 1500, [7])
+    async with server.client() as client:
+        reader = StaReader(client, ROOT, StaReaderConfig(page_size=1000))  # no probe: the read finds out itself
+        pages = [b async for b in reader.observations(server.stream(1), foi=False)]
+    assert {o.id for b in pages for o in b.observations} == {str(o.id) for o in server.observations}
+    assert reader.quirks.max_top["json"] == 500 and pages[-1].last
+
+
+async def test_a_window_read_short_is_an_error_and_keeps_its_cursor() -> None:
+    server = FakeData(Quirks(data_array=False, feature_filter=False, hide_in_reads={42}))
+    server.add(1, 300, [7, 8])
+    batches, _ = await _read(server, [1])
+    errors = [e for b in batches for e in b.errors]
+    assert len(errors) == 1 and "read 299 of the 300 observations the server counted" in errors[0]
+    cursors = [p.cursor for b in batches for p in b.observations if p.cursor is not None]
+    assert int(UNTIL.timestamp() * 1_000_000) not in cursors  # the next run reads the window again
