@@ -38,7 +38,7 @@ class BatchMapper:
 
     def map(self, batch: Batch) -> MappedBatch:
         """Map one harvested batch: units through the table (failures become errors), observation pages into rows."""
-        out = MappedBatch(errors=list(batch.errors), seen=dict(batch.seen_complete))
+        out = MappedBatch(errors=list(batch.errors), seen=dict(batch.seen_complete), learned=dict(batch.learned))
         for unit in batch.units:
             try:
                 resource = self.mapper.build(unit.entity, unit.ns, legacy_id=unit.legacy_id, via=unit.via)

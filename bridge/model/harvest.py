@@ -51,6 +51,10 @@ class Batch:
     observations: list[LegacyObservations] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seen_complete: dict[str, set[str]] = field(default_factory=dict)  # entity → every legacy id listed
+    learned: dict[str, int] = field(default_factory=dict)  # LEARNED keys → values, stored with the cursors
+
+
+LEARNED = "learned:"  # prefix of what a harvester learned about a service (kept among the cursors, set not advanced)
 
 
 @dataclass(slots=True)
@@ -87,6 +91,7 @@ class MappedBatch:
     errors: list[str] = field(default_factory=list)
     seen: dict[str, set[str]] = field(default_factory=dict)
     entities: dict[str, str] = field(default_factory=dict)  # resource id → legacy entity name
+    learned: dict[str, int] = field(default_factory=dict)  # written with the batch (see `Batch.learned`)
 
 
 @dataclass(slots=True)

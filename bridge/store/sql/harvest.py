@@ -96,6 +96,8 @@ class SqlHarvestSink:
                 stats.duplicates += len(stream.rows) - inserted
                 if stream.cursor is not None:
                     await self._advance(conn, source, stream.cursor_key, stream.cursor)
+            for key, value in batch.learned.items():
+                await self._set(conn, source, key, value)
         return stats
 
     async def _upsert(self, conn: AsyncConnection, run_id: str, resource: Any, batch: MappedBatch) -> Outcome:
@@ -163,6 +165,14 @@ class SqlHarvestSink:
             await conn.execute(insert(cursors).values(source=source, stream=key, value=value, updated=now))
         elif value > current:
             await conn.execute(update(cursors).where(where).values(value=value, updated=now))
+
+    async def _set(self, conn: AsyncConnection, source: str, key: str, value: int) -> None:
+        """Store what a harvester learned about its service (may go down as well as up, unlike a cursor)."""
+        now = to_us(utcnow())
+        where = and_(cursors.c.source == source, cursors.c.stream == key)
+        changed = await conn.execute(update(cursors).where(where).values(value=value, updated=now))
+        if not changed.rowcount:
+            await conn.execute(insert(cursors).values(source=source, stream=key, value=value, updated=now))
 
     async def reconcile(self, source: str, seen: dict[str, set[str]], policy: str) -> dict[str, int]:
         """Resources of `source` whose legacy entity disappeared: ended (validTime closed now) or deleted."""

@@ -349,3 +349,40 @@ async def test_streams_are_read_in_parallel_up_to_the_source_concurrency(
             await store.close()
     assert found[1][0] == 1 and found[4][0] > 1  # parallel GetObservation requests only when allowed
     assert found[1][1] == found[4][1] and found[1][2] == found[4][2] == sos_server.total() - 10
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_refused_windows_are_learned_per_offering_and_remembered(
+    sos_server: ServerState, db: SqlStore, api: httpx.AsyncClient, concurrency: int
+) -> None:
+    from math import ceil, log2
+
+    from tests.sos_server.worlds import HUMIDITY
+
+    every = timedelta(hours=12)  # 200 days of data per stream, a server refusing periods over 31 days
+    sos_server.add_offering(WEATHER, {AIR: series(400, step=every), HUMIDITY: series(400, step=every, offset=40.0)})
+    sos_server.add_offering(RIVER, {DISCHARGE: series(200, step=every * 2), MEAN_TEMP: series(100, step=every * 4)})
+    sos_server.window_limit = timedelta(days=31)
+    until = (BASE + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    report = await run_harvest(source(sos_server, concurrency=concurrency), db, until=until)
+    assert report.status == "completed", report.errors
+    assert report.observations == sos_server.total()
+    learned = report.reading["windows"]
+    for spec in (WEATHER, RIVER):
+        times = [t for p in spec.properties for t, _, _ in sos_server.data[(spec.identifier, p)]]
+        extent = (max(times) - min(times)).total_seconds()
+        accepted = learned[spec.identifier]["acceptedSeconds"]
+        refused = sos_server.refused.count(spec.identifier)
+        assert accepted <= 31 * 86_400 and refused == learned[spec.identifier]["refused"]
+        assert 1 <= refused <= ceil(log2(extent / accepted)) + 1, (spec.identifier, refused, extent / accepted)
+    cursors = await db.harvest_cursors("sos-test")  # stored with the cursors, so the next run starts from it
+    assert cursors[f"learned:window/{WEATHER.identifier}"] == int(learned[WEATHER.identifier]["acceptedSeconds"] * 1e6)
+    page = (await api.get("/sources/sos-test")).json()  # learned lengths shown apart from the stream positions
+    assert not any(c["stream"].startswith("learned:") for c in page["cursors"])
+    assert {f"window/{WEATHER.identifier}", f"window/{RIVER.identifier}"} == {x["name"] for x in page["learned"]}
+    sos_server.refused.clear()
+    sos_server.add_points(WEATHER.identifier, AIR, series(100, start=BASE + timedelta(days=410), step=every))
+    later = (BASE + timedelta(days=500)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    again = await run_harvest(source(sos_server, concurrency=concurrency), db, until=later)
+    assert again.status == "completed" and again.observations == 100
+    assert sos_server.refused == []
