@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge.errors import BridgeError, ConfigError
+from bridge.jobs.results import link_datastreams
 from bridge.jobs.sources import build_source
 from bridge.model.harvest import HarvestState, WriteStats
 from bridge.model.time import format_datetime, parse_datetime, utcnow
@@ -133,6 +134,8 @@ async def run_harvest(
     try:
         async for batch in merged([harvester.batches(state)], buffer=PREFETCH):  # read ahead while storing
             mapped = mapping.map(batch)
+            if mapped.command_results:
+                await link_datastreams(store, source.name, mapped)
             seen.update(mapped.seen)
             report.errors += mapped.errors
             report.add(await store.write_batch(source.name, run_id, mapped))

@@ -16,7 +16,7 @@ import orjson
 
 from bridge.mapping.sos2_rows import compact_mapper, observation_mapper
 from bridge.mapping.transforms import REGISTRY, transform, uri_segment
-from bridge.model.csapi import Command, CommandStatus, Link, TimeExtent
+from bridge.model.csapi import Command, CommandResult, CommandStatus, Link, TimeExtent
 from bridge.model.csapi import Datastream as CsDatastream
 from bridge.model.harvest import LegacyObservations, Unit
 from bridge.model.legacy.sos2 import NIL_UNKNOWN
@@ -279,6 +279,10 @@ class SosRules:
             return compact
         general = observation_mapper(self.source, kind)
         return lambda record: compact(record) if type(record[0]) is int else general(record)
+
+    def command_results(self, unit: Unit, command: Command) -> list[CommandResult]:
+        """SOS has no command results."""
+        return []
 
     def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
         """SOS has no commands."""

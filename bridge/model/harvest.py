@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bridge.model.csapi import Command, CommandStatus, ControlStream, Datastream, Feature
+from bridge.model.csapi import Command, CommandResult, CommandStatus, ControlStream, Datastream, Feature
 from bridge.model.observations import ObsRow
 
 
@@ -88,6 +88,7 @@ class MappedBatch:
     result_kinds: dict[str, str] = field(default_factory=dict)
     observations: list[StreamRows] = field(default_factory=list)
     commands: list[tuple[Command, list[CommandStatus]]] = field(default_factory=list)
+    command_results: dict[str, list[CommandResult]] = field(default_factory=dict)  # command id → its results
     errors: list[str] = field(default_factory=list)
     seen: dict[str, set[str]] = field(default_factory=dict)
     entities: dict[str, str] = field(default_factory=dict)  # resource id → legacy entity name

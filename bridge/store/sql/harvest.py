@@ -10,13 +10,15 @@ import orjson
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.model.csapi import ControlStream, Datastream, Feature, Kind, SamplingFeature
+from bridge.model.csapi import CommandResult, ControlStream, Datastream, Feature, Kind, SamplingFeature
 from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
 from bridge.model.observations import ObsRow
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
+from bridge.store.sql.command_results import result_doc
 from bridge.store.sql.tables import (
     FEATURE_TABLES,
+    command_results,
     controlstreams,
     cursors,
     datastreams,
@@ -90,6 +92,7 @@ class SqlHarvestSink:
                         continue
                 outcome = await self.store.commands.upsert(conn, command, history)
                 stats.outcomes[(batch.entities.get(command.id, "Command"), outcome)] += 1
+                await self._results(conn, batch.command_results.get(command.id, []))
             for stream in batch.observations:
                 inserted = await self._observations(conn, source, stream.datastream_id, stream.rows)
                 stats.observations += inserted
@@ -99,6 +102,18 @@ class SqlHarvestSink:
             for key, value in batch.learned.items():
                 await self._set(conn, source, key, value)
         return stats
+
+    @staticmethod
+    async def _results(conn: AsyncConnection, results: list[CommandResult]) -> None:
+        """A harvested command's results, by their deterministic ids (the same ids the forwarder gives them)."""
+        for result in results:
+            doc = result_doc(result)
+            table = command_results
+            found = (await conn.execute(select(table.c.doc).where(table.c.id == result.id))).first()
+            if found is None:
+                await conn.execute(insert(table).values(id=result.id, command_id=result.command_id, doc=doc))
+            elif found.doc != doc:
+                await conn.execute(update(table).where(table.c.id == result.id).values(doc=doc))
 
     async def _upsert(self, conn: AsyncConnection, run_id: str, resource: Any, batch: MappedBatch) -> Outcome:
         if getattr(resource, "provenance", None) is not None:
