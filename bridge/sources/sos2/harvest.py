@@ -23,6 +23,7 @@ from bridge.model.time import to_us
 from bridge.sources.fanin import merged
 from bridge.sources.http import PoliteClient
 from bridge.sources.sos2 import kvp, pox
+from bridge.sources.sos2.areas import check_observed_areas
 from bridge.sources.sos2.client import SosClient, SosRequestError
 from bridge.sources.sos2.exceptions import OwsException
 from bridge.sources.sos2.harvest_reads import ReadMixin, SosHarvestConfig
@@ -149,6 +150,7 @@ class SosHarvester(ReadMixin):
             except BridgeError as exc:
                 errors.append(exc.description)
                 continue
+            check_observed_areas(proc, features)
             keys = [f.identifier for f in features if f.identifier]
             for stream in streams:
                 if stream.procedure is proc and len(keys) == 1:
