@@ -43,13 +43,14 @@ def rss_mb() -> float:
 
 
 class RssTrace:
-    """RSS at the first and last stored batch of a run, and its peak (sampled after every batch)."""
+    """RSS at the first and last stored batch of observations of a run, and its peak (sampled after every batch)."""
 
     def __init__(self) -> None:
         self.samples: list[float] = []
 
     def __call__(self, report: RunReport, event: str) -> None:
-        self.samples.append(rss_mb())
+        if report.observations:
+            self.samples.append(rss_mb())
 
     def summary(self) -> str:
         if not self.samples:

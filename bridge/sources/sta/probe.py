@@ -1,8 +1,9 @@
 """What a SensorThings server grants and what its read shapes cost: probed once per run, before any stream is read.
 
 - Page size: the largest `$top` up to the source's `page_size` whose answer is a correct page — no error, no more
-  rows than asked, a next link exactly when `@iot.count` says more remain. Halved until one is (istSOS4 answers
-  `$top=10000` with 10,001 rows and no next link; django-ogc-sensorthings refuses a JSON `$top` above 100).
+  rows than asked, no silent end (a page without a next link must be the last: one more row is asked for past
+  it, so no count of the whole collection is needed). Halved until one is (istSOS4 answers `$top=10000` with
+  10,001 rows and no next link; django-ogc-sensorthings refuses a JSON `$top` above 100).
 - dataArray paging: a dataArray page must carry a next link where the same JSON page does (istSOS4's never do,
   so its dataArray answers end silently after one page): otherwise dataArray is not used.
 - Costs: one page of a stream's observations read plain and with `$expand=FeatureOfInterest($select=id)`, timed;
@@ -63,20 +64,15 @@ def _rows(doc: Any, data_array: bool) -> int | None:
     return sum(len(v.get("dataArray") or []) for v in values if isinstance(v, dict))
 
 
-def _judge(doc: Any, top: int, data_array: bool) -> str | None:
-    """Why an answer to `$top=top&$count=true` is not a correct page (None when it is)."""
+def _judge(doc: Any, top: int, data_array: bool) -> tuple[str | None, int | None]:
+    """(why an answer to `$top=top` is not a correct page, or None; the row count to look past when an answer
+    without a next link may have stopped early)."""
     rows = _rows(doc, data_array)
     if rows is None:
-        return "answered without a value array"
-    total = doc.get("@iot.count")
-    more = bool(doc.get("@iot.nextLink"))
+        return "answered without a value array", None
     if rows > top:
-        return f"answered {rows} rows"
-    if isinstance(total, int) and total > rows and not more:
-        return f"answered {rows} of {total} rows without a next link"
-    if rows < top and more and isinstance(total, int) and total <= rows:
-        return "gave a next link after the last row"
-    return None
+        return f"answered {rows} rows", None
+    return None, (rows if rows and not doc.get("@iot.nextLink") else None)
 
 
 async def _try(client: PoliteClient, url: str, params: dict[str, str]) -> tuple[Any, str | None]:
@@ -87,15 +83,26 @@ async def _try(client: PoliteClient, url: str, params: dict[str, str]) -> tuple[
         return None, f"refused (HTTP {status})" if status else f"failed ({exc.description[:80]})"
 
 
+async def _more_after(client: PoliteClient, url: str, rows: int, params: dict[str, str]) -> bool:
+    """Whether the collection holds a row after the first `rows` (asked with `$skip`: no count of a big set)."""
+    doc, problem = await _try(client, url, params | {"$top": "1", "$skip": str(rows)})
+    return problem is None and bool(_rows(doc, "$resultFormat" in params))
+
+
 async def granted_page(client: PoliteClient, url: str, limit: int, data_array: bool, profile: ReadProfile) -> int:
-    """The largest correct `$top` ≤ `limit` on the collection `url` (halving from `limit`, at least SAFE_TOP)."""
+    """The largest correct `$top` ≤ `limit` on the collection `url` (halving from `limit`, at least SAFE_TOP).
+
+    Correct: no error, no more rows than asked, and no silent end — an answer without a next link must hold
+    every row (checked by asking for one more row past it)."""
     top, first = max(limit, 1), ""
     label = "dataArray" if data_array else "JSON"
+    shape = {"$resultFormat": "dataArray"} if data_array else {"$select": "id"}
     while True:
-        params = {"$top": str(top), "$count": "true"}
-        params |= {"$resultFormat": "dataArray"} if data_array else {"$select": "id"}
-        doc, problem = await _try(client, url, params)
-        problem = problem or _judge(doc, top, data_array)
+        doc, problem = await _try(client, url, shape | {"$top": str(top)})
+        if problem is None:
+            problem, last = _judge(doc, top, data_array)
+            if last is not None and await _more_after(client, url, last, shape):
+                problem = f"stopped after {last} rows without a next link"
         if problem is None or top <= SAFE_TOP:
             if first:
                 outcome = "kept" if problem else "granted"

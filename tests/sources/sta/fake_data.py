@@ -32,6 +32,7 @@ class Quirks:
 
     json_max_top: int = 100_000  # a larger JSON $top is refused (422), like django-ogc-sensorthings above 100
     overshoot_at: int | None = None  # from this $top on: one row too many and no next link (istSOS4 at 10,000)
+    silent_cap: int | None = None  # a larger $top answers this many rows and no next link (a silent end)
     data_array: bool = True
     data_array_links: bool = True  # False: dataArray pages without next links (istSOS4)
     feature_filter: bool = True  # False: `FeatureOfInterest/id eq` is ignored
@@ -136,6 +137,8 @@ class FakeData:
         more = skip + top < len(rows)
         if self.quirks.overshoot_at is not None and top >= self.quirks.overshoot_at:
             page, more = rows[skip : skip + top + 1], False
+        if self.quirks.silent_cap is not None and top > self.quirks.silent_cap:
+            page, more = rows[skip : skip + self.quirks.silent_cap], False
         doc: dict[str, Any] = {}
         if query.get("$count") == "true":
             doc["@iot.count"] = len(rows)

@@ -69,6 +69,14 @@ async def test_pages_are_as_large_as_the_server_grants() -> None:
     assert {r["$top"] for r in _reads(server) if "$count" not in r and r["$top"] not in ("1", "100")} == {"5000"}
     assert _rows(batches) == _truth(server)
 
+    silent = FakeData(Quirks(silent_cap=3000, data_array=False))  # pages end early, saying nothing
+    silent.add(1, 12_000, [7])
+    batches, profile = await _read(silent, [1], rows=50_000)
+    assert profile.page == {"json": 2500} and _rows(batches) == _truth(silent)
+    assert any("stopped after 3000 rows without a next link" in note for note in profile.notes)
+    probes = [dict(r.url.params) for r in silent.requests if r.url.path == "/v1.1/Observations"]
+    assert probes and not any("$count" in p for p in probes)  # no count of the whole collection
+
     refusing = FakeData(Quirks(json_max_top=100, data_array=False))  # django-ogc-sensorthings: 422 above 100
     refusing.add(1, 250, [7])
     batches, profile = await _read(refusing, [1])
