@@ -16,14 +16,14 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from bridge.model.legacy.sta import Datastream, FeatureOfInterest, TimeExtent
+from bridge.model.legacy.sta import Datastream, FeatureOfInterest, MultiDatastream, TimeExtent
 from bridge.sources.http import HttpPolicy, PoliteClient
 
 HOST = "http://data.test"
 ROOT = f"{HOST}/v1.1/"
 START = datetime(2024, 1, 1, tzinfo=UTC)
 DATA_ARRAY = "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array"
-_CLAUSE = re.compile(r"^(phenomenonTime|FeatureOfInterest/id|Observations/Datastream/id) (ge|lt|le|eq) (.+)$")
+_CLAUSE = re.compile(r"^(phenomenonTime|FeatureOfInterest/id|Observations/(?:Multi)?Datastream/id) (ge|lt|le|eq) (.+)$")
 
 
 @dataclass
@@ -47,7 +47,8 @@ class Obs:
     ds: int
     foi: int
     time: datetime
-    result: float
+    result: float | list[float]
+    multi: bool = False  # of MultiDatastream `ds` (ids of both kinds are separate)
 
 
 class FakeData:
@@ -58,12 +59,15 @@ class FakeData:
         self.observations: list[Obs] = []
         self.requests: list[httpx.Request] = []
 
-    def add(self, ds: int, count: int, features: list[int], step: timedelta = timedelta(minutes=1)) -> None:
-        """`count` observations of stream `ds`, features taken in turn in runs of ten."""
+    def add(
+        self, ds: int, count: int, features: list[int], step: timedelta = timedelta(minutes=1), multi: bool = False
+    ) -> None:
+        """`count` observations of stream `ds` (a MultiDatastream's with `multi`), features in turn in runs of ten."""
         first = len(self.observations) + 1
         for i in range(count):
             foi = features[(i // 10) % len(features)]
-            self.observations.append(Obs(first + i, ds, foi, START + i * step, float(i)))
+            result: float | list[float] = [float(i), -float(i)] if multi else float(i)
+            self.observations.append(Obs(first + i, ds, foi, START + i * step, result, multi))
 
     def features(self) -> list[FeatureOfInterest]:
         """Every feature of interest, as the harvester lists them."""
@@ -73,6 +77,12 @@ class FakeData:
     def stream(ds: int) -> Datastream:
         """The Datastream record of stream `ds` as the harvester would have listed it."""
         return Datastream(str(ds), f"{ROOT}Datastreams({ds})", f"stream {ds}", phenomenon_time=TimeExtent(START))
+
+    @staticmethod
+    def multi_stream(ds: int) -> MultiDatastream:
+        """The MultiDatastream record `ds` as the harvester would have listed it."""
+        link = f"{ROOT}MultiDatastreams({ds})"
+        return MultiDatastream(str(ds), link, f"multi {ds}", phenomenon_time=TimeExtent(START))
 
     def client(self) -> PoliteClient:
         """A client on this server."""
@@ -91,10 +101,11 @@ class FakeData:
             return self._root()
         if path == "/v1.1/FeaturesOfInterest":
             return self._features(query)
-        match = re.fullmatch(r"/v1\.1/(?:Datastreams\((\d+)\)/)?Observations", path)
+        match = re.fullmatch(r"/v1\.1/(?:(Multi)?Datastreams\((\d+)\)/)?Observations", path)
         if match is None:
             return httpx.Response(404, json={"message": "not found"})
-        rows = [o for o in self.observations if match.group(1) is None or o.ds == int(match.group(1))]
+        multi, ds = match.group(1) is not None, match.group(2)
+        rows = [o for o in self.observations if ds is None or (o.ds == int(ds) and o.multi == multi)]
         return self._observations(request, rows, query)
 
     def _root(self) -> httpx.Response:
@@ -104,10 +115,11 @@ class FakeData:
         return httpx.Response(200, json=doc)
 
     def _features(self, query: dict[str, str]) -> httpx.Response:
-        streams = [value for name, _, value in _clauses(query.get("$filter")) if name == "Observations/Datastream/id"]
+        streams = [(n, v) for n, _, v in _clauses(query.get("$filter")) if n.startswith("Observations/")]
         if streams and not self.quirks.stream_features:
             return httpx.Response(400, json={"message": "unsupported filter"})
-        ids = sorted({o.foi for o in self.observations if not streams or o.ds == int(streams[0])})
+        wanted = [(int(v), "Multi" in n) for n, v in streams]
+        ids = sorted({o.foi for o in self.observations if not wanted or (o.ds, o.multi) == wanted[0]})
         return httpx.Response(200, json={"value": [{"@iot.id": i} for i in ids]})
 
     def _filtered(self, rows: list[Obs], query: dict[str, str]) -> list[Obs]:

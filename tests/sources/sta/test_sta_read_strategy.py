@@ -51,6 +51,15 @@ def _rows(batches: list[Batch], once: bool = True) -> dict[str, str | None]:
     return found
 
 
+async def _read_multi(server: FakeData, ds: int) -> tuple[list[Batch], Any]:
+    async with server.client() as client:
+        reader = StaReader(client, ROOT, CONFIG)
+        profile = await reader.probe()
+        reads = StreamReads(reader, WindowPlanner(client, 5000), profile)
+        unit = Unit("MultiDatastream", {"stream": ds}, str(ds))
+        return [b async for b in reads.batches(server.multi_stream(ds), unit, _state())], profile
+
+
 def _truth(server: FakeData) -> dict[str, str | None]:
     return {str(o.id): str(o.foi) for o in server.observations}
 
@@ -195,3 +204,17 @@ async def test_a_window_read_short_is_an_error_and_keeps_its_cursor() -> None:
     assert len(errors) == 1 and "read 299 of the 300 observations the server counted" in errors[0]
     cursors = [p.cursor for b in batches for p in b.observations if p.cursor is not None]
     assert int(UNTIL.timestamp() * 1_000_000) not in cursors  # the next run reads the window again
+
+
+async def test_a_multi_datastream_is_read_feature_by_feature_too() -> None:
+    server = FakeData(Quirks(data_array=False))
+    server.add(1, 500, [7])  # a Datastream with the same id: not the MultiDatastream's observations
+    server.add(1, 400, [8, 9], multi=True)
+    batches, profile = await _read_multi(server, 1)
+    assert profile.strategies == {"per feature": 1}
+    assert _rows(batches) == {str(o.id): str(o.foi) for o in server.observations if o.multi}
+    assert all(p.stream_key == "MultiDatastream/1" for b in batches for p in b.observations)
+    first = next(o for b in batches for p in b.observations for o in p.records)
+    assert isinstance(first.result, list) and first.multi_datastream_id == "1"
+    listed = [dict(r.url.params) for r in server.requests if r.url.path.endswith("/FeaturesOfInterest")]
+    assert listed[0]["$filter"] == "Observations/MultiDatastream/id eq 1"
