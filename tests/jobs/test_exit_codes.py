@@ -77,6 +77,7 @@ def _harvest(url: str, store: str, capsys: pytest.CaptureFixture[str]) -> tuple[
     return code, json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow  # a server on loopback
 def test_exit_codes_say_completed_with_errors_and_failed(
     sta: tuple[str, dict[str, bool]],
     tmp_path: Path,
