@@ -1,4 +1,8 @@
-"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth ...]` (default: all)."""
+"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth ...] [--flags]` (default:
+all).
+
+Flags after the names go to every benchmark named, e.g. `python -m bench sta_harvest --observations 20000`.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,21 @@ BENCHMARKS = {
 }
 
 
+def split_args(args: list[str]) -> tuple[list[str], list[str]]:
+    """(benchmark names, flags): the names are the arguments before the first one that starts with `-`."""
+    first_flag = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
+    return args[:first_flag], args[first_flag:]
+
+
 def main() -> None:
-    names = [a for a in sys.argv[1:] if not a.startswith("-")] or list(BENCHMARKS)
+    names, flags = split_args(sys.argv[1:])
+    names = names or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     for name in names:
         print(f"\n## {name}\n", flush=True)
-        sys.argv = [BENCHMARKS[name]]
+        sys.argv = [BENCHMARKS[name], *flags]
         runpy.run_module(BENCHMARKS[name], run_name="__main__")
 
 

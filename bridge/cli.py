@@ -9,7 +9,7 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from bridge import cli_auth
@@ -24,14 +24,22 @@ DEMO_HELP = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with status 1 (failed), so that 2 always means a harvest that completed with errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="TOML configuration file (see config/bridge.example.toml)")
     parser.add_argument("--store", help="SQLAlchemy URL of the store (default sqlite:///./csapi-bridge.db)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="csapi-bridge", description="OGC API - Connected Systems bridge")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="csapi-bridge", description="OGC API - Connected Systems bridge")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="serve the CSAPI facade over HTTP")
     _common(serve)
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
@@ -44,7 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="listen beyond loopback even though anonymous clients may write (auth.anonymous_roles): INSECURE",
     )
-    harvest = sub.add_parser("harvest", help="one-off harvest (migration) of a legacy service into the store")
+    harvest = sub.add_parser(
+        "harvest",
+        help="one-off harvest (migration) of a legacy service into the store",
+        description="Exit status: 0 completed, 2 completed with errors (something was not read), 1 failed.",
+    )
     _common(harvest)
     harvest.add_argument("--source", required=True, help="sta:URL, sos:URL, sps:URL, or a source NAME of --config")
     harvest.add_argument("--name", help="source name for a sta:/sos:/sps: URL (default: derived from the host)")
@@ -106,7 +118,8 @@ def _source(args: argparse.Namespace, settings: Settings) -> SourceConfig:
 
 
 def cmd_harvest(args: argparse.Namespace) -> int:
-    """One-off harvest with progress and a final report; exit status 1 when the run failed."""
+    """One-off harvest with progress and a final report; exit status 0 completed, 2 completed with errors (a
+    stream, window or entity was not read), 1 failed."""
     from bridge.jobs.progress import ProgressPrinter, print_report
     from bridge.jobs.run import run_harvest
     from bridge.store.factory import open_store
@@ -126,7 +139,7 @@ def cmd_harvest(args: argparse.Namespace) -> int:
             print(json.dumps(report.to_json(), indent=2))
         else:
             print_report(report)
-        return 1 if report.status == "failed" else 0
+        return report.exit_code
 
     return asyncio.run(go())
 
@@ -154,6 +167,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from bridge.jobs.run import status_exit_code
     from bridge.model.time import format_us
     from bridge.store.factory import open_store
 
@@ -168,14 +182,16 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     records = asyncio.run(go())
     if args.json:
-        print(json.dumps([r.report | {"status": r.status} for r in records], indent=2))
+        print(json.dumps([r.report | {"status": r.status, "exitCode": status_exit_code(r.status)} for r in records],
+                         indent=2))  # fmt: skip
         return 0
     table = Table(title="harvest runs")
-    for column in ("run", "source", "started", "ended", "status", "observations", "errors"):
+    for column in ("run", "source", "started", "ended", "status", "exit", "observations", "errors"):
         table.add_column(column)
     for r in records:
         ended = format_us(r.ended) if r.ended else "-"
-        table.add_row(r.id, r.source, format_us(r.started), ended, r.status,
+        code = status_exit_code(r.status)
+        table.add_row(r.id, r.source, format_us(r.started), ended, r.status, "-" if code is None else str(code),
                       str(r.report.get("observations", 0)), str(len(r.report.get("errors", []))))  # fmt: skip
     Console().print(table)
     return 0
@@ -205,9 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # one line per job run is noise
     try:
         return COMMANDS[args.command](args)
-    except BridgeError as exc:
+    except BridgeError as exc:  # nothing could be done (configuration, store): failed
         print(f"csapi-bridge: error: {redact(exc.description)}", file=sys.stderr)
-        return 2
+        return 1
     except KeyboardInterrupt:
         return 130
 

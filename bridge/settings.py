@@ -55,7 +55,7 @@ class SourceConfig(BaseModel):
     type: Literal["sta", "sos", "sps"]
     url: str
     schedule: str | None = None  # "interval:15m" or a 5-field cron expression
-    page_size: int = Field(default=1000, ge=1, le=100_000)
+    page_size: int = Field(default=10_000, ge=1, le=100_000)  # STA: largest $top probed
     concurrency: int = Field(default=4, ge=1, le=64)
     rate: float | None = Field(default=None, gt=0)
     timeout: float = Field(default=60.0, gt=0)

@@ -103,7 +103,7 @@ async def client(store: SqlStore, settings: Settings) -> AsyncIterator[httpx.Asy
         yield c
 
 
-SERVER_FIXTURES = {"sta_server", "sta_server_process", "sos_server", "sps_server"}  # servers on loopback
+SERVER_FIXTURES = {"sta_server", "sta_server_process", "sos_server", "sps_server", "istsos4"}  # servers on loopback
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -113,6 +113,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+from tests.istsos4.fixtures import istsos4  # noqa: E402,F401  (istSOS4, a real STA server, when it can run here)
 from tests.sps_server.fixtures import sps_server  # noqa: E402,F401  (real SPS 2.0 test server)
 from tests.sta_server.fixtures import sta_server, sta_server_process  # noqa: E402,F401  (real STA server)
 

@@ -25,9 +25,14 @@ from bridge.commands.base import Forwarded, StoreReader
 from bridge.commands.sps2_services import CONFIRMATIONS, RESERVATIONS, STREAM_ENTITIES, SpsService, SpsServices
 from bridge.errors import Conflict, InvalidBody, NotFound, UpstreamError
 from bridge.mapping.sps2 import linked_stream_id
-from bridge.mapping.sps2_status import command_statuses, feasibility_outcome, response_status, result_links
+from bridge.mapping.sps2_status import (
+    command_statuses,
+    datastream_results,
+    feasibility_outcome,
+    response_status,
+    result_links,
+)
 from bridge.mapping.sps2_status_table import map_response
-from bridge.mapping.transforms import stable_id
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -253,22 +258,9 @@ class SpsForwarder:
     ) -> list[CommandResult]:
         """`datastream@link` results for the datastreams of the tasked system that the bridge harvested from a
         service the SPS names as where the data lands (e.g. its SOS): read them here, not on the legacy side."""
-        targets = {_endpoint(r.link["href"]) for r in links if r.link and r.link.get("href")}
-        if not targets or self._reader is None:
+        if not links or self._reader is None:
             return []
-        found = []
-        for ds in await self._reader.datastreams_of(stream.system_id):
-            via = ds.provenance.via if ds.provenance else None
-            if via and _endpoint(via) in targets:
-                found.append(
-                    CommandResult(
-                        id=stable_id(f"{service.name}/SpsResult/{task_id}/datastream/{ds.id}"),
-                        command_id="",
-                        link_member="datastream@link",
-                        link={"href": f"/datastreams/{ds.id}", "type": "application/json", "title": ds.name},
-                    )
-                )
-        return found
+        return datastream_results(service.name, task_id, links, await self._reader.datastreams_of(stream.system_id))
 
     # ----------------------------------------------------------------------------- cancel / update
 
@@ -489,11 +481,6 @@ class SpsForwarder:
         alternatives = decode_alternatives(await service.description(procedure), result)
         statuses, results = feasibility_outcome(service.name, result, alternatives)
         return Forwarded(statuses, results=results)
-
-
-def _endpoint(url: str) -> str:
-    """A service URL without query, fragment or trailing slash (a KVP request and its service compare equal)."""
-    return url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
 
 
 def _role(stream: ControlStream) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from bridge.credentials import redact_json
 from bridge.errors import BridgeError, ConfigError
+from bridge.jobs.results import link_datastreams
 from bridge.jobs.sources import build_source
 from bridge.model.harvest import HarvestState, WriteStats
 from bridge.model.time import format_datetime, parse_datetime, utcnow
@@ -43,6 +44,7 @@ class RunReport:
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
     reconciled: dict[str, int] = field(default_factory=dict)
+    reading: dict[str, Any] = field(default_factory=dict)
     duration: float = 0.0
 
     def add(self, stats: WriteStats) -> None:
@@ -50,6 +52,11 @@ class RunReport:
         self.entities.update(stats.outcomes)
         self.observations += stats.observations
         self.duplicates += stats.duplicates
+
+    @property
+    def exit_code(self) -> int:
+        """The exit status of `csapi-bridge harvest` for this run (see `status_exit_code`)."""
+        return status_exit_code(self.status) or 0
 
     @property
     def rate(self) -> float:
@@ -76,10 +83,21 @@ class RunReport:
             "bytes": self.bytes,
             "errors": self.errors,
             "reconciled": self.reconciled,
+            "reading": self.reading,
             "durationSeconds": round(self.duration, 3),
             "observationsPerSecond": round(self.rate, 1),
+            "exitCode": status_exit_code(self.status),
         })  # fmt: skip
         return report
+
+
+EXIT_CODES = {"completed": 0, "completed-with-errors": 2, "failed": 1}
+
+
+def status_exit_code(status: str) -> int | None:
+    """0 completed, 2 completed with errors (some stream, window or entity not read), 1 failed; None while running
+    (or for a run that was killed: it never finished)."""
+    return EXIT_CODES.get(status)
 
 
 Progress = Callable[[RunReport, str], None]
@@ -121,6 +139,8 @@ async def run_harvest(
     try:
         async for batch in merged([harvester.batches(state)], buffer=PREFETCH):  # read ahead while storing
             mapped = mapping.map(batch)
+            if mapped.command_results:
+                await link_datastreams(store, source.name, mapped)
             seen.update(mapped.seen)
             report.errors += mapped.errors
             report.add(await store.write_batch(source.name, run_id, mapped))
@@ -140,6 +160,7 @@ async def run_harvest(
         raise
     finally:
         report.duration = time.monotonic() - clock
+        report.reading = harvester.reading()
         await client.aclose()
         await store.finish_run(run_id, report.status, report.to_json())
     log.info("run %s of %s: %s, %d observations in %.1fs", run_id, source.name, report.status,

@@ -38,8 +38,9 @@ def _sta(source: SourceConfig, client: PoliteClient) -> tuple[Harvester, BatchMa
     from bridge.sources.sta.harvest import StaHarvester
     from bridge.sources.sta.reader import StaReaderConfig
 
-    config = StaReaderConfig(page_size=min(source.page_size, 100), data_array_page_size=source.page_size)
-    harvester = StaHarvester(source.name, source.url, client, config)
+    # pages up to `page_size` (the harvester probes what the server grants); streams read `concurrency` at a time
+    config = StaReaderConfig(page_size=source.page_size, data_array_page_size=source.page_size)
+    harvester = StaHarvester(source.name, source.url, client, config, parallel_streams=source.concurrency)
     return harvester, BatchMapper(mapper_for(source, "sta"), StaRules(source.name))
 
 

@@ -9,14 +9,14 @@ import orjson
 
 from bridge.errors import BridgeError
 from bridge.mapping.engine import Mapper
-from bridge.model.csapi import Command, CommandStatus, Datastream
+from bridge.model.csapi import Command, CommandResult, CommandStatus, Datastream
 from bridge.model.harvest import Batch, LegacyObservations, MappedBatch, StreamRows, Unit
 from bridge.model.observations import ObsRow
 from bridge.model.stream_schema import cached_schema
 
 
 class ProtocolRules(Protocol):
-    """The protocol-specific parts of mapping: observation rows and command histories."""
+    """The protocol-specific parts of mapping: observation rows, command histories and results."""
 
     def row_mapper(self, page: LegacyObservations, stream: Datastream) -> Callable[[Any], ObsRow]:
         """A function turning one legacy observation of `page` into a store row."""
@@ -24,6 +24,10 @@ class ProtocolRules(Protocol):
 
     def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
         """Status reports of a harvested command."""
+        ...
+
+    def command_results(self, unit: Unit, command: Command) -> list[CommandResult]:
+        """Results of a harvested command (where its data can be found)."""
         ...
 
 
@@ -38,7 +42,7 @@ class BatchMapper:
 
     def map(self, batch: Batch) -> MappedBatch:
         """Map one harvested batch: units through the table (failures become errors), observation pages into rows."""
-        out = MappedBatch(errors=list(batch.errors), seen=dict(batch.seen_complete))
+        out = MappedBatch(errors=list(batch.errors), seen=dict(batch.seen_complete), learned=dict(batch.learned))
         for unit in batch.units:
             try:
                 resource = self.mapper.build(unit.entity, unit.ns, legacy_id=unit.legacy_id, via=unit.via)
@@ -48,6 +52,9 @@ class BatchMapper:
             out.entities[resource.id] = unit.entity
             if isinstance(resource, Command):
                 out.commands.append((resource, self.rules.command_history(unit, resource)))
+                results = self.rules.command_results(unit, resource)
+                if results:
+                    out.command_results[resource.id] = results
                 continue
             if isinstance(resource, Datastream):
                 out.result_kinds[resource.id] = cached_schema(orjson.dumps(resource.schema)).result_kind

@@ -16,7 +16,7 @@ import orjson
 
 from bridge.mapping.sos2_rows import compact_mapper, observation_mapper
 from bridge.mapping.transforms import REGISTRY, transform, uri_segment
-from bridge.model.csapi import Command, CommandStatus, Link, TimeExtent
+from bridge.model.csapi import Command, CommandResult, CommandStatus, Link, TimeExtent
 from bridge.model.csapi import Datastream as CsDatastream
 from bridge.model.harvest import LegacyObservations, Unit
 from bridge.model.legacy.sos2 import NIL_UNKNOWN
@@ -150,7 +150,8 @@ def _sos_system_kind(proc: Any, ctx: Mapping[str, Any]) -> Link | None:
 
 @transform("sos_offerings")
 def _sos_offerings(proc: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    """What the Capabilities say about the procedure's offerings (kept as extra properties)."""
+    """What the Capabilities say about the procedure's offerings (kept as extra properties), and the decisions
+    taken reading them (`provenanceIssues`, e.g. an observedArea whose axis order its features showed wrong)."""
     offerings = []
     for o in proc.offerings:
         item: dict[str, Any] = {"identifier": o.identifier}
@@ -159,7 +160,10 @@ def _sos_offerings(proc: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
         if o.observed_area is not None:
             item["observedArea"] = list(o.observed_area)
         offerings.append(item)
-    return {"sosOfferings": offerings}
+    out: dict[str, Any] = {"sosOfferings": offerings}
+    if getattr(proc, "issues", None):
+        out["provenanceIssues"] = list(proc.issues)  # decisions taken reading the legacy description
+    return out
 
 
 @transform("sos_feature_name")
@@ -279,6 +283,10 @@ class SosRules:
             return compact
         general = observation_mapper(self.source, kind)
         return lambda record: compact(record) if type(record[0]) is int else general(record)
+
+    def command_results(self, unit: Unit, command: Command) -> list[CommandResult]:
+        """SOS has no command results."""
+        return []
 
     def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
         """SOS has no commands."""

@@ -13,12 +13,19 @@ from typing import Any
 
 from bridge.mapping.batch import BatchMapper
 from bridge.mapping.engine import Mapper
-from bridge.mapping.sps2_status import command_statuses
+from bridge.mapping.sps2_status import command_statuses, result_links
 from bridge.mapping.sps2_status_table import StatusTable
 from bridge.mapping.transforms import stable_id, transform, uri_segment
-from bridge.model.csapi import Command, CommandStatus, Datastream, Link, TimeExtent
+from bridge.model.csapi import Command, CommandResult, CommandStatus, Datastream, Link, TimeExtent
 from bridge.model.harvest import LegacyObservations, MappedBatch, StreamRows, Unit
-from bridge.model.legacy.sps2 import DEFAULT_TEXT_ENCODING, TASK_CURSOR, Task, TaskingDescription, updatable_subset
+from bridge.model.legacy.sps2 import (
+    DEFAULT_TEXT_ENCODING,
+    TASK_CURSOR,
+    ResultAccess,
+    Task,
+    TaskingDescription,
+    updatable_subset,
+)
 from bridge.model.observations import ObsRow
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
@@ -151,6 +158,17 @@ class SpsRules:
             if timed:
                 command.execution_time = TimeExtent(timed[0].start, timed[-1].end)
         return history
+
+    def command_results(self, unit: Unit, command: Command) -> list[CommandResult]:
+        """Where the task's data can be fetched (DescribeResultAccess, read by the harvester once the task
+        published data or completed): `external@link` results, as the forwarder records them."""
+        access: ResultAccess | None = unit.ns.get("access")
+        if access is None:
+            return []
+        results = result_links(self.source, unit.ns["task"].task_id, access)
+        for result in results:
+            result.command_id = command.id
+        return results
 
 
 class SpsBatchMapper(BatchMapper):

@@ -15,7 +15,7 @@ from typing import Any
 
 from bridge.mapping.sps2_status_table import StatusTable, load_status_table
 from bridge.mapping.transforms import stable_id
-from bridge.model.csapi import CommandResult, CommandStatus, StatusCode, TimeExtent
+from bridge.model.csapi import CommandResult, CommandStatus, Datastream, StatusCode, TimeExtent
 from bridge.model.legacy.sps2 import FeasibilityResult, ResultAccess, TaskStatus
 from bridge.model.time import to_us
 
@@ -118,6 +118,32 @@ def result_links(source: str, task_id: str, access: ResultAccess) -> list[Comman
             )
         )
     return results
+
+
+def service_endpoint(url: str) -> str:
+    """A service URL without query, fragment or trailing slash (a KVP request and its service compare equal)."""
+    return url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+
+
+def datastream_results(
+    source: str, task_id: str, links: list[CommandResult], datastreams: Iterable[Datastream]
+) -> list[CommandResult]:
+    """`datastream@link` results for the datastreams (of the tasked system) harvested from a service that a
+    DescribeResultAccess reference names as where the data lands (e.g. its SOS): read them on the bridge."""
+    targets = {service_endpoint(r.link["href"]) for r in links if r.link and r.link.get("href")}
+    found = []
+    for ds in datastreams:
+        via = ds.provenance.via if ds.provenance else None
+        if targets and via and service_endpoint(via) in targets:
+            found.append(
+                CommandResult(
+                    id=stable_id(f"{source}/SpsResult/{task_id}/datastream/{ds.id}"),
+                    command_id="",
+                    link_member="datastream@link",
+                    link={"href": f"/datastreams/{ds.id}", "type": "application/json", "title": ds.name},
+                )
+            )
+    return found
 
 
 def feasibility_outcome(

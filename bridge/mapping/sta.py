@@ -11,7 +11,7 @@ import orjson
 
 from bridge.mapping.keys import observation_keys
 from bridge.mapping.transforms import REGISTRY, numeric_result, stable_id, stable_key, transform
-from bridge.model.csapi import Command, CommandStatus, Link, StatusCode
+from bridge.model.csapi import Command, CommandResult, CommandStatus, Link, StatusCode
 from bridge.model.csapi import Datastream as CsDatastream
 from bridge.model.harvest import LegacyObservations, Unit
 from bridge.model.legacy.sta import Datastream as StaDatastream
@@ -304,6 +304,10 @@ class StaRules:
         time = to_us(when)
         value = orjson.dumps({"lon": lon, "lat": lat}).decode()
         return ObsRow(time, time, None, None, value, None, stable_key(f"{self.source}/HistoricalLocation/{hid}"))
+
+    def command_results(self, unit: Unit, command: Command) -> list[CommandResult]:
+        """STA 1.1 tasks carry no results."""
+        return []
 
     def command_history(self, unit: Unit, command: Command) -> list[CommandStatus]:
         """STA 1.1 tasks carry no status: one ACCEPTED report at creation, saying so."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bridge.model.csapi import Command, CommandStatus, ControlStream, Datastream, Feature
+from bridge.model.csapi import Command, CommandResult, CommandStatus, ControlStream, Datastream, Feature
 from bridge.model.observations import ObsRow
 
 
@@ -51,6 +51,10 @@ class Batch:
     observations: list[LegacyObservations] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seen_complete: dict[str, set[str]] = field(default_factory=dict)  # entity → every legacy id listed
+    learned: dict[str, int] = field(default_factory=dict)  # LEARNED keys → values, stored with the cursors
+
+
+LEARNED = "learned:"  # prefix of what a harvester learned about a service (kept among the cursors, set not advanced)
 
 
 @dataclass(slots=True)
@@ -84,9 +88,11 @@ class MappedBatch:
     result_kinds: dict[str, str] = field(default_factory=dict)
     observations: list[StreamRows] = field(default_factory=list)
     commands: list[tuple[Command, list[CommandStatus]]] = field(default_factory=list)
+    command_results: dict[str, list[CommandResult]] = field(default_factory=dict)  # command id → its results
     errors: list[str] = field(default_factory=list)
     seen: dict[str, set[str]] = field(default_factory=dict)
     entities: dict[str, str] = field(default_factory=dict)  # resource id → legacy entity name
+    learned: dict[str, int] = field(default_factory=dict)  # written with the batch (see `Batch.learned`)
 
 
 @dataclass(slots=True)

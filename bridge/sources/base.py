@@ -7,7 +7,7 @@ A harvester reads one legacy protocol and never maps or stores anything: it yiel
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.model.harvest import Batch, HarvestState
 
@@ -23,4 +23,8 @@ class Harvester(Protocol):
 
     def counters(self) -> dict[str, int]:
         """Traffic so far: requests, bytes, retries."""
+        ...
+
+    def reading(self) -> dict[str, Any]:
+        """How the service was read (what probing found, what was learned) for the run report; {} when nothing."""
         ...

@@ -190,3 +190,42 @@ async def test_reservation_streams_follow_what_the_service_offers(sps_server: Se
     ended = {s["name"]: s.get("validTime") for s in left if not s["name"].startswith("Tasking")}
     assert len(ended) == 4 and all(t and t[1] not in (None, "now") for t in ended.values())  # deletions = "end"
     assert all(lk["rel"] != "related" for s in left if s["name"].startswith("Tasking") for lk in s["links"])
+
+
+async def test_imported_tasks_get_the_results_of_forwarded_commands(sps_server: ServerState, tmp_path: Path) -> None:
+    """A harvested task that completed gets what `/commands/{id}/result` shows for a command forwarded through the
+    facade: the DescribeResultAccess references, and links to the datastreams the bridge harvested from where the
+    data lands (its SOS); a task still executing gets none yet."""
+    from bridge.model.csapi import Datastream, Kind, Provenance
+
+    done, running = await _tasks_on_the_sps(sps_server)
+    store = await SqlStore.open(f"sqlite:///{tmp_path / 'bridge.db'}")
+    source = TaskSource(name="sps1", type="sps", url=sps_server.url, tasks=[done, running])
+    first = await run_harvest(source, store)
+    assert first.status == "completed", first.errors
+    command_id = stable_id(f"sps1/SpsTask/{done}")
+    stream = await store.get_stream(Kind.CONTROL_STREAM, (await store.get_command(command_id)).controlstream_id)
+    frames = {"obsFormat": "application/json", "resultSchema": {"type": "Count", "name": "frames"}}
+    sos = Provenance("sos1", "Datastream", "camera/frames", via=f"{sps_server.url}/sos?service=SOS&request=X")
+    landed = await store.create_stream(Datastream(system_id=stream.system_id, name="frames", schema=frames,
+                                                  provenance=sos), "num")  # fmt: skip
+    asked = [op for op, _ in sps_server.requests].count("DescribeResultAccess")
+    assert asked == 1  # the completed task only
+    again = await run_harvest(sps_source(sps_server), store)  # the data's SOS is harvested now: linked too
+    assert again.status == "completed", again.errors
+    results = (await _get(store, f"/commands/{command_id}/result"))["items"]
+    for result in results:
+        assert_valid(PART2 + "commandResult.json", result)
+    assert {r["external@link"]["href"] for r in results if "external@link" in r} == {
+        sps_server.url + "/sos",
+        done + "/videos",
+    }
+    (linked,) = [r["datastream@link"] for r in results if "datastream@link" in r]
+    assert linked["href"] == f"http://bridge/datastreams/{landed.id}" and linked["title"] == "frames"
+    assert len(results) == 3
+    still = (await _get(store, f"/commands/{stable_id(f'sps1/SpsTask/{running}')}/result"))["items"]
+    assert still == []
+    third = await run_harvest(sps_source(sps_server), store)  # refreshed tasks keep their results, once each
+    assert third.status == "completed"
+    assert len((await _get(store, f"/commands/{command_id}/result"))["items"]) == 3
+    await store.close()

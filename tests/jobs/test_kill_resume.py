@@ -1,4 +1,5 @@
-"""Kill -9 a harvest at several moments, rerun it: the store ends identical to an uninterrupted run."""
+"""Kill -9 a harvest at several moments, rerun it: the store ends identical to an uninterrupted run (its three
+streams read concurrently, each batch committing its own rows and cursor)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ async def _seed(base_url: str) -> SeedResult:
 def _config(tmp: Path, url: str) -> Path:
     path = tmp / "bridge.toml"
     path.write_text(
-        f'[[sources]]\nname = "resume"\ntype = "sta"\nurl = "{url}"\npage_size = 50\nretries = 1\n', encoding="utf-8"
+        f'[[sources]]\nname = "resume"\ntype = "sta"\nurl = "{url}"\npage_size = 50\nconcurrency = 3\nretries = 1\n',
+        encoding="utf-8",
     )
     return path
 

@@ -183,6 +183,11 @@ def get_feature_of_interest(state: ServerState, request: Request) -> Iterator[by
 
 def _rows(state: ServerState, request: Request) -> list[tuple[Any, str, datetime, Any, float]]:
     offerings = request.params.get("offering") or [o.identifier for o in state.offerings]
+    period = request.period
+    if state.window_limit is not None and (period is None or period[1] - period[0] > state.window_limit):
+        with state.lock:
+            state.refused.extend(offerings)
+        raise OwsError("ResponseExceedsSizeLimit", None, f"periods longer than {state.window_limit} are refused")
     props = request.params.get("observedProperty")
     rows = []
     for identifier in offerings:
@@ -198,6 +203,8 @@ def _rows(state: ServerState, request: Request) -> list[tuple[Any, str, datetime
                 if request.period is None or request.period[0] <= when <= request.period[1]:
                     rows.append((spec, prop, when, foi, value))
     if state.size_limit is not None and len(rows) > state.size_limit:
+        with state.lock:
+            state.refused.extend(offerings)
         raise OwsError(
             "ResponseExceedsSizeLimit", None, f"{len(rows)} observations exceed the limit {state.size_limit}"
         )

@@ -69,6 +69,8 @@ class ServerState:
             self.offerings: list[OfferingSpec] = []
             self.data: dict[tuple[str, str], list[Row]] = {}
             self.size_limit: int | None = None
+            self.window_limit: timedelta | None = None  # longer GetObservation/GetResult periods are refused
+            self.refused: list[str] = []  # the offering of every request refused as too large
             self.result_retrieval = False
             self.data_availability = False
             self.soap_only: set[str] = set()

@@ -20,7 +20,7 @@ from bridge.api.media import JSON, negotiate
 from bridge.api.params import FParam
 from bridge.api.responses import json_response
 from bridge.errors import NotFound
-from bridge.model.harvest import RunRecord
+from bridge.model.harvest import LEARNED, RunRecord
 from bridge.model.time import iso_us
 from bridge.settings import Settings, SourceConfig
 
@@ -106,7 +106,11 @@ async def get_source(
     cursors = await store.harvest_cursors(name)
     doc = _source_doc(name, config, ctx)
     doc["runs"] = [run_doc(r) for r in runs]
-    doc["cursors"] = [{"stream": key, "position": iso_us(value)} for key, value in sorted(cursors.items())]
+    positions = {key: value for key, value in cursors.items() if not key.startswith(LEARNED)}
+    doc["cursors"] = [{"stream": key, "position": iso_us(value)} for key, value in sorted(positions.items())]
+    learned = {key[len(LEARNED) :]: value for key, value in cursors.items() if key.startswith(LEARNED)}
+    if learned:  # what the harvester learned about the service (e.g. the longest SOS window it accepts, in µs)
+        doc["learned"] = [{"name": key, "value": value} for key, value in sorted(learned.items())]
     doc["links"] = [
         link(ctx.href(f"/sources/{name}"), "self", JSON, "this document"),
         link(ctx.href("/sources"), "collection", JSON, "all sources"),

@@ -136,6 +136,7 @@ class Offering:
     related_features: tuple[tuple[str | None, str], ...] = ()  # (role, target href)
     observed_area: Bbox | None = None
     observed_area_srs: str | None = None
+    observed_area_ambiguous: bool = False  # both axis orders plausible: the srsName's was taken (Q4)
     phenomenon_time: TimeExtent | None = None
     result_time: TimeExtent | None = None
     response_formats: tuple[str, ...] = ()

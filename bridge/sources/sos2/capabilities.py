@@ -163,10 +163,12 @@ def _offering(el: etree._Element, defaults: ContentsDefaults, ops: dict[str, Ope
         return ()
 
     bbox = srs = None
+    ambiguous = False
     envelope = _first_gml(kid(el, SOS20, "observedArea"), "Envelope")
     if envelope is not None:
         geo = envelope_to_bbox(envelope)
         bbox, srs = geo.bbox, geo.srs_name
+        ambiguous = geo.crs84 and bbox is not None and all(abs(v) <= 90 for v in bbox)
     related = tuple(
         (text(kid(rel, SWES, "role")), target)
         for holder in kids(el, SWES, "relatedFeature")
@@ -190,6 +192,7 @@ def _offering(el: etree._Element, defaults: ContentsDefaults, ops: dict[str, Ope
         related_features=related,
         observed_area=bbox,
         observed_area_srs=srs,
+        observed_area_ambiguous=ambiguous,
         phenomenon_time=time_property(kid(el, SOS20, "phenomenonTime")),
         result_time=time_property(kid(el, SOS20, "resultTime")),
         response_formats=pick(

@@ -13,7 +13,6 @@ harvest goes on with the next stream. Streams are read `parallel_streams` at a t
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from bridge.model.time import to_us
 from bridge.sources.fanin import merged
 from bridge.sources.http import PoliteClient
 from bridge.sources.sos2 import kvp, pox
+from bridge.sources.sos2.areas import check_observed_areas
 from bridge.sources.sos2.client import SosClient, SosRequestError
 from bridge.sources.sos2.exceptions import OwsException
 from bridge.sources.sos2.harvest_reads import ReadMixin, SosHarvestConfig
@@ -37,7 +37,7 @@ from bridge.sources.sos2.records import (
     response_format,
 )
 from bridge.sources.sos2.result_handling import parse_result_template
-from bridge.sources.sos2.windows import Window, plan_windows, split
+from bridge.sources.sos2.windows import Window, WindowLimits, WindowQueue, plan_windows
 from bridge.sources.xml import XmlSyntaxError
 
 UNITS_PER_BATCH = 200
@@ -54,12 +54,20 @@ class SosHarvester(ReadMixin):
         self.sos = SosClient(url, client)
         self.config = config or SosHarvestConfig()
         self.features = FeatureSeen()
+        self.limits = WindowLimits({})
 
     def counters(self) -> dict[str, int]:
         stats = self.client.stats
         return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
 
+    def reading(self) -> dict[str, Any]:
+        """Harvester: what was learned about the service (the window lengths it accepts) for the run report."""
+        windows = self.limits.report()
+        return {"windows": windows} if windows else {}
+
     async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
+        """Harvester: Capabilities, procedures, features and properties, then every stream's observations."""
+        self.limits = WindowLimits(state.cursors)
         caps = await self.sos.capabilities()
         procedures = self._procedures(caps)
         availability, problems = await self._availability(caps)
@@ -142,6 +150,7 @@ class SosHarvester(ReadMixin):
             except BridgeError as exc:
                 errors.append(exc.description)
                 continue
+            check_observed_areas(proc, features)
             keys = [f.identifier for f in features if f.identifier]
             for stream in streams:
                 if stream.procedure is proc and len(keys) == 1:
@@ -190,38 +199,31 @@ class SosHarvester(ReadMixin):
         until = to_us(state.until)
         known = stream.cursor_key in state.cursors
         template = await self._template(stream)
-        hint: StreamHint | None = self._template_hint(template) if template is not None else None
-        ns: dict[str, Any] | None = None
-        pending: int | None = None  # cursor of windows read empty before the structure was known
-        queue = deque(self._windows(stream, state, available))
-        while queue:
-            window = queue.popleft()
-            try:
-                async for records, done in self._read(stream, window, template):
-                    cursor = (until if window.last else window.end) if done else None
-                    first = ns is None
-                    if first and records:
-                        hint = hint or self._data_hint(records)
-                        ns = {"stream": stream, "hint": hint, "compact": hint.compact}
-                    if ns is None:
-                        pending = cursor if cursor is not None else pending
+        read = _StreamRead(self._template_hint(template) if template is not None else None)
+        offering = stream.offering.identifier
+        queue = WindowQueue(self.limits.of(offering), self._windows(stream, state, available))
+        try:
+            while (window := await queue.next()) is not None:
+                try:
+                    async for records, done in self._read(stream, window, template):
+                        cursor = (until if window.last else window.end) if done else None
+                        if done and queue.offering.accepted(window.end - window.start):
+                            read.learned[self.limits.key(offering)] = queue.offering.learned or 0
+                        batch = read.page(self, stream, records, cursor)
+                        if batch is not None:
+                            yield batch
+                except BridgeError as exc:
+                    if too_large(exc) and queue.refused(window):
                         continue
-                    yield self._page(stream, ns, records, cursor, with_stream=first)
-            except BridgeError as exc:
-                halves = split(window) if too_large(exc) else None
-                if halves is not None:
-                    queue.extendleft(reversed(halves))
-                    continue
-                operation = "GetResult" if template is not None else "GetObservation"
-                yield Batch(errors=[_message(exc, self.sos.url, stream, operation)])
-                pending = None
-                break
-        if ns is None and (pending is not None or not known):
-            hint = hint or stream.fallback_hint()
-            ns = {"stream": stream, "hint": hint, "compact": hint.compact}
-            unit = Unit("Datastream", ns, stream.legacy_id, stream.via)
-            page = [LegacyObservations("Datastream", ns, stream.cursor_key, [], pending)] if pending is not None else []
-            yield Batch(units=[] if known else [unit], observations=page)
+                    operation = "GetResult" if template is not None else "GetObservation"
+                    yield Batch(errors=[_message(exc, self.sos.url, stream, operation)])
+                    read.pending = None
+                    break
+        finally:
+            queue.release()
+        last = read.last(stream, known)
+        if last is not None:
+            yield last
 
     def _page(
         self, stream: StreamInfo, ns: dict[str, Any], records: list[Any], cursor: int | None, with_stream: bool
@@ -251,6 +253,40 @@ class SosHarvester(ReadMixin):
             return parse_result_template(body)
         except BridgeError:
             return None  # no template for this pair: GetObservation serves it
+
+
+class _StreamRead:
+    """One stream's read in progress: its structure once known, what waits to be committed with the next batch."""
+
+    def __init__(self, hint: StreamHint | None) -> None:
+        self.hint = hint
+        self.ns: dict[str, Any] | None = None
+        self.pending: int | None = None  # cursor of windows read empty before the structure was known
+        self.learned: dict[str, int] = {}  # learned window lengths, committed with the next batch
+
+    def page(self, harvester: SosHarvester, stream: StreamInfo, records: list[Any], cursor: int | None) -> Batch | None:
+        """The batch of one page (None while the stream's structure is unknown: nothing to map yet)."""
+        first = self.ns is None
+        if first and records:
+            self.hint = self.hint or ReadMixin._data_hint(records)
+            self.ns = {"stream": stream, "hint": self.hint, "compact": self.hint.compact}
+        if self.ns is None:
+            self.pending = cursor if cursor is not None else self.pending
+            return None
+        batch = harvester._page(stream, self.ns, records, cursor, with_stream=first)
+        batch.learned, self.learned = self.learned, {}
+        return batch
+
+    def last(self, stream: StreamInfo, known: bool) -> Batch | None:
+        """The datastream of a stream read without data (and its cursor), or what is left to commit."""
+        if self.ns is None and (self.pending is not None or not known):
+            hint = self.hint or stream.fallback_hint()
+            ns = {"stream": stream, "hint": hint, "compact": hint.compact}
+            unit = Unit("Datastream", ns, stream.legacy_id, stream.via)
+            pending = self.pending
+            page = [LegacyObservations("Datastream", ns, stream.cursor_key, [], pending)] if pending is not None else []
+            return Batch(units=[] if known else [unit], observations=page, learned=self.learned)
+        return Batch(learned=self.learned) if self.learned else None
 
 
 def too_large(exc: BridgeError) -> bool:

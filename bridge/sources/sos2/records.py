@@ -42,6 +42,7 @@ class ProcedureInfo:
     sensor: SensorDescription | None = None
     via: str | None = None
     caps: Capabilities | None = None
+    issues: list[str] = field(default_factory=list)  # decisions taken about its legacy description (provenance)
 
     @property
     def name(self) -> str:

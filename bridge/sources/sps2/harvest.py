@@ -5,17 +5,19 @@ Yields `Batch`es for the run engine: GetCapabilities → one `SpsProcedure` (Sys
 `SpsReservation`/`SpsConfirmation` control streams when the service offers Reserve/Confirm); then GetTask
 (whole status history) for every known task → `SpsTask` units (Commands). SPS 2.0 cannot list tasks,
 so the known tasks are those given to the harvester (`task_ids`) plus those harvested by earlier runs
-(their `SpsTask/<id>` cursors, moved to the time of each task's latest report). A procedure or task
-that fails is reported and the harvest goes on.
+(their `SpsTask/<id>` cursors, moved to the time of each task's latest report). A task that published
+data or completed is also asked DescribeResultAccess, so that it gets the results a command forwarded through
+the facade gets. A procedure or task that fails is reported and the harvest goes on.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from bridge.errors import BridgeError
 from bridge.model.harvest import Batch, HarvestState, LegacyObservations, Unit
-from bridge.model.legacy.sps2 import TASK_CURSOR, TaskingDescription
+from bridge.model.legacy.sps2 import TASK_CURSOR, Task, TaskingDescription
 from bridge.model.time import to_us
 from bridge.sources.http import PoliteClient
 from bridge.sources.sps2.client import ClientBinding, SpsClient
@@ -46,6 +48,10 @@ class SpsHarvester:
         """Harvester: traffic so far (requests, bytes, retries) for the run report."""
         stats = self.client.stats
         return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
+
+    def reading(self) -> dict[str, Any]:
+        """Harvester: nothing is probed or learned from an SPS."""
+        return {}
 
     async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
         """Harvester: GetCapabilities and DescribeTasking per offered procedure, then GetTask of each known task."""
@@ -93,14 +99,21 @@ class SpsHarvester:
             latest = task.latest
             assert latest is not None
             key = TASK_CURSOR + task_id
+            ns: dict[str, Any] = {"task": task, "parameters": current_parameters(description, task)}
+            errors: list[str] = []
+            if _has_results(task):
+                try:
+                    ns["access"] = await self.sps.describe_result_access(task_id)
+                except BridgeError as exc:
+                    errors.append(f"DescribeResultAccess {task_id}: {exc.description} (its results not read)")
             yield Batch(
-                units=[
-                    Unit(
-                        "SpsTask",
-                        {"task": task, "parameters": current_parameters(description, task)},
-                        task_id,
-                        self.url,
-                    )
-                ],
+                units=[Unit("SpsTask", ns, task_id, self.url)],
                 observations=[LegacyObservations("SpsTask", {}, key, [], to_us(latest.update_time))],
+                errors=errors,
             )
+
+
+def _has_results(task: Task) -> bool:
+    """Whether the task published data or completed: then DescribeResultAccess says where its data is (as the
+    forwarder asks after the same events)."""
+    return any(r.event == "DataPublished" or r.task_status == "Completed" for r in task.history)

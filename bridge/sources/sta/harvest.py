@@ -1,27 +1,28 @@
 """The SensorThings harvester: entities first (in dependency order), then observations per stream.
 
-Yields `Batch`es for the run engine. Observations are read per Datastream/MultiDatastream from the
-stream's cursor (closed start, minus the lag window) up to the run's fixed upper bound; a stream the
-server cannot order commits its cursor only with its last page. A failing stream is reported and the
-harvest goes on with the next one.
+Yields `Batch`es for the run engine. The server is probed once first (page sizes it grants, dataArray paging,
+what a plain and an `$expand` page cost: `bridge.sources.sta.probe`). Observations are read per
+Datastream/MultiDatastream from the stream's cursor (closed start, minus the lag window) up to the run's fixed
+upper bound (`bridge.sources.sta.streams`), `parallel_streams` streams at a time; each batch holds one stream's
+rows and the cursor that covers them, so interleaving streams keeps resumption exact. A failing stream is
+reported and the harvest goes on with the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from bridge.errors import BridgeError
 from bridge.model.harvest import Batch, HarvestState, LegacyObservations, Unit
 from bridge.model.legacy.sta import Datastream, MultiDatastream, ObservedProperty, Sensor, Thing
-from bridge.model.time import EPOCH, to_us
+from bridge.sources.fanin import merged
 from bridge.sources.http import PoliteClient
 from bridge.sources.sta import parse as p
-from bridge.sources.sta.errors import get_json
+from bridge.sources.sta.probe import ReadProfile
 from bridge.sources.sta.reader import StaReader, StaReaderConfig
-from bridge.sources.sta.related import nav_url
-from bridge.sources.sta.times import format_instant
+from bridge.sources.sta.streams import StreamReads
+from bridge.sources.sta.windows import PAGES_PER_WINDOW, WINDOW_ROWS, WindowPlanner
 
 UNITS_PER_BATCH = 200
 
@@ -29,11 +30,24 @@ UNITS_PER_BATCH = 200
 class StaHarvester:
     """Reads one SensorThings service for the run engine."""
 
-    def __init__(self, name: str, url: str, client: PoliteClient, config: StaReaderConfig | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        client: PoliteClient,
+        config: StaReaderConfig | None = None,
+        *,
+        parallel_streams: int = 1,
+    ) -> None:
         self.name = name
         self.client = client
         self.reader = StaReader(client, url, config)
-        self._fois: list[Any] = []
+        self.parallel_streams = max(1, parallel_streams)
+        self.profile = ReadProfile()
+
+    def reading(self) -> dict[str, Any]:
+        """Harvester: how the server was read (probed page sizes and costs, strategy per stream) for the run report."""
+        return self.profile.to_json()
 
     def counters(self) -> dict[str, int]:
         """Harvester: traffic so far (requests, bytes, retries) for the run report."""
@@ -56,6 +70,7 @@ class StaHarvester:
     async def batches(self, state: HarvestState) -> AsyncIterator[Batch]:
         """Harvester: every entity set (Things to FOIs, then tasking), then location history and observations."""
         root = await self.reader.service_root()
+        self.profile = await self.reader.probe()  # page sizes before the first listing
         things, seen = await self._listing("Thing", self.reader.things())
         yield seen
         by_thing = {t.id: t for t in things}
@@ -79,7 +94,6 @@ class StaHarvester:
         units += [self._multi_unit(ds, op_by_id) for ds in multi]
         fois, seen = await self._listing("FeatureOfInterest", self.reader.features_of_interest())
         yield seen
-        self._fois = fois
         units += [Unit("FeatureOfInterest", {"foi": f}, f.id, f.self_link) for f in fois]
         for start in range(0, len(units), UNITS_PER_BATCH):
             yield Batch(units=units[start : start + UNITS_PER_BATCH])
@@ -88,9 +102,35 @@ class StaHarvester:
                 yield batch
         async for batch in self._location_history(things, state):
             yield batch
-        for ds in [*streams, *multi]:
-            async for batch in self._observations(ds, op_by_id, state):
-                yield batch
+        async for batch in self._observations([*streams, *multi], op_by_id, fois, state):
+            yield batch
+
+    async def _observations(
+        self,
+        streams: list[Datastream | MultiDatastream],
+        ops: dict[str, ObservedProperty],
+        fois: list[Any],
+        state: HarvestState,
+    ) -> AsyncIterator[Batch]:
+        """Every stream's observations, `parallel_streams` streams at a time (after the shapes' costs are timed)."""
+        if not streams:
+            return
+        await self._time_shapes(streams[0])
+        page = max(self.profile.page.values(), default=0)
+        reads = StreamReads(self.reader, WindowPlanner(self.client, max(WINDOW_ROWS, PAGES_PER_WINDOW * page)),
+                            self.profile)  # fmt: skip
+        reads.fois = fois
+        units = [self._multi_unit(ds, ops) if isinstance(ds, MultiDatastream) else self._stream_unit(ds, ops)
+                 for ds in streams]  # fmt: skip
+        limit = self.parallel_streams
+        sources = (reads.batches(ds, unit, state) for ds, unit in zip(streams, units, strict=True))
+        async for batch in merged(sources, limit=limit, buffer=limit):
+            yield batch
+
+    async def _time_shapes(self, stream: Datastream | MultiDatastream) -> None:
+        """Time a plain and an `$expand` page of one stream (once per run), into the profile."""
+        timed = await self.reader.probe_costs(stream)
+        self.profile.costs_ms.update(timed)
 
     @staticmethod
     def _sensor_uses(
@@ -149,157 +189,3 @@ class StaHarvester:
                         LegacyObservations("LocationHistory", {"thing": thing}, f"LocationHistory/{thing.id}", rows)
                     ],
                 )
-
-    def _window(self, key: str, state: HarvestState) -> datetime | None:
-        cursor = state.cursors.get(key)
-        if cursor is None:
-            return state.since
-        since = EPOCH + timedelta(microseconds=cursor - state.lag_us)
-        return max(since, state.since) if state.since else since
-
-    async def _fill_fois(self, observations: list[Any]) -> None:
-        """Features of interest of a page when the server's `$expand` cannot be trusted (none came back).
-
-        Every STA observation has a feature of interest: with a single one on the server it is that one;
-        otherwise each feature's Observations are listed within the page's time window (`$select=id`), so
-        no deep `$skip` paging over a feature's whole history is needed.
-        """
-        missing = [o for o in observations if o.foi_id is None and o.phenomenon_start is not None]
-        if not missing or not self._fois:
-            return
-        if len(self._fois) == 1:
-            for o in missing:
-                o.foi_id = self._fois[0].id
-            return
-        low = min(o.phenomenon_start for o in missing)
-        high = max(o.phenomenon_end or o.phenomenon_start for o in missing)
-        window = f"phenomenonTime ge {format_instant(low)} and phenomenonTime le {format_instant(high)}"
-        index: dict[str, str] = {}
-        for foi in self._fois:
-            link = foi.links.get("Observations")
-            if link:
-                params = {"$select": "id", "$top": "100", "$filter": window}
-                async for items in self.reader.pages(link, params):
-                    index.update({oid: foi.id for i in items if (oid := p.id_string(i.get("@iot.id"))) is not None})
-        for o in missing:
-            o.foi_id = index.get(o.id)
-
-    async def _observations(
-        self, ds: Datastream | MultiDatastream, ops: dict[str, ObservedProperty], state: HarvestState
-    ) -> AsyncIterator[Batch]:
-        """A stream's observations, read in adaptive time windows.
-
-        Windows keep `$skip` small on servers whose deep paging is slow, and each completely read window
-        moves the cursor to its end — so even a server that cannot order observations resumes mid-history.
-        """
-        entity = "MultiDatastream" if isinstance(ds, MultiDatastream) else "Datastream"
-        unit = self._multi_unit(ds, ops) if isinstance(ds, MultiDatastream) else self._stream_unit(ds, ops)
-        key = f"{entity}/{ds.id}"
-        try:
-            for start, end in await self._plan_windows(ds, self._window(key, state), state.until):
-                async for batch in self._window_pages(ds, entity, unit, key, start, end):
-                    yield batch
-        except BridgeError as exc:
-            yield Batch(errors=[f"{entity} {ds.id} ({ds.name}): observations not read: {exc.description}"])
-
-    async def _count(self, url: str, before: datetime, after: datetime | None = None) -> int | None:
-        """How many observations have a phenomenonTime in [after, before) (None when the server will not say)."""
-        window = f"phenomenonTime lt {format_instant(before)}"
-        if after is not None:
-            window = f"phenomenonTime ge {format_instant(after)} and {window}"
-        params = {"$filter": window, "$top": "1", "$select": "id", "$count": "true"}
-        try:
-            doc = await get_json(self.client, url, params, retry=False)
-        except BridgeError:
-            return None
-        count = doc.get("@iot.count") if isinstance(doc, dict) else None
-        return count if isinstance(count, int) else None
-
-    async def _history_start(self, ds: Datastream | MultiDatastream, until: datetime) -> datetime | None:
-        """A lower bound of the stream's phenomenon times when the server does not advertise its extent.
-
-        Counts before ever earlier instants (1 day, 4 days, 16 days... before `until`) until none remain:
-        a few cheap requests that let the history be read in windows.
-        """
-        if ds.phenomenon_time is not None:
-            return ds.phenomenon_time.start
-        url = nav_url(ds, "Observations")
-        if url is None:
-            return None
-        step = timedelta(days=1)
-        while step < timedelta(days=366 * 200):
-            remaining = await self._count(url, until - step)
-            if remaining is None:
-                return None
-            if remaining == 0:
-                return until - step
-            step *= 4
-        return None
-
-    async def _plan_windows(
-        self, ds: Datastream | MultiDatastream, since: datetime | None, until: datetime
-    ) -> list[tuple[datetime | None, datetime]]:
-        """Windows of at most about WINDOW_ROWS observations, found by halving on `$count`s; evenly sized
-        over the advertised extent when the server cannot count."""
-        url = nav_url(ds, "Observations")
-        start = since or await self._history_start(ds, until)
-        if url is None or start is None or start >= until:
-            return [(since, until)]
-        planned = await self._split(url, start, until, 0)
-        if not planned:
-            return _windows(since, until, ds, start)
-        planned[0] = (since, planned[0][1])  # nothing lies before `start`: the first window may stay open
-        return planned
-
-    async def _split(
-        self, url: str, start: datetime, end: datetime, depth: int
-    ) -> list[tuple[datetime | None, datetime]]:
-        count = await self._count(url, end, start)
-        if count is None:
-            return []
-        if count <= WINDOW_ROWS or depth >= 24 or end - start <= MIN_SPLIT:
-            return [(start, end)]
-        middle = start + (end - start) / 2
-        left = await self._split(url, start, middle, depth + 1)
-        right = await self._split(url, middle, end, depth + 1)
-        return [*left, *right] if left and right else [(start, end)]
-
-    async def _window_pages(
-        self, ds: Datastream | MultiDatastream, entity: str, unit: Unit, key: str, start: datetime | None, end: datetime
-    ) -> AsyncIterator[Batch]:
-        async for page in self.reader.observations(ds, start, end):
-            if not self.reader.expand.use_expand:
-                await self._fill_fois(page.observations)
-            cursor = None
-            if page.last:
-                cursor = to_us(end)  # the window [start, end) is read completely
-            elif page.ordered and isinstance(page.high_water, datetime):
-                cursor = to_us(page.high_water)
-            yield Batch(observations=[LegacyObservations(entity, unit.ns, key, page.observations, cursor)])
-
-
-WINDOW_ROWS = 5000  # observations per window when the server can count them
-MIN_SPLIT = timedelta(minutes=1)
-WINDOWS = 50  # otherwise a stream's advertised history is read in about this many windows
-MIN_WINDOW = timedelta(hours=1)
-
-
-def _windows(
-    since: datetime | None, until: datetime, ds: Datastream | MultiDatastream, history_start: datetime | None
-) -> list[tuple[datetime | None, datetime]]:
-    """Closed-open windows covering [since, until), sized from the stream's (advertised or probed) history."""
-    extent = ds.phenomenon_time
-    first = since or history_start
-    if first is None or first >= until:
-        return [(since, until)]
-    last = min(until, (extent.end or extent.start) + timedelta(microseconds=1)) if extent is not None else until
-    step = max(MIN_WINDOW, (last - first) / WINDOWS) if last > first else until - first
-    out: list[tuple[datetime | None, datetime]] = []
-    cursor: datetime | None = since  # the first window stays open to the left when no `since` is known
-    edge = first
-    while edge + step < last:
-        edge = edge + step
-        out.append((cursor, edge))
-        cursor = edge
-    out.append((cursor, until))
-    return out

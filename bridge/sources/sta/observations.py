@@ -29,6 +29,7 @@ from bridge.sources.sta.query import (
     Bound,
     OrderField,
     ServerQuirks,
+    feature_filter,
     order_option,
     window_filter,
 )
@@ -51,6 +52,14 @@ class ObservationBatch:
     high_water: Bound | None
     last: bool
     url: str
+
+
+class _Overshoot(Exception):
+    """A page held more rows than its `$top`."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.rows = rows
 
 
 @dataclass(slots=True)
@@ -82,6 +91,14 @@ def _is_data_array(doc: Any) -> bool:
     """A dataArray answer (servers that ignore `$resultFormat` send plain entities)."""
     values = doc.get("value") if isinstance(doc, dict) else None
     return isinstance(values, list) and all(isinstance(v, dict) and "dataArray" in v for v in values)
+
+
+def _has_foi_column(doc: Any) -> bool:
+    """A dataArray answer whose groups carry the feature-of-interest column that was asked for."""
+    if not _is_data_array(doc):
+        return False
+    columns = {"FeatureOfInterest/id", "FeatureOfInterest/@iot.id"}
+    return all(columns & set(v.get("components") or ()) for v in doc["value"])
 
 
 def _comparable(a: Bound, b: Bound) -> tuple[Any, Any]:
@@ -164,7 +181,7 @@ class ObservationReader:
                 q.data_array_foi = await self._probe(
                     url,
                     {"$resultFormat": "dataArray", "$select": OBSERVATION_FIELDS + ",FeatureOfInterest/id"},
-                    _is_data_array,
+                    _has_foi_column,
                 )
             data_array = bool(q.data_array)
         foi_column = data_array and foi and bool(q.data_array_foi)
@@ -180,12 +197,14 @@ class ObservationReader:
         plan.top = min(chosen, q.max_top.get(plan.top_key, chosen))
         return plan
 
-    def params(self, plan: _Plan, order_field: OrderField, since: Bound | None, until: Bound | None) -> dict[str, str]:
-        """Query options of the first page."""
+    def params(
+        self, plan: _Plan, order_field: OrderField, since: Bound | None, until: Bound | None, feature: str | None = None
+    ) -> dict[str, str]:
+        """Query options of the first page (`feature`: only the observations of that feature of interest)."""
         params: dict[str, str] = {"$top": str(plan.top)}
-        flt = window_filter(order_field, since, until)
-        if flt:
-            params["$filter"] = flt
+        clauses = [c for c in (window_filter(order_field, since, until), feature_filter(feature)) if c]
+        if clauses:
+            params["$filter"] = " and ".join(clauses)
         if plan.ordered:
             params["$orderby"] = order_option(order_field)
         if plan.data_array:
@@ -253,24 +272,52 @@ class ObservationReader:
         order_field: OrderField,
         since: Bound | None,
         until: Bound | None,
+        feature: str | None = None,
     ) -> AsyncIterator[ObservationBatch]:
-        """Yield the batches of one stream's window, following `@iot.nextLink` verbatim."""
+        """Yield the batches of one stream's window, following `@iot.nextLink` verbatim; with `feature`, only
+        that feature's observations (each given it as `foi_id`).
+
+        A page with more rows than `$top` shows a server that cannot page at that size (istSOS4 answers
+        `$top=10000` with 10,001 rows and no next link): the read starts again with half the page size, remembered
+        for later reads (the rows read twice are dropped by the store).
+        """
+        while True:
+            try:
+                async for batch in self._pages(stream, plan, order_field, since, until, feature):
+                    yield batch
+                return
+            except _Overshoot as exc:
+                if plan.top <= SAFE_TOP:
+                    raise UpstreamError(f"SensorThings server answered {exc.rows} rows for $top={plan.top}") from None
+                plan.top = self.quirks.max_top[plan.top_key] = max(SAFE_TOP, plan.top // 2)
+
+    async def _pages(
+        self,
+        stream: Datastream | MultiDatastream,
+        plan: _Plan,
+        order_field: OrderField,
+        since: Bound | None,
+        until: Bound | None,
+        feature: str | None,
+    ) -> AsyncIterator[ObservationBatch]:
         base = nav_url(stream, "Observations")
         if base is None:
             raise UpstreamError(f"SensorThings stream {stream.id} has neither an Observations link nor a selfLink")
         paging = LinkPaging(self.root, max_pages=self.max_pages)
-        params = self.params(plan, order_field, since, until)
+        params = self.params(plan, order_field, since, until, feature)
         doc = await self._first_page(base, plan, params)
         current = paging.start(str(httpx.URL(base, params=params)))
         ordered, high = plan.ordered, None
         while True:
             observations, next_link = self._parse(doc, plan, stream)
+            if len(observations) > plan.top:
+                raise _Overshoot(len(observations))
             observations = paging.fresh(observations, lambda o: o.id)
             if paging.pages == 1 and plan.foi_expand and self.expand.state == "unknown":
                 await self._verify_foi(base, params, observations)
-            if plan.foi_expand and self.expand.broken:
+            if (plan.foi_expand and self.expand.broken) or feature is not None:
                 for o in observations:
-                    o.foi_id = None
+                    o.foi_id = feature
             for o in observations:
                 value = _order_value(o, order_field)
                 if ordered and _before(value, high):

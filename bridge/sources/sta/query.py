@@ -66,6 +66,16 @@ def window_filter(order_field: OrderField, since: Bound | None, until: Bound | N
     return " and ".join(clauses) or None
 
 
+def feature_filter(feature: str | None) -> str | None:
+    """`FeatureOfInterest/id eq <id>`: an observation's feature of interest (None: no condition)."""
+    return None if feature is None else f"FeatureOfInterest/id eq {id_literal(feature)}"
+
+
+def stream_filter(multi: bool, stream_id: str) -> str:
+    """`Observations/Datastream/id eq <id>` on FeaturesOfInterest: the features a stream observed."""
+    return f"Observations/{'MultiDatastream' if multi else 'Datastream'}/id eq {id_literal(stream_id)}"
+
+
 def order_option(order_field: OrderField) -> str:
     """The `$orderby` value for an ascending read on `order_field`."""
     return f"{order_field} asc"

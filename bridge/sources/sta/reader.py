@@ -6,6 +6,7 @@ navigation links, `@iot.nextLink`), never from formatting ids (quirk Q13).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -34,6 +35,7 @@ from bridge.sources.paging import DEFAULT_MAX_PAGES, LinkPaging, resolve_link
 from bridge.sources.sta import parse as p
 from bridge.sources.sta.errors import decode_json, get_json, post_json
 from bridge.sources.sta.observations import ObservationBatch, ObservationReader
+from bridge.sources.sta.probe import ReadProfile, probe_pages, shape_costs
 from bridge.sources.sta.query import Bound, OrderField, ServerQuirks
 from bridge.sources.sta.related import ExpandCheck, Relation, complete_page, expand_option, nav_url
 from bridge.sources.sta.service import normalise_root, parse_service_root
@@ -80,6 +82,7 @@ class StaReader:
         self.quirks = ServerQuirks()
         self.expand = ExpandCheck(self.config.expand_related, self.config.verify_budget)
         self._root: ServiceRoot | None = None
+        self._planning = asyncio.Lock()  # streams read concurrently probe the server's options once
 
     async def service_root(self) -> ServiceRoot:
         """Read (once) the service root: entity sets, conformance, capabilities."""
@@ -87,7 +90,8 @@ class StaReader:
             self._root = parse_service_root(self.root_url, await get_json(self.client, self.root_url))
         return self._root
 
-    async def _set_url(self, name: str) -> str:
+    async def set_url(self, name: str) -> str:
+        """The URL of an entity set (from the service root; `<root>/<name>` when it does not list it)."""
         root = await self.service_root()
         return root.entity_sets.get(name) or urljoin(self.root_url, name)
 
@@ -125,11 +129,12 @@ class StaReader:
         *,
         url: str | None = None,
     ) -> AsyncIterator[R]:
-        params = {"$top": str(self.config.page_size)}
+        top = min(self.config.page_size, self.quirks.max_top.get("json", self.config.page_size))
+        params = {"$top": str(top)}
         expanded = bool(relations) and self.expand.use_expand
         if expanded:
             params["$expand"] = expand_option(relations)
-        async for items in self.pages(url or await self._set_url(set_name), params):
+        async for items in self.pages(url or await self.set_url(set_name), params):
             records = [parse(item) for item in items]
             await complete_page(self.client, self.expand, records, relations, expanded)
             for record in records:
@@ -190,6 +195,42 @@ class StaReader:
             async for record in self._entities("Tasks", p.parse_task, TASK_RELATIONS, url=url):
                 yield record
 
+    def _observation_reader(self, root: ServiceRoot) -> ObservationReader:
+        return ObservationReader(
+            self.client,
+            self.root_url,
+            self.quirks,
+            self.expand,
+            data_array_supported=root.data_array,
+            max_pages=self.config.max_pages,
+        )
+
+    async def probe(self) -> ReadProfile:
+        """Probe the server once: dataArray paging, the page sizes it grants up to the configured ones (later
+        listings and reads use them)."""
+        root = await self.service_root()
+        limits = {"json": self.config.page_size, "dataArray": self.config.data_array_page_size}
+        url = await self.set_url("Observations")
+        return await probe_pages(self.client, url, limits, self.quirks, root.data_array)
+
+    async def probe_costs(self, stream: Datastream | MultiDatastream) -> dict[str, float]:
+        """Milliseconds of a plain and of an `$expand=FeatureOfInterest` page of `stream`'s observations."""
+        url = nav_url(stream, "Observations")
+        return await shape_costs(self.client, url) if url else {}
+
+    async def foi_shape(self, stream: Datastream | MultiDatastream) -> str:
+        """How reads of `stream` learn features of interest: `column` (dataArray), `expand`, or `links`."""
+        base = nav_url(stream, "Observations")
+        if base is None:
+            return "links"
+        reader = self._observation_reader(await self.service_root())
+        c = self.config
+        async with self._planning:
+            plan = await reader.plan(
+                base, "phenomenonTime", True, c.page_size, c.data_array_page_size, c.use_data_array
+            )
+        return "column" if plan.foi_column else "expand" if plan.foi_expand else "links"
+
     async def observations(
         self,
         stream: Datastream | MultiDatastream,
@@ -199,6 +240,7 @@ class StaReader:
         page_size: int | None = None,
         *,
         foi: bool = True,
+        feature: str | None = None,
     ) -> AsyncIterator[ObservationBatch]:
         """Batches of the stream's observations with `since <= order_field < until`.
 
@@ -207,23 +249,18 @@ class StaReader:
             since, until: window bounds (datetimes, or ids for `order_field="id"`); None = open.
             page_size: `$top`; default from the config (per result format).
             foi: also read FeatureOfInterest ids (`foi_id`; None where the server cannot tell).
+            feature: only the observations of this feature of interest (`$filter` on `FeatureOfInterest/id`),
+                each with it as `foi_id`; no FeatureOfInterest is expanded.
         """
-        root = await self.service_root()
-        reader = ObservationReader(
-            self.client,
-            self.root_url,
-            self.quirks,
-            self.expand,
-            data_array_supported=root.data_array,
-            max_pages=self.config.max_pages,
-        )
+        reader = self._observation_reader(await self.service_root())
         base = nav_url(stream, "Observations")
         if base is None:
             raise UpstreamError(f"SensorThings stream {stream.id} has no Observations link")
         top = page_size or self.config.page_size
         da_top = page_size or self.config.data_array_page_size
-        plan = await reader.plan(base, order_field, foi, top, da_top, self.config.use_data_array)
-        async for batch in reader.read(stream, plan, order_field, since, until):
+        wanted = foi and feature is None
+        plan = await reader.plan(base, order_field, wanted, top, da_top, self.config.use_data_array)
+        async for batch in reader.read(stream, plan, order_field, since, until, feature):
             yield batch
 
     async def create_task(self, capability: TaskingCapability | str, parameters: JsonObject) -> Task:
@@ -232,7 +269,7 @@ class StaReader:
             raise InvalidParameter("parameters", "tasking parameters must be a JSON object")
         raw_id = await self._raw_id(capability)
         body = {"taskingParameters": parameters, "TaskingCapability": {"@iot.id": raw_id}}
-        response = await post_json(self.client, await self._set_url("Tasks"), body)
+        response = await post_json(self.client, await self.set_url("Tasks"), body)
         if response.content.strip():
             doc = decode_json(response)
             if isinstance(doc, dict) and "@iot.id" in doc:

@@ -17,7 +17,8 @@ from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.tables import command_results, commands
 
 
-def _doc(result: CommandResult) -> str:
+def result_doc(result: CommandResult) -> str:
+    """The stored JSON of a result: `{"data": …}` or `{"<member>@link": {…}}`."""
     doc = {"data": result.data} if result.link_member is None else {result.link_member: result.link}
     return orjson.dumps(doc).decode()
 
@@ -47,7 +48,7 @@ class ResultRepository:
         result.id = result.id or new_id()
         async with self.engine.begin() as conn:
             await conn.execute(
-                insert(command_results).values(id=result.id, command_id=result.command_id, doc=_doc(result))
+                insert(command_results).values(id=result.id, command_id=result.command_id, doc=result_doc(result))
             )
         return result
 
@@ -72,7 +73,7 @@ class ResultRepository:
         await self.get(result.command_id, result.id)
         async with self.engine.begin() as conn:
             query = update(command_results).where(command_results.c.id == result.id)
-            await conn.execute(query.values(doc=_doc(result)))
+            await conn.execute(query.values(doc=result_doc(result)))
 
     async def delete(self, cmd_id: str, result_id: str) -> None:
         """`DELETE /commands/{id}/result/{rid}`."""

@@ -10,13 +10,15 @@ import orjson
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.model.csapi import ControlStream, Datastream, Feature, Kind, SamplingFeature
+from bridge.model.csapi import CommandResult, ControlStream, Datastream, Feature, Kind, SamplingFeature
 from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
 from bridge.model.observations import ObsRow
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
+from bridge.store.sql.command_results import result_doc
 from bridge.store.sql.tables import (
     FEATURE_TABLES,
+    command_results,
     controlstreams,
     cursors,
     datastreams,
@@ -90,13 +92,28 @@ class SqlHarvestSink:
                         continue
                 outcome = await self.store.commands.upsert(conn, command, history)
                 stats.outcomes[(batch.entities.get(command.id, "Command"), outcome)] += 1
+                await self._results(conn, batch.command_results.get(command.id, []))
             for stream in batch.observations:
                 inserted = await self._observations(conn, source, stream.datastream_id, stream.rows)
                 stats.observations += inserted
                 stats.duplicates += len(stream.rows) - inserted
                 if stream.cursor is not None:
                     await self._advance(conn, source, stream.cursor_key, stream.cursor)
+            for key, value in batch.learned.items():
+                await self._set(conn, source, key, value)
         return stats
+
+    @staticmethod
+    async def _results(conn: AsyncConnection, results: list[CommandResult]) -> None:
+        """A harvested command's results, by their deterministic ids (the same ids the forwarder gives them)."""
+        for result in results:
+            doc = result_doc(result)
+            table = command_results
+            found = (await conn.execute(select(table.c.doc).where(table.c.id == result.id))).first()
+            if found is None:
+                await conn.execute(insert(table).values(id=result.id, command_id=result.command_id, doc=doc))
+            elif found.doc != doc:
+                await conn.execute(update(table).where(table.c.id == result.id).values(doc=doc))
 
     async def _upsert(self, conn: AsyncConnection, run_id: str, resource: Any, batch: MappedBatch) -> Outcome:
         if getattr(resource, "provenance", None) is not None:
@@ -163,6 +180,14 @@ class SqlHarvestSink:
             await conn.execute(insert(cursors).values(source=source, stream=key, value=value, updated=now))
         elif value > current:
             await conn.execute(update(cursors).where(where).values(value=value, updated=now))
+
+    async def _set(self, conn: AsyncConnection, source: str, key: str, value: int) -> None:
+        """Store what a harvester learned about its service (may go down as well as up, unlike a cursor)."""
+        now = to_us(utcnow())
+        where = and_(cursors.c.source == source, cursors.c.stream == key)
+        changed = await conn.execute(update(cursors).where(where).values(value=value, updated=now))
+        if not changed.rowcount:
+            await conn.execute(insert(cursors).values(source=source, stream=key, value=value, updated=now))
 
     async def reconcile(self, source: str, seen: dict[str, set[str]], policy: str) -> dict[str, int]:
         """Resources of `source` whose legacy entity disappeared: ended (validTime closed now) or deleted."""

@@ -350,3 +350,90 @@ async def test_streams_are_read_in_parallel_up_to_the_source_concurrency(
             await store.close()
     assert found[1][0] == 1 and found[4][0] > 1  # parallel GetObservation requests only when allowed
     assert found[1][1] == found[4][1] and found[1][2] == found[4][2] == sos_server.total() - 10
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_refused_windows_are_learned_per_offering_and_remembered(
+    sos_server: ServerState, db: SqlStore, api: httpx.AsyncClient, concurrency: int
+) -> None:
+    from math import ceil, log2
+
+    from tests.sos_server.worlds import HUMIDITY
+
+    every = timedelta(hours=12)  # 200 days of data per stream, a server refusing periods over 31 days
+    sos_server.add_offering(WEATHER, {AIR: series(400, step=every), HUMIDITY: series(400, step=every, offset=40.0)})
+    sos_server.add_offering(RIVER, {DISCHARGE: series(200, step=every * 2), MEAN_TEMP: series(100, step=every * 4)})
+    sos_server.window_limit = timedelta(days=31)
+    until = (BASE + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    report = await run_harvest(source(sos_server, concurrency=concurrency), db, until=until)
+    assert report.status == "completed", report.errors
+    assert report.observations == sos_server.total()
+    learned = report.reading["windows"]
+    for spec in (WEATHER, RIVER):
+        times = [t for p in spec.properties for t, _, _ in sos_server.data[(spec.identifier, p)]]
+        extent = (max(times) - min(times)).total_seconds()
+        accepted = learned[spec.identifier]["acceptedSeconds"]
+        refused = sos_server.refused.count(spec.identifier)
+        assert accepted <= 31 * 86_400 and refused == learned[spec.identifier]["refused"]
+        assert 1 <= refused <= ceil(log2(extent / accepted)) + 1, (spec.identifier, refused, extent / accepted)
+    cursors = await db.harvest_cursors("sos-test")  # stored with the cursors, so the next run starts from it
+    assert cursors[f"learned:window/{WEATHER.identifier}"] == int(learned[WEATHER.identifier]["acceptedSeconds"] * 1e6)
+    page = (await api.get("/sources/sos-test")).json()  # learned lengths shown apart from the stream positions
+    assert not any(c["stream"].startswith("learned:") for c in page["cursors"])
+    assert {f"window/{WEATHER.identifier}", f"window/{RIVER.identifier}"} == {x["name"] for x in page["learned"]}
+    sos_server.refused.clear()
+    sos_server.add_points(WEATHER.identifier, AIR, series(100, start=BASE + timedelta(days=410), step=every))
+    later = (BASE + timedelta(days=500)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    again = await run_harvest(source(sos_server, concurrency=concurrency), db, until=later)
+    assert again.status == "completed" and again.observations == 100
+    assert sos_server.refused == []
+
+
+async def test_observed_area_axis_order_follows_the_features_it_covers(
+    sos_server: ServerState, db: SqlStore, api: httpx.AsyncClient
+) -> None:
+    """The server writes observedArea lon/lat under EPSG:4326 (52°North, Q4); in Europe both orders look valid.
+    A system placed by its observed area (no SensorML position) lands where its features of interest are."""
+    from tests.sos_server.state import Foi, OfferingSpec
+
+    essen = OfferingSpec("essen-1", "urn:test:procedure:essen", [AIR], {AIR: "degC"},
+                         [Foi("essen-roof", "Essen roof", 51.40, 6.97)], formats=[], label="Essen")  # fmt: skip
+    sos_server.add_offering(essen, {AIR: series(20)})
+    sos_server.add_offering(RIVER, {DISCHARGE: series(20), MEAN_TEMP: series(5)})  # NZ: |lon| > 90 tells
+    report = await run_harvest(source(sos_server), db, until=UNTIL)
+    assert report.status == "completed" or all("DescribeSensor" in e for e in report.errors), report.errors
+    systems = {s["properties"]["uid"]: s for s in (await api.get("/systems")).json()["features"]}
+    placed = systems["urn:test:procedure:essen"]
+    assert placed["geometry"] == {"type": "Point", "coordinates": [6.97, 51.40]}  # not off Somalia (51.40 E 6.97 N)
+    props = placed["properties"]
+    assert props["sosOfferings"][0]["observedArea"] == [6.97, 51.4, 6.97, 51.4]
+    (issue,) = props["provenanceIssues"]
+    assert "observedArea of offering essen-1" in issue and "axis order swapped" in issue
+    river = next(p for s in systems.values() if (p := s["properties"])["sosOfferings"][0]["identifier"] == "8")
+    assert "provenanceIssues" not in river  # the plausibility check already read it right
+    west, south, east, north = river["sosOfferings"][0]["observedArea"]
+    assert 170 < west < east < 180 and -42 < south < north < -35
+
+
+def test_observed_area_that_covers_no_feature_either_way_is_kept_and_noted() -> None:
+    from bridge.model.legacy.sos2 import FeatureOfInterest, Offering
+    from bridge.sources.sos2.areas import check_observed_areas
+    from bridge.sources.sos2.records import ProcedureInfo
+
+    def proc(box: tuple[float, float, float, float]) -> ProcedureInfo:
+        area = Offering("o", "p", observed_area=box, observed_area_srs="EPSG:4326", observed_area_ambiguous=True)
+        return ProcedureInfo("p", [area])
+
+    point = FeatureOfInterest("f", geometry={"type": "Point", "coordinates": [10.0, 50.0]})
+    far = proc((20.0, 30.0, 21.0, 31.0))
+    check_observed_areas(far, [point])
+    assert far.offerings[0].observed_area == (20.0, 30.0, 21.0, 31.0) and "in either axis order" in far.issues[0]
+    right = proc((9.0, 49.0, 11.0, 51.0))
+    check_observed_areas(right, [point])
+    assert right.offerings[0].observed_area == (9.0, 49.0, 11.0, 51.0) and right.issues == []
+    flipped = proc((49.0, 9.0, 51.0, 11.0))
+    check_observed_areas(flipped, [point])
+    assert flipped.offerings[0].observed_area == (9.0, 49.0, 11.0, 51.0) and len(flipped.issues) == 1
+    unplaced = proc((49.0, 9.0, 51.0, 11.0))
+    check_observed_areas(unplaced, [FeatureOfInterest("g")])  # no positions to check against: nothing decided
+    assert unplaced.offerings[0].observed_area == (49.0, 9.0, 51.0, 11.0) and unplaced.issues == []
