@@ -134,7 +134,7 @@ def test_the_cli_reads_the_audit_log_of_a_remote_facade(
     served = serve(app, sock, "remote facade", lifespan="on")
     try:
         url = f"http://127.0.0.1:{port}"
-        assert main(["audit", "--remote", url, "--json"]) == 2  # no credential
+        assert main(["audit", "--remote", url, "--json"]) == 1  # no credential: the command failed
         assert "BRIDGE_CREDENTIAL" in capsys.readouterr().err
         monkeypatch.setenv("BRIDGE_CREDENTIAL", bearer("only-admin")["Authorization"].removeprefix("Bearer "))
         assert main(["audit", "--remote", url, "--json"]) == 0
