@@ -38,6 +38,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `csapi-bridge` command line: one sub-command per role (serve, harvest, sync, runs, audit, auth…)."""
     parser = _Parser(prog="csapi-bridge", description="OGC API - Connected Systems bridge")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = sub.add_parser("serve", help="serve the CSAPI facade over HTTP")

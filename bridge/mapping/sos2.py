@@ -276,6 +276,7 @@ class SosRules:
         self.source = source
 
     def row_mapper(self, page: LegacyObservations, stream: CsDatastream) -> Callable[[Any], ObsRow]:
+        """The row mapper of one stream: compact rows (text blocks, arrays) and decoded O&M records alike."""
         kind = cached_schema(orjson.dumps(stream.schema)).result_kind
         info = page.stream_ns["stream"]
         compact = compact_mapper(self.source, kind, info.procedure.procedure, info.prop)

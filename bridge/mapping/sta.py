@@ -293,6 +293,7 @@ class StaRules:
         self.source = source
 
     def row_mapper(self, page: LegacyObservations, stream: CsDatastream) -> Callable[[Any], ObsRow]:
+        """The row mapper of one stream: Thing locations, MultiDatastream records or plain observations."""
         schema = cached_schema(orjson.dumps(stream.schema))
         if page.stream_entity == "LocationHistory":
             return self._location_row

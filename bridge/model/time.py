@@ -70,10 +70,12 @@ def format_us(value: int) -> str:
 
 
 def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
     return datetime.now(UTC)
 
 
 def clamp_us(value: int) -> int:
+    """A microsecond time brought inside the supported range (0001-01-01 … 9999-12-31)."""
     return max(_US_MIN, min(_US_MAX, value))
 
 

@@ -23,7 +23,9 @@ _PROLOG_SCAN = 64 * 1024
 class Readable(Protocol):
     """A binary stream (a file, an HTTP body adapter): all the parsers need."""
 
-    def read(self, size: int = -1, /) -> bytes: ...
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to `size` bytes (all the rest when negative); empty at the end."""
+        ...
 
 
 class XmlSecurityError(UpstreamError):

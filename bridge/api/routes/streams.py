@@ -151,12 +151,8 @@ def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str)
         f: FParam = None,
     ) -> Response:
         negotiate(request, [JSON], f)
-        if fmt is None and kind is Kind.DATASTREAM:
-            raise InvalidParameter(fmt_param, "is required (e.g. application/json, application/swe+csv)")
-        if fmt is not None and fmt not in syntax.FORMATS:
-            raise InvalidParameter(fmt_param, f"'{fmt}' is none of {', '.join(syntax.FORMATS)}")
+        media = _schema_format(kind, fmt_param, fmt)
         schema = stream_schema(await store.get_stream(kind, id))
-        media = swe.canonical_media_type(fmt or JSON_FORMAT)
         return json_response(schema.schema_for(media, fmt_param), JSON)
 
     @router.put(
@@ -183,6 +179,15 @@ def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str)
     _add_feature_lists(router, kind, title)
     _add_system_paths(router, kind, title)
     return router
+
+
+def _schema_format(kind: Kind, name: str, fmt: str | None) -> str:
+    """The media type a `/schema` request names (`obsFormat` is required, `cmdFormat` defaults to JSON)."""
+    if fmt is None and kind is Kind.DATASTREAM:
+        raise InvalidParameter(name, "is required (e.g. application/json, application/swe+csv)")
+    if fmt is not None and fmt not in syntax.FORMATS:
+        raise InvalidParameter(name, f"'{fmt}' is none of {', '.join(syntax.FORMATS)}")
+    return swe.canonical_media_type(fmt or JSON_FORMAT)
 
 
 def _add_feature_lists(router: APIRouter, kind: Kind, title: str) -> None:

@@ -104,6 +104,8 @@ class Operation:
 
 @dataclass(frozen=True, slots=True)
 class ServiceProvider:
+    """The service provider section of SOS capabilities."""
+
     name: str | None = None
     site: str | None = None
     individual_name: str | None = None
@@ -185,6 +187,8 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class SensorOutput:
+    """One output of a SensorML description: its name and SWE type."""
+
     name: str
     swe_type: str
     definition: str | None = None

@@ -57,6 +57,7 @@ class SosHarvester(ReadMixin):
         self.limits = WindowLimits({})
 
     def counters(self) -> dict[str, int]:
+        """Traffic so far: requests, bytes, retries."""
         stats = self.client.stats
         return {"requests": stats.requests, "bytes": stats.bytes, "retries": stats.retries}
 

@@ -78,10 +78,12 @@ class StreamInfo:
 
     @property
     def cursor_key(self) -> str:
+        """The key of this stream's cursor in the store."""
         return f"Datastream/{self.legacy_id}"
 
     @property
     def name(self) -> str:
+        """The datastream's name: property label and procedure name."""
         return f"{self.label} ({self.procedure.name})"
 
     def fallback_hint(self) -> StreamHint:

@@ -261,12 +261,11 @@ class _Scanner:
         doc = _Document.read(self.buf[:65536])
         if doc is None:
             return _Chain([self.buf], self.source)
-        state, skip, member = self.state, _SKIP.match, doc.pattern.match
         pos = _HEAD.match(self.buf).end()  # type: ignore[union-attr]
         template: _Template | None = None
         while True:
             buf = self.buf
-            if template is not None and (same := template.match(buf, pos)) is not None:
+            if template is not None and (same := template.match(buf, pos)) is not None:  # the hot path, inline
                 if template.title:
                     _, phen, when, ref, foi, title, value = same.groups()
                 else:
@@ -277,32 +276,35 @@ class _Scanner:
                     yield record
                     pos = same.end()
                     continue
-            lead = pos
-            if (blank := skip(buf, pos)) is not None:
-                pos = blank.end()
-            if pos >= len(buf) - 64 and (moved := self.more(lead)) is not None:
-                pos = moved
-                continue
-            if buf.startswith(doc.member_start, pos):
-                found = None if state.first else member(buf, pos)
-                record = None if found is None else self._matched(doc, found)
-                if found is not None and record is not None:
-                    template = _Template(found, buf[lead:pos])
-                    yield record
-                    pos = found.end()
-                else:
-                    stop = self._member_stop(doc, pos)
-                    if stop is None:
-                        if (moved := self.more(lead)) is not None:
-                            pos = moved
-                            continue
-                        return _Chain([doc.start_tag, buf[pos:]], self.source)  # truncated: lxml says so
-                    yield from self._fragment(doc, pos, stop)
-                    pos = stop
-            elif (end_tag := doc.root_end.match(buf, pos)) is not None:  # lxml judges what may follow it
-                return _Chain([doc.start_tag, buf[end_tag.start() :]], self.source)
-            else:  # an extension, a comment, another prefix…: lxml reads the rest of the document
-                return _Chain([doc.start_tag, buf[pos:]], self.source)
+            step = yield from self._other(doc, pos)
+            if isinstance(step, _Chain):
+                return step
+            pos, template = step[0], step[1] or template
+
+    def _other(self, doc: _Document, pos: int) -> Generator[Record, None, tuple[int, _Template | None] | _Chain]:
+        """Anything but a member written like the last one: white space, more bytes, a first or odd member
+        (its records are yielded), or the end of what can be read as bytes (the rest of the document)."""
+        buf, lead = self.buf, pos
+        if (blank := _SKIP.match(buf, pos)) is not None:
+            pos = blank.end()
+        if pos >= len(buf) - 64 and (moved := self.more(lead)) is not None:
+            return moved, None
+        if buf.startswith(doc.member_start, pos):
+            found = None if self.state.first else doc.pattern.match(buf, pos)
+            record = None if found is None else self._matched(doc, found)
+            if found is not None and record is not None:
+                yield record
+                return found.end(), _Template(found, buf[lead:pos])
+            stop = self._member_stop(doc, pos)
+            if stop is None:
+                if (moved := self.more(lead)) is not None:
+                    return moved, None
+                return _Chain([doc.start_tag, buf[pos:]], self.source)  # truncated: lxml says so
+            yield from self._fragment(doc, pos, stop)
+            return stop, None
+        if (end_tag := doc.root_end.match(buf, pos)) is not None:  # lxml judges what may follow it
+            return _Chain([doc.start_tag, buf[end_tag.start() :]], self.source)
+        return _Chain([doc.start_tag, buf[pos:]], self.source)  # an extension, a comment…: lxml reads the rest
 
     def _matched(self, doc: _Document, found: re.Match[bytes]) -> Record | None:
         """The record of a member the member pattern matched (None: the general decoder reads it)."""

@@ -67,52 +67,64 @@ def _measure(result: etree._Element) -> Any:
         return _NOT_A_MEASURE  # not a number: the general decoder says what it is
 
 
+class _Measurement:
+    """The parts of a plain measurement member, read child by child (`take` is False when it is not one)."""
+
+    __slots__ = ("foi", "phen_id", "procedure", "prop", "result", "title", "when")
+
+    def __init__(self, procedure: str, prop: str) -> None:
+        self.procedure, self.prop = procedure, prop
+        self.when: str | None = None
+        self.phen_id: str | None = None
+        self.foi: str = ""
+        self.title: str | None = None
+        self.result: Any = _NOT_A_MEASURE
+
+    def take(self, child: etree._Element) -> bool:
+        """Read one child; False for anything the general decoder must read (parameters, references…)."""
+        tag = child.tag
+        if tag == PHEN:
+            return self._phenomenon_time(child)
+        if tag == RTIME:
+            ref = child.get(HREF)
+            return ref is not None and self.phen_id is not None and ref.strip() == "#" + self.phen_id
+        if tag in (PROC, PROP):
+            return (child.get(HREF) or "").strip() == (self.procedure if tag == PROC else self.prop)
+        if tag == FOI:
+            self.foi = str(child.get(HREF) or "").strip()
+            self.title = str(child.get(TITLE) or "").strip() or None
+            return not len(child) and bool(self.foi) and self.foi[0] != "#"
+        if tag == RESULT:
+            self.result = _measure(child)
+            return bool(self.result is not _NOT_A_MEASURE)
+        return bool(tag == TYPE)
+
+    def _phenomenon_time(self, child: etree._Element) -> bool:
+        if len(child) != 1 or child[0].tag != INSTANT or len(child[0]) != 1:
+            return False
+        position = child[0][0]
+        if position.tag != POSITION or position.get("indeterminatePosition") is not None:
+            return False
+        self.when, self.phen_id = position.text, child[0].get(GML_ID)
+        return True
+
+
 def _measurement(
     reader: Reader, elem: etree._Element, procedure: str, prop: str
 ) -> tuple[int, str | None, Any, str | None] | None:
     """(time µs, feature, value, feature title) of a plain measurement member, else None."""
-    when = phen_id = foi = title = None
-    value: Any = None
-    seen_result = False
+    parts = _Measurement(procedure, prop)
     for child in elem:
-        tag = child.tag
-        if tag == PHEN:
-            if len(child) != 1 or child[0].tag != INSTANT or len(child[0]) != 1:
-                return None
-            position = child[0][0]
-            if position.tag != POSITION or position.get("indeterminatePosition") is not None:
-                return None
-            when, phen_id = position.text, child[0].get(GML_ID)
-        elif tag == RTIME:
-            ref = child.get(HREF)
-            if ref is None or phen_id is None or ref.strip() != "#" + phen_id:
-                return None
-        elif tag == PROC:
-            if (child.get(HREF) or "").strip() != procedure:
-                return None
-        elif tag == PROP:
-            if (child.get(HREF) or "").strip() != prop:
-                return None
-        elif tag == FOI:
-            foi = (child.get(HREF) or "").strip()
-            if len(child) or not foi or foi[0] == "#":
-                return None
-            title = (child.get(TITLE) or "").strip() or None
-        elif tag == RESULT:
-            value = _measure(child)
-            if value is _NOT_A_MEASURE:
-                return None
-            seen_result = True
-        elif tag != TYPE:
-            return None  # parameters, validTime, quality...: the general decoder keeps them
-    if when is None or not seen_result:
+        if not parts.take(child):
+            return None
+    if parts.when is None or parts.result is _NOT_A_MEASURE:
         return None
-    us = zoned_iso_us(when.strip())
+    us = zoned_iso_us(parts.when.strip())
     if us is None:
         return None
-    if phen_id:
-        reader.remember_instant(phen_id.encode(), us)
-    return us, foi, value, title
+    if parts.phen_id:
+        reader.remember_instant(parts.phen_id.encode(), us)
+    return us, parts.foi, parts.result, parts.title
 
 
 _OFFERING_KEYS = ("offering", "http://www.opengis.net/def/param-name/OGC-OM/2.0/offering")
