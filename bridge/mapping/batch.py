@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, LimitExceeded
 from bridge.mapping.engine import Mapper
 from bridge.model.csapi import Command, CommandResult, CommandStatus, Datastream
 from bridge.model.harvest import Batch, LegacyObservations, MappedBatch, StreamRows, Unit
+from bridge.model.json_limits import DEFAULT_DEPTH, DEFAULT_STRING, check_json
 from bridge.model.observations import ObsRow
 from bridge.model.stream_schema import cached_schema
 
@@ -31,6 +33,27 @@ class ProtocolRules(Protocol):
         ...
 
 
+def check_resource(resource: Any, what: str) -> None:
+    """A harvested resource's JSON members within the shape limits (LimitExceeded otherwise): a hostile or broken
+    legacy server cannot store what would make a later listing fail (too deep to encode) or exhaust memory."""
+    for field in dataclasses.fields(resource):
+        value = getattr(resource, field.name)
+        if isinstance(value, dict | list | str):
+            check_json(value, what=f"{what}: {field.name}")
+
+
+def check_row(row: ObsRow) -> ObsRow:
+    """An observation row whose text and JSON members are within the shape limits (LimitExceeded otherwise)."""
+    for text in (row.txt, row.extra):
+        if text is None:
+            continue
+        if len(text) > DEFAULT_STRING:
+            raise LimitExceeded("string_length", DEFAULT_STRING, f"a result or parameter of {len(text)} characters")
+        if text.count("[") + text.count("{") > DEFAULT_DEPTH and text[:1] in "[{":
+            check_json(orjson.loads(text), what="a result or its parameters")
+    return row
+
+
 class BatchMapper:
     """Maps batches with one table (`Mapper`) and one protocol's rules."""
 
@@ -46,6 +69,7 @@ class BatchMapper:
         for unit in batch.units:
             try:
                 resource = self.mapper.build(unit.entity, unit.ns, legacy_id=unit.legacy_id, via=unit.via)
+                check_resource(resource, f"{unit.entity} {unit.legacy_id}")
             except BridgeError as exc:
                 out.errors.append(f"{unit.entity} {unit.legacy_id}: not mapped: {exc.description}")
                 continue
@@ -84,8 +108,8 @@ class BatchMapper:
         bad = 0
         for record in page.records:
             try:
-                rows.append(to_row(record))
-            except (ValueError, TypeError, KeyError) as exc:
+                rows.append(check_row(to_row(record)))
+            except (ValueError, TypeError, KeyError, LimitExceeded) as exc:
                 bad += 1
                 if bad <= 3:
                     out.errors.append(f"{page.stream_key}: observation skipped: {exc}")

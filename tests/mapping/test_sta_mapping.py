@@ -173,3 +173,35 @@ def test_an_override_changes_the_mapping(tmp_path: Path) -> None:
     stream.thing_id, stream.sensor_id = "a", "b"
     ds = mapper.build("Datastream", {"ds": stream, "op": None}, legacy_id="1")
     assert _schema(ds).result.to_json()["uom"] == {"code": "degC-custom"}
+
+
+def test_hostile_shapes_are_reported_and_the_rest_is_mapped(mapper: Mapper) -> None:
+    """A Thing nested too deep (it would make a listing fail to encode) or a result of megabytes is refused with
+    an error in the run report; the other entities and observations of the batch are mapped as usual."""
+    raw = doc("examind-thing-expand-locations.json")
+    deep: Any = "leaf"
+    for _ in range(300):
+        deep = {"k": deep}
+    thing, hostile = p.parse_thing(raw), p.parse_thing({**raw, "@iot.id": "hostile", "properties": {"x": deep}})
+    location = p.parse_location(raw["Locations"][0])
+    units = [Unit("Thing", {"thing": t, "location": location}, t.id) for t in (thing, hostile)]
+    schema = cached_schema(b'{"obsFormat":"application/json","resultSchema":{"type":"Text","name":"t"}}')
+    ok = parse_observation(
+        {"@iot.id": "1", "phenomenonTime": "2020-01-01T00:00:00Z", "result": "fine"}, datastream_id="ds"
+    )
+    huge = parse_observation(
+        {"@iot.id": "2", "phenomenonTime": "2020-01-01T00:00:01Z", "result": "x" * 70_000}, datastream_id="ds"
+    )
+
+    class Rules(StaRules):
+        def row_mapper(self, page: LegacyObservations, stream: Datastream) -> Any:
+            return observation_mapper("rec", schema)
+
+    batch_mapper = BatchMapper(mapper, Rules("rec"))
+    batch_mapper._streams["Datastream/ds"] = Datastream(id="d", system_id="s", name="d")
+    page = LegacyObservations("Datastream", {}, "Datastream/ds", [ok, huge])
+    mapped = batch_mapper.map(Batch(units=units, observations=[page]))
+    assert [r.provenance.legacy_id for r in mapped.resources if r.provenance] == [thing.id]
+    assert any("hostile" in e and "json_depth" in e for e in mapped.errors), mapped.errors
+    assert [r.txt for r in mapped.observations[0].rows] == ["fine"]
+    assert any("string_length" in e for e in mapped.errors), mapped.errors
