@@ -127,10 +127,14 @@ class Conflict(BridgeError):
 
 
 class MethodNotAllowed(BridgeError):
-    """The method is not allowed on this resource, e.g. writing to a read-only collection (405)."""
+    """The method is not allowed on this resource, e.g. writing to a read-only collection (405, with `Allow`)."""
 
     status = 405
     code = "MethodNotAllowed"
+
+    def __init__(self, description: str, allow: str = "GET, HEAD") -> None:
+        super().__init__(description)
+        self.headers = {"Allow": allow}
 
 
 class UpstreamError(BridgeError):

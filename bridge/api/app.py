@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -178,11 +179,24 @@ def _install_openapi(app: FastAPI) -> None:
         return json_response(app.openapi(), OPENAPI)
 
 
-def _error(status: int, code: str, description: str, details: Any = None) -> Response:
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """The methods `/api` lists for the path template `path` matches (with HEAD beside GET), for `Allow`."""
+    root = app.root_path or ""
+    relative = path[len(root) :] if root and path.startswith(root) else path
+    for template, operations in app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), relative):
+            methods = [m.upper() for m in operations if m in ("get", "post", "put", "patch", "delete")]
+            return ", ".join([*methods, "HEAD"] if "GET" in methods else methods)
+    return ""
+
+
+def _error(
+    status: int, code: str, description: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response:
     body: dict[str, Any] = {"code": code, "description": description}
     if details is not None:
         body["details"] = details
-    return json_response(body, JSON, status=status)
+    return json_response(body, JSON, status=status, headers=headers)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -208,4 +222,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         codes = {404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable"}
-        return _error(exc.status_code, codes.get(exc.status_code, "HTTPError"), str(exc.detail))
+        code = codes.get(exc.status_code, "HTTPError")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of every route of the path, not only the first route's
+            headers["Allow"] = allowed_methods(app, request.url.path) or headers.get("Allow", "")
+        return _error(exc.status_code, code, str(exc.detail), headers=headers)

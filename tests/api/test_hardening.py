@@ -190,3 +190,11 @@ async def test_the_whole_time_range_reads_back_in_every_format(http: httpx.Async
     )
     valid = (await http.get(f"/systems/{sid}")).json()["properties"]["validTime"]
     assert when in valid
+
+
+async def test_405_names_the_allowed_methods(http: httpx.AsyncClient) -> None:
+    r = await http.patch("/systems")  # the path exists for GET and POST only
+    assert r.status_code == 405 and set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert r.json()["code"] == "MethodNotAllowed"
+    r = await http.post("/collections/all_datastreams/items", json={})
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
