@@ -198,3 +198,33 @@ async def test_405_names_the_allowed_methods(http: httpx.AsyncClient) -> None:
     assert r.json()["code"] == "MethodNotAllowed"
     r = await http.post("/collections/all_datastreams/items", json={})
     assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.slow
+def test_a_500_keeps_the_keep_alive_connection_usable(tmp_path: Any) -> None:
+    """Over real HTTP: after an unexpected error the client's next request on the same connection succeeds."""
+    import asyncio as aio
+
+    from tests.loopback import free_port, serve
+    from tests.open_access import OPEN
+
+    store = aio.run(SqlStore.open(f"sqlite:///{tmp_path / 'store.db'}"))
+    app = create_app(Settings(store="sqlite:///:memory:", auth=OPEN), store)
+
+    async def boom() -> None:
+        raise RuntimeError("an internal failure")
+
+    app.add_api_route("/boom", boom, methods=["GET"])
+    sock, port = free_port()
+    served = serve(app, sock, "keep-alive-test")
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", limits=httpx.Limits(max_connections=1)) as client:
+            first = client.get("/boom")
+            assert first.status_code == 500 and first.json()["code"] == "ServerError"
+            assert "connection" not in first.headers or first.headers["connection"] != "close"
+            second = client.get("/conformance")  # the same (only) connection
+            assert second.status_code == 200
+            assert client.get("/boom").status_code == 500 and client.get("/").status_code == 200
+    finally:
+        served.stop()
+        aio.run(store.close())
