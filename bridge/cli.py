@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--source", help="only runs of this source")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true", help="print as JSON")
+    migrate = sub.add_parser("migrate-store", help="create the store's schema or upgrade it to this version's")
+    _common(migrate)
     cli_auth.add_parsers(sub, _common)
     return parser
 
@@ -198,6 +200,29 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    """Create or upgrade the store's schema (Alembic revisions), printing the revisions applied."""
+    from bridge.store.sql.engine import create_engine, migrate_store
+
+    settings = _settings(args)
+
+    async def go() -> tuple[str | None, str, list[str]]:
+        engine = create_engine(settings.store)
+        try:
+            return await migrate_store(engine)
+        finally:
+            await engine.dispose()
+
+    before, head, applied = asyncio.run(go())
+    if before is None:
+        print(f"created a new store at schema revision {head}")
+    elif applied:
+        print(f"upgraded the store from schema revision {before} to {head} ({', '.join(applied)})")
+    else:
+        print(f"the store is at schema revision {head}: nothing to do")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """The newest entries of the audit log (from the store, or `--remote` from a running facade)."""
     return cli_auth.cmd_audit(args, _settings(args))
@@ -209,6 +234,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "runs": cmd_runs,
     "audit": cmd_audit,
+    "migrate-store": cmd_migrate_store,
     "auth": cli_auth.cmd_auth,
 }
 
@@ -219,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction()  # source credentials never reach a log line
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the bridge logs the revisions it applies
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # one line per job run is noise
     try:
         return COMMANDS[args.command](args)

@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BRIDGE_", env_nested_delimiter="__", extra="ignore")
 
     store: str = "sqlite:///./csapi-bridge.db"
+    migrate_on_start: bool = True  # upgrade an older store's schema when opening it (else: `migrate-store`)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     base_url: str | None = None

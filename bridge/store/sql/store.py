@@ -17,7 +17,7 @@ from bridge.model.query import FeatureQuery, Page
 from bridge.store.base import Collection
 from bridge.store.sql.audit import SqlAuditLog
 from bridge.store.sql.dynamic import DynamicStore
-from bridge.store.sql.engine import create_engine, init_schema
+from bridge.store.sql.engine import create_engine, init_schema, schema_state
 from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.harvest import SqlHarvestSink
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
@@ -40,11 +40,25 @@ class SqlStore(DynamicStore):
         self.audit = SqlAuditLog(engine)
 
     @classmethod
-    async def open(cls, url: str) -> SqlStore:
-        """Connect and create/check the schema."""
+    async def open(cls, url: str, *, migrate: bool = True) -> SqlStore:
+        """Connect and create the schema, or upgrade it (`migrate=False`: refuse a store that is behind)."""
         engine = create_engine(url)
-        await init_schema(engine)
+        try:
+            await init_schema(engine, migrate=migrate)
+        except BaseException:
+            await engine.dispose()
+            raise
         return cls(engine)
+
+    async def readiness(self) -> str | None:
+        """None when the store answers and runs the newest schema, else what is wrong (`/ready`)."""
+        try:
+            state = await schema_state(self.engine)
+        except Exception as exc:  # any driver failure: the store is not reachable
+            return f"store not reachable ({type(exc).__name__})"
+        if not state.up_to_date:
+            return f"store schema at revision {state.current}, needs {state.head} (run csapi-bridge migrate-store)"
+        return None
 
     async def close(self) -> None:
         """Dispose of the engine's connection pool (end of the app or CLI run)."""
