@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from bridge import cli_auth
 from bridge.credentials import install_log_redaction, redact
 from bridge.errors import BridgeError, ConfigError
+from bridge.logs import configure_logging
 from bridge.resources import data_path
 from bridge.settings import Settings, SourceConfig, load_settings
 
@@ -78,13 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(
+    settings = load_settings(
         args.config,
         store=args.store,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         base_url=getattr(args, "base_url", None),
     )
+    configure_logging(settings.log_json)
+    return settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -102,7 +105,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = build_app(settings, demo_dir=args.demo, sync=args.sync, demo=demo)
     if key is not None:
         cli_auth.print_demo_credential(key, settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    logging_config: Any = {} if not settings.log_json else {"log_config": None}  # JSON: uvicorn logs via the root
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, **logging_config)
     return 0
 
 
@@ -242,7 +246,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `csapi-bridge` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(json_lines=False)
     install_log_redaction()  # source credentials never reach a log line
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # the bridge logs the revisions it applies

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     max_limit: int = Field(default=10_000, ge=1)
     demo: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_json: bool = False  # one JSON object per log line, with the request id / harvest run id
+    # who may read /metrics: clients on loopback without credential (others need `admin`), anyone, or `admin` only
+    metrics: Literal["loopback", "public", "admin"] = "loopback"
     collections: list[CollectionConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.errors import Conflict, InvalidBody, NotFound
 from bridge.model.audit import AuditEntry, AuditQuery
 from bridge.model.csapi import DeployedSystem, Feature, Kind
-from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
+from bridge.model.harvest import MappedBatch, RunRecord, SourceHealth, WriteStats
 from bridge.model.kinds import KINDS
 from bridge.model.query import FeatureQuery, Page
 from bridge.store.base import Collection
@@ -20,6 +21,7 @@ from bridge.store.sql.dynamic import DynamicStore
 from bridge.store.sql.engine import create_engine, init_schema, schema_state
 from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.harvest import SqlHarvestSink
+from bridge.store.sql.source_health import source_health
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
 # One built-in collection per resource kind (its descriptor's `collection`), aliasing the canonical endpoint.
@@ -88,6 +90,10 @@ class SqlStore(DynamicStore):
     async def list_runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
         """HarvestSink: recorded runs, newest first, optionally of one source (`csapi-bridge runs`)."""
         return await self.harvest.list_runs(source, limit)
+
+    async def source_health(self, sources: Sequence[str]) -> list[SourceHealth]:
+        """The newest stored phenomenon time and the last finished run of each named source (`/metrics`)."""
+        return await source_health(self.engine, sources)
 
     # Audit log ----------------------------------------------------------------------------------------
     async def record_audit(self, entry: AuditEntry) -> None:
