@@ -154,9 +154,11 @@ def cmd_harvest(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     """Scheduled harvests until interrupted."""
     from bridge.jobs.scheduler import sync_forever
+    from bridge.metrics import serve_process_metrics
     from bridge.store.factory import open_store
 
     settings = _settings(args)
+    stop_metrics = serve_process_metrics(settings.metrics_port, settings.host) if settings.metrics_port else None
 
     async def go() -> None:
         store = await open_store(settings)
@@ -165,7 +167,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
         finally:
             await store.close()
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    finally:
+        if stop_metrics is not None:
+            stop_metrics()
     return 0
 
 

@@ -27,6 +27,7 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -210,3 +211,16 @@ def exposition(extra: Sequence[GaugeMetricFamily] = ()) -> bytes:
         registry.register(_Families(extra))
         body += generate_latest(registry)
     return body
+
+
+def serve_process_metrics(port: int, host: str = "127.0.0.1") -> Callable[[], None]:
+    """Expose this process's metrics on `http://host:port/metrics` (a process without the facade: `sync`, a
+    worker); returns the function that stops the server. The store figures are the facades' to report."""
+    server, thread = start_http_server(port, addr=host)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop

@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     log_json: bool = False  # one JSON object per log line, with the request id / harvest run id
     # who may read /metrics: clients on loopback without credential (others need `admin`), anyone, or `admin` only
     metrics: Literal["loopback", "public", "admin"] = "loopback"
+    # a process without the facade (`sync`, a worker) serves its own metrics on host:metrics_port (None: not at all)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     collections: list[CollectionConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)

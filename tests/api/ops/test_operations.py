@@ -212,3 +212,18 @@ async def test_json_log_lines_carry_the_request_id_echoed_in_x_request_id(
     assert orjson.loads(seen[1])["request_id"] == made.headers["x-request-id"] != "abc-123"
     assert "request_id" not in orjson.loads(logs.JsonFormatter().format(
         logging.LogRecord("bridge.x", logging.INFO, "", 0, "outside", None, None)))  # fmt: skip
+
+
+def test_a_process_without_the_facade_serves_its_own_metrics() -> None:
+    from tests.sta_server.server import free_port
+
+    port = free_port()
+    stop = metrics.serve_process_metrics(port)
+    try:
+        metrics.record_run("river-sta", "completed", 3, 2, 0, 0.5)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert "bridge_harvest_runs_total" in text and "bridge_command_poll_lag_seconds" in text
+    finally:
+        stop()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
