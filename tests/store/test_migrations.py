@@ -142,3 +142,18 @@ async def test_a_store_migrated_by_a_newer_bridge_is_refused(tmp_path: Path) -> 
         await SqlStore.open(url)
     with pytest.raises(ConfigError, match="newer than this csapi-bridge"):
         await SqlStore.open(url, migrate=False)
+
+
+async def test_replicas_starting_together_on_an_old_store_migrate_it_once(old_store: str) -> None:
+    """Four processes' worth of stores opened at once: the advisory lock (PostgreSQL) or SQLite's write lock lets
+    one migrate; the others find the store at the newest revision (without it, the loser's CREATE TABLE fails)."""
+    import asyncio
+
+    stores = await asyncio.gather(*(SqlStore.open(old_store) for _ in range(4)))
+    try:
+        assert [await s.readiness() for s in stores] == [None] * 4
+        assert [r.id for r in await stores[0].list_runs()] == ["run-old"]
+    finally:
+        for store in stores:
+            await store.close()
+    assert _revision_and_diff(old_store) == (migrations.head(), [])

@@ -69,18 +69,22 @@ def create_engine(url: str) -> AsyncEngine:
 
 @cache
 def _sqlite_ddl() -> str:
-    """The whole schema as one SQLite script (what `create_all` would send, statement by statement)."""
+    """The whole schema as one SQLite script (what `create_all` would send, statement by statement), stamped at the
+    newest revision, in one write transaction; every statement tolerates a process that created the store first."""
     dialect = sqlite.dialect()
-    statements = []
+    statements = ["BEGIN IMMEDIATE"]
     for table in metadata.sorted_tables:
-        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
-        statements += [str(CreateIndex(index).compile(dialect=dialect)).strip() for index in table.indexes]
-    # stamped at the newest revision in the same script (what `migrations.stamp_head` writes)
-    statements.append(
-        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+        statements.append(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)).strip())
+        statements += [
+            str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)).strip() for index in table.indexes
+        ]
+    statements.append(  # what `migrations.stamp_head` writes
+        "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, "
         "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
     )
-    statements.append(f"INSERT INTO alembic_version (version_num) VALUES ('{migrations.head()}')")
+    statements.append(f"INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('{migrations.head()}')")
+    statements.append(f"INSERT OR IGNORE INTO bridge_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')")
+    statements.append("COMMIT")
     return ";\n".join(statements) + ";"
 
 
@@ -109,8 +113,7 @@ async def init_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
     runs `csapi-bridge migrate-store` once, e.g. before rolling out new replicas.
     """
     async with engine.begin() as conn:
-        if not is_sqlite(engine):
-            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        await _lock_schema(conn)
         if not (is_sqlite(engine) and await _create_fresh_sqlite(conn)):
             await conn.run_sync(_create_or_upgrade, migrate)
         stored = (await conn.execute(select(meta.c.value).where(meta.c.key == "schema_version"))).scalar()
@@ -120,6 +123,15 @@ async def init_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
             raise ConfigError(
                 f"store schema version {stored} is newer than this csapi-bridge ({SCHEMA_VERSION}); upgrade the bridge"
             )
+
+
+async def _lock_schema(conn: AsyncConnection) -> None:
+    """Serialise schema set-up between processes: PostgreSQL's advisory lock, or SQLite's write lock taken before
+    the schema is even read (a fresh SQLite store's script commits this and takes the lock again itself)."""
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
 
 
 def _create_or_upgrade(conn: Connection, migrate: bool) -> None:
@@ -141,8 +153,7 @@ def _create_or_upgrade(conn: Connection, migrate: bool) -> None:
 async def migrate_store(engine: AsyncEngine) -> tuple[str | None, str, list[str]]:
     """`csapi-bridge migrate-store`: create or upgrade the schema; (revision before, revision after, applied)."""
     async with engine.begin() as conn:
-        if not is_sqlite(engine):
-            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        await _lock_schema(conn)
         before = await conn.run_sync(migrations.schema_state)
         applied = [] if before.empty else await conn.run_sync(migrations.upgrade)
     await init_schema(engine)  # an empty store is created; the version row is written
