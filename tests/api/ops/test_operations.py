@@ -83,11 +83,14 @@ async def test_ready_is_503_when_the_store_does_not_answer(tmp_path: Path) -> No
     (tmp_path / "gone.db").mkdir()  # the file is now a directory: SQLite cannot open it
     await store.engine.dispose()
     app = create_app(_settings(auth=OPEN), store)
-    async with _client(app) as client:
-        ready = await client.get("/ready")
-        assert ready.status_code == 503
-        assert ready.json()["description"].startswith("store not reachable")
-        assert str(tmp_path) not in ready.text
+    try:
+        async with _client(app) as client:
+            ready = await client.get("/ready")
+            assert ready.status_code == 503
+            assert ready.json()["description"].startswith("store not reachable")
+            assert str(tmp_path) not in ready.text
+    finally:
+        await store.close()
 
 
 @pytest.mark.parametrize(
