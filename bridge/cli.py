@@ -115,7 +115,9 @@ def _source(args: argparse.Namespace, settings: Settings) -> SourceConfig:
     spec = args.source
     kind, _, url = spec.partition(":")
     if kind in ("sta", "sos", "sps") and url.startswith(("http://", "https://")):
-        name = args.name or re.sub(r"[^A-Za-z0-9_.-]+", "-", urlsplit(url).netloc).strip("-") or kind
+        parts = urlsplit(url)  # the host and port name the source: never the URL's user or password
+        host = f"{parts.hostname or ''}-{parts.port}" if parts.port else parts.hostname or ""
+        name = args.name or re.sub(r"[^A-Za-z0-9_.-]+", "-", host).strip("-") or kind
         return SourceConfig(name=name, type=kind, url=url)
     for source in settings.sources:
         if source.name == spec:
