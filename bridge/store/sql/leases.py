@@ -81,9 +81,10 @@ def _now() -> int:
 class SqlLeases:
     """Acquire, renew and release leases on the store's engine, as one holder (this process)."""
 
-    def __init__(self, engine: AsyncEngine, holder: str | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, holder: str | None = None, ttl: float = 15.0) -> None:
         self.engine = engine
         self.holder = holder or holder_id()
+        self.ttl = ttl  # default lease time (`lease_ttl` of the settings)
 
     async def acquire(self, name: str, ttl: float, *, scheduled: bool = False) -> Fence | None:
         """Take the lease `name` for `ttl` seconds if it is free (expired); with `scheduled`, only once it is due.
@@ -140,12 +141,15 @@ class SqlLeases:
                 log.warning("could not renew lease %s", fence.name, exc_info=True)
 
     @contextlib.asynccontextmanager
-    async def hold(self, name: str, ttl: float, *, scheduled: bool = False) -> AsyncIterator[HeldLease | None]:
+    async def hold(
+        self, name: str, ttl: float | None = None, *, scheduled: bool = False
+    ) -> AsyncIterator[HeldLease | None]:
         """Hold the lease `name` for the body (renewed every ttl/3 s, released at the end); None if not acquired.
 
         Inside the body the store's writes are fenced by it (`check_fence`). The body may set `held.due` (µs) to
         schedule the job's next run when it releases the lease.
         """
+        ttl = ttl or self.ttl
         fence = await self.acquire(name, ttl, scheduled=scheduled)
         if fence is None:
             yield None
