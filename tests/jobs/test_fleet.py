@@ -10,6 +10,7 @@ scenario on SQLite with a single `serve --sync` process gives the same answers.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -237,7 +238,7 @@ def _no_overlap(rows: list[Any], killed_at: dict[int, int]) -> None:
     for row in rows:
         by_source.setdefault(row.source, []).append(row)
     for source, runs_ in by_source.items():
-        for before, after in zip(runs_, runs_[1:], strict=False):
+        for before, after in itertools.pairwise(runs_):
             end = before.ended or min(t for t in kill_times if t >= before.started)  # its worker was killed
             assert after.started >= end, f"two runs of {source} overlapped"
 
