@@ -59,7 +59,7 @@ class Fleet:
             'schedule = "interval:1h"\ntimeout = 3600\nretries = 0\n',
             encoding="utf-8",
         )
-        self.log = open(tmp / "fleet.log", "ab")  # noqa: SIM115 - closed in close()
+        self.tmp = tmp
         self.workers: list[subprocess.Popen[bytes]] = []
         self.conn = psycopg.connect(_plain(pg), autocommit=True, options=f"-csearch_path={self.schema}")
 
@@ -67,11 +67,17 @@ class Fleet:
         store = await SqlStore.open(self.store)  # the schema exists before the workers start
         await store.close()
 
-    def start(self) -> None:
-        """One more `csapi-bridge worker`."""
+    def start(self, *, wait: bool = True) -> None:
+        """One more `csapi-bridge worker`; with `wait`, return once it has started its jobs."""
         command = [sys.executable, "-m", "bridge.cli", "worker", "--config", str(self.config)]
-        env = {**os.environ, "BRIDGE_LOG_LEVEL": "warning"}
-        self.workers.append(subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env))
+        log = self.tmp / f"worker-{len(os.listdir(self.tmp))}.log"
+        with log.open("wb") as out:
+            self.workers.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 120
+        while wait and "scheduled source(s)" not in log.read_text(errors="replace"):
+            if time.monotonic() > deadline or self.workers[-1].poll() is not None:
+                raise RuntimeError(f"the worker did not start:\n{log.read_text(errors='replace')}")
+            time.sleep(0.05)
 
     def holder(self) -> tuple[int, int] | None:
         """(pid of the holder, fencing token) of the lease while it is held."""
@@ -108,7 +114,6 @@ class Fleet:
             worker.wait(timeout=10)
         self.conn.close()
         self.silent.close()
-        self.log.close()
         with psycopg.connect(_plain(self.pg), autocommit=True) as conn:
             conn.execute(f"drop schema {self.schema} cascade")
 
@@ -121,7 +126,7 @@ def _fleet_takeovers(fleet: Fleet, workers: int, rounds: int) -> list[float]:
         died, token = fleet.kill_holder()
         fleet.wait_holder(newer_than=token)
         times.append(time.monotonic() - died)
-        fleet.start()  # back to full strength
+        fleet.start()  # back to full strength (started before the next death)
     return times
 
 
@@ -130,7 +135,7 @@ def _restarts(fleet: Fleet, rounds: int) -> list[float]:
     times = []
     for _ in range(rounds):
         died, token = fleet.kill_holder()
-        fleet.start()  # the supervisor restarts it at once
+        fleet.start(wait=False)  # the supervisor restarts it at once
         fleet.wait_holder(newer_than=token)
         times.append(time.monotonic() - died)
     return times

@@ -181,17 +181,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    """Scheduled harvests until interrupted."""
-    from bridge.jobs.scheduler import sync_forever
+    """Scheduled harvests until interrupted (a worker without command jobs: each run under its source's lease)."""
+    from bridge.jobs.worker import HarvestWorker
     from bridge.store.factory import open_store
 
     settings = _settings(args)
+    if not any(s.schedule for s in settings.sources):
+        raise ConfigError("no source has a `schedule`; nothing to sync (see config/bridge.example.toml)")
 
     async def go() -> None:
         store = await open_store(settings)
+        worker = HarvestWorker(settings, store)
         try:
-            await sync_forever(settings, store)
+            await worker.start()
+            await asyncio.Event().wait()
         finally:
+            await worker.stop()
             await store.close()
 
     asyncio.run(go())
