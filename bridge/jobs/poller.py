@@ -25,7 +25,7 @@ from bridge.commands.pipeline import CommandPipeline, command_lease
 from bridge.errors import BridgeError
 from bridge.model.csapi import Command, ControlStream, Kind, StatusCode
 from bridge.model.query import CommandQuery
-from bridge.model.time import utcnow
+from bridge.model.time import to_us, utcnow
 from bridge.settings import Settings
 from bridge.store.base import TaskingStore
 from bridge.store.sql.leases import LeaseLost
@@ -77,7 +77,7 @@ class CommandPoller:
             streams[cs_id] = found if isinstance(found, ControlStream) else None
         return streams[cs_id]
 
-    async def _each(self, commands: list[Command], work: str, result: PollRound) -> None:
+    async def _each(self, commands: list[Command], work: str, result: PollRound, paced: bool = False) -> None:
         streams: dict[str, ControlStream | None] = {}
         gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -85,7 +85,7 @@ class CommandPoller:
             stream = await self._stream(streams, command.controlstream_id)
             if stream is None or self.pipeline.forwarder_for(stream) is None:
                 return
-            async with gate, self._leased(command, work) as current:
+            async with gate, self._leased(command, work, paced) as current:
                 if current is not None:
                     await self._work(stream, current, work, result)
 
@@ -107,14 +107,15 @@ class CommandPoller:
             result.errors.append(f"command {command.id}: {exc!r}")
 
     @contextlib.asynccontextmanager
-    async def _leased(self, command: Command, work: str) -> AsyncIterator[Command | None]:
+    async def _leased(self, command: Command, work: str, paced: bool) -> AsyncIterator[Command | None]:
         """The command, as stored now, while this process holds its lease; None if another process works on it
-        (a facade submitting it, another worker polling it) or it no longer needs `work`."""
+        (a facade submitting it, another worker polling it), or (`paced`) polled it less than an interval ago, or
+        it no longer needs `work`."""
         leases = self.pipeline.leases
         if leases is None:
             yield command
             return
-        async with leases.hold(command_lease(command.id)) as held:
+        async with leases.hold(command_lease(command.id), scheduled=paced) as held:
             if held is None:
                 yield None
                 return
@@ -124,6 +125,8 @@ class CommandPoller:
             else:
                 needed = current.provenance is not None and not current.current_status.is_final
             yield current if needed else None
+            if paced:  # the next worker to poll it waits for the interval (almost: rounds must not just miss it)
+                held.due = to_us(utcnow() + timedelta(seconds=self.interval * 0.9))
 
     async def unrecorded(self, cutoff: datetime | None = None) -> list[Command]:
         """PENDING commands (and feasibility requests) without a legacy task, issued at or before `cutoff`."""
@@ -144,12 +147,13 @@ class CommandPoller:
             log.info("reconciled %d command(s) whose submission was not recorded", result.reconciled)
         return result
 
-    async def poll(self) -> PollRound:
-        """One polling round over unfinished commands with a known legacy task."""
+    async def poll(self, paced: bool = False) -> PollRound:
+        """One polling round over unfinished commands with a known legacy task (`paced`: those not polled, by any
+        process, in the last interval)."""
         result = PollRound()
         cutoff = utcnow() - self.max_age
         commands = [c for c in await self.store.unfinished_commands() if (c.issue_time or cutoff) >= cutoff]
-        await self._each(commands[: self.max_commands], "poll", result)
+        await self._each(commands[: self.max_commands], "poll", result, paced)
         for error in result.errors:
             log.warning("status polling: %s", error)
         return result
@@ -164,7 +168,7 @@ class CommandPoller:
         self._round = asyncio.current_task()
         try:
             late = await self.reconcile(max(self.started, utcnow() - self.grace))
-            done = await self.poll()
+            done = await self.poll(paced=True)  # several workers: each command about once an interval
         finally:
             self._round = None
         done.reconciled, done.errors = late.reconciled, late.errors + done.errors
