@@ -3,7 +3,8 @@ three sources and a stream of commands to the SPS test server. One worker is kil
 harvest run; a facade is killed in the middle of a Submit, and then the worker reconciling that Submit too.
 
 Afterwards: the store is what one process harvesting the same sources stores; every command reached the SPS
-as exactly one task, its status reports are each stored once; no two runs of a source overlapped. The same
+as exactly one task, its status reports are each stored once; no two runs of a source overlapped, and the SPS
+never answered two GetStatus of one task at the same time. The same
 scenario on SQLite with a single `serve --sync` process gives the same answers.
 """
 
@@ -277,6 +278,8 @@ def _drop(schema: str) -> None:
 
 
 def _check_commands(commands: list[dict[str, Any]], sps: SpsState) -> None:
+    assert sum(op == "GetStatus" for op, _ in sps.requests) >= len(commands)  # polled ...
+    assert sps.status_overlap == 1  # ... never by two processes at the same time
     tasks = Counter(t.client_reference for t in sps.tasks_of(CAMERA))
     assert tasks == Counter({c["id"]: 1 for c in commands})  # every command is exactly one SPS task
     for command in commands:
@@ -290,6 +293,7 @@ COMMANDS = 10
 async def test_fleet_on_postgresql(sps_server: SpsState, sos_pair: list[ServerRuntime], tmp_path: Path) -> None:
     require_postgres()
     sps_server.auto_progress(0.3)
+    sps_server.status_delay = 0.1  # a poll lasts: two at once for one task would be seen
     expected = await _reference(tmp_path, sps_server, sos_pair)
     schema, url = await _pg_schema_url()
     store = await SqlStore.open(url)  # the schema exists before the fleet starts
@@ -319,6 +323,7 @@ async def test_fleet_on_postgresql(sps_server: SpsState, sos_pair: list[ServerRu
 
 async def test_one_process_on_sqlite(sps_server: SpsState, sos_pair: list[ServerRuntime], tmp_path: Path) -> None:
     sps_server.auto_progress(0.3)
+    sps_server.status_delay = 0.1
     expected = await _reference(tmp_path, sps_server, sos_pair)
     url = f"sqlite:///{tmp_path / 'one.db'}"
     store = await SqlStore.open(url)
