@@ -46,6 +46,7 @@ class SqlHarvestSink:
         run_id = uuid.uuid4().hex[:16]
         now = to_us(utcnow())
         async with self.engine.begin() as conn:
+            await check_fence(conn)  # only the holder of the source's lease (if any) marks the others interrupted
             await conn.execute(
                 update(runs).where(runs.c.source == source, runs.c.status == "running").values(status="interrupted")
             )
@@ -226,6 +227,7 @@ class SqlHarvestSink:
             return
         now = to_us(utcnow())
         async with self.engine.begin() as conn:
+            await check_fence(conn)
             row = (await conn.execute(select(table.c.valid_start).where(table.c.id == rid))).first()
             start = row.valid_start if row is not None and row.valid_start is not None else now
             await conn.execute(update(table).where(table.c.id == rid).values(valid_start=start, valid_end=now))
