@@ -70,3 +70,31 @@ async def test_fenced_writes_refused_after_takeover(any_store: SqlStore) -> None
         with pytest.raises(LeaseLost):
             await any_store.write_batch("src", "run", MappedBatch())
     assert (await any_store.get_command(command.id)).current_status == StatusCode.ACCEPTED  # EXECUTING refused
+
+
+async def test_a_fleet_starting_together_creates_the_schema_once() -> None:
+    """Processes opening a fresh PostgreSQL store at the same moment all start (schema creation takes turns)."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import PG_URL, require_postgres
+
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"create schema {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        opened = await asyncio.gather(
+            *(SqlStore.open(f"{PG_URL}{sep}options=-csearch_path%3D{schema}") for _ in range(5)),
+            return_exceptions=True,
+        )
+        for store in opened:
+            if isinstance(store, SqlStore):
+                await store.close()
+        assert all(isinstance(s, SqlStore) for s in opened), opened
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"drop schema {schema} cascade")

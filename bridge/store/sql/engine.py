@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -14,6 +14,8 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bridge.errors import ConfigError
 from bridge.store.sql.tables import SCHEMA_VERSION, meta, metadata
+
+SCHEMA_LOCK = 0x6373_6170_6962_7200  # advisory lock key of schema creation ("csapibr")
 
 
 def async_url(url: str) -> str:
@@ -88,8 +90,14 @@ async def _create_fresh_sqlite(conn: AsyncConnection) -> bool:
 
 
 async def init_schema(engine: AsyncEngine) -> None:
-    """Create missing tables and check the stored schema version."""
+    """Create missing tables and check the stored schema version.
+
+    On PostgreSQL, processes of a fleet starting together take turns (a transaction-scoped advisory lock): the
+    first creates the tables, the others find them.
+    """
     async with engine.begin() as conn:
+        if not is_sqlite(engine):
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         if not (is_sqlite(engine) and await _create_fresh_sqlite(conn)):
             await conn.run_sync(metadata.create_all)
         stored = (await conn.execute(select(meta.c.value).where(meta.c.key == "schema_version"))).scalar()
