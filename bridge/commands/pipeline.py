@@ -11,7 +11,7 @@ from bridge.model.csapi import Command, CommandStatus, ControlStream, Datastream
 from bridge.model.query import IdList, StatusQuery, StreamQuery
 from bridge.model.time import utcnow
 from bridge.store.base import TaskingStore
-from bridge.store.sql.leases import SqlLeases
+from bridge.store.sql.leases import LeaseLost, SqlLeases
 
 log = logging.getLogger("bridge.commands")
 
@@ -85,8 +85,13 @@ class CommandPipeline:
             await self._record(stored.id, await self._call(forwarder.submit(stream, stored), stored.id))
             return
         async with leases.hold(command_lease(stored.id)) as held:
-            if held is not None:
-                await self._record(stored.id, await self._call(forwarder.submit(stream, stored), stored.id))
+            if held is None:
+                return
+            answer = await self._call(forwarder.submit(stream, stored), stored.id)
+            try:
+                await self._record(stored.id, answer)
+            except LeaseLost:  # this process stalled past its lease: the worker that took over reconciles it
+                log.warning("command %s: its submission was taken over by another process", stored.id)
 
     async def cancel(self, stream: ControlStream, command: Command, report: CommandStatus) -> CommandStatus | None:
         """A CANCELED report posted by a client: forwarded first, recorded if the service agrees.
