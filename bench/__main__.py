@@ -1,4 +1,4 @@
-"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth|replicas ...] [--flags]`
+"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth|replicas|fleet ...] [--flags]`
 (default: all).
 
 Flags after the names go to every benchmark named, e.g. `python -m bench sta_harvest --observations 20000`.
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "html": "bench.html",
     "auth": "bench.auth",
     "replicas": "bench.replicas",
+    "fleet": "bench.fleet",
 }
 
 

@@ -1,14 +1,15 @@
-"""`csapi-bridge` command line: serve, harvest, sync, runs, audit, auth."""
+"""`csapi-bridge` command line: serve, worker, harvest, sync, runs, audit, auth."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -42,13 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
     """The `csapi-bridge` command line: one sub-command per role (serve, harvest, sync, runs, audit, auth…)."""
     parser = _Parser(prog="csapi-bridge", description="OGC API - Connected Systems bridge")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    serve = sub.add_parser("serve", help="serve the CSAPI facade over HTTP")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the CSAPI facade over HTTP (any number behind a load balancer; --sync: all-in-one)",
+        description="The facade: reads, writes and command submission. Status polling, crash reconciliation and "
+        "scheduled harvests are the jobs of `csapi-bridge worker`, or of this process with --sync.",
+    )
     _common(serve)
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8080)")
     serve.add_argument("--base-url", help="public URL of the API root, if behind a proxy")
     serve.add_argument("--demo", metavar="DIR", nargs="?", const=str(data_path("demo")), help=DEMO_HELP)
-    serve.add_argument("--sync", action="store_true", help="also run the scheduled harvests of the config file")
+    serve.add_argument(
+        "--sync",
+        action="store_true",
+        help="all-in-one (one machine, SQLite): also run the worker's jobs — scheduled harvests, command polling",
+    )
     serve.add_argument(
         "--insecure-anonymous-writes-on-network",
         action="store_true",
@@ -65,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     harvest.add_argument("--since", help="harvest observations from this time (RFC 3339)")
     harvest.add_argument("--until", help="harvest observations up to this time (RFC 3339; default: now)")
     harvest.add_argument("--json", action="store_true", help="print the final report as JSON")
+    worker = sub.add_parser(
+        "worker",
+        help="run the jobs: scheduled harvests, command status polling and crash reconciliation (any number)",
+        description="Workers share the store (PostgreSQL for several): each job is run by one worker at a time "
+        "under its lease; a dead worker's jobs are taken over after `lease_ttl` seconds.",
+    )
+    _common(worker)
     sync = sub.add_parser("sync", help="scheduled incremental harvests of the sources of a config file")
     _common(sync)
     runs = sub.add_parser("runs", help="list recorded harvest runs")
@@ -91,7 +108,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the facade with uvicorn, forwarding commands and polling their status (with --sync, harvests too)."""
+    """Run the facade with uvicorn, forwarding the commands it receives (--sync: with the worker's jobs too)."""
     import uvicorn
 
     from bridge.replay.demo import prepare_demo
@@ -102,7 +119,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.auth.insecure_anonymous_writes_on_network = True
     demo = prepare_demo() if args.demo else None
     key = cli_auth.demo_credential(settings) if args.demo else None
-    app = build_app(settings, demo_dir=args.demo, sync=args.sync, demo=demo)
+    app = build_app(settings, demo_dir=args.demo, sync=args.sync, poll=args.sync or demo is not None, demo=demo)
     if key is not None:
         cli_auth.print_demo_credential(key, settings)
     logging_config: Any = {} if not settings.log_json else {"log_config": None}  # JSON: uvicorn logs via the root
@@ -153,28 +170,62 @@ def cmd_harvest(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the worker's jobs until SIGTERM or Ctrl-C."""
+    import signal
+
+    from bridge.server import run_worker
+
+    settings = _settings(args)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop=stop)
+
+    with _process_metrics(settings):
+        asyncio.run(go())
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
-    """Scheduled harvests until interrupted."""
-    from bridge.jobs.scheduler import sync_forever
-    from bridge.metrics import serve_process_metrics
+    """Scheduled harvests until interrupted (a worker without command jobs: each run under its source's lease)."""
+    from bridge.jobs.worker import HarvestWorker
     from bridge.store.factory import open_store
 
     settings = _settings(args)
-    stop_metrics = serve_process_metrics(settings.metrics_port, settings.host) if settings.metrics_port else None
+    if not any(s.schedule for s in settings.sources):
+        raise ConfigError("no source has a `schedule`; nothing to sync (see config/bridge.example.toml)")
 
     async def go() -> None:
         store = await open_store(settings)
+        worker = HarvestWorker(settings, store)
         try:
-            await sync_forever(settings, store)
+            await worker.start()
+            await asyncio.Event().wait()
         finally:
+            await worker.stop()
             await store.close()
 
-    try:
+    with _process_metrics(settings):
         asyncio.run(go())
-    finally:
-        if stop_metrics is not None:
-            stop_metrics()
     return 0
+
+
+@contextlib.contextmanager
+def _process_metrics(settings: Settings) -> Iterator[None]:
+    """A process without the facade (worker, sync) serves its own `/metrics` on `metrics_port` when set."""
+    from bridge import metrics
+
+    metrics.configure_sources(source.name for source in settings.sources)
+    stop = metrics.serve_process_metrics(settings.metrics_port, settings.host) if settings.metrics_port else None
+    try:
+        yield
+    finally:
+        if stop is not None:
+            stop()
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -243,6 +294,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 COMMANDS = {
     "serve": cmd_serve,
     "harvest": cmd_harvest,
+    "worker": cmd_worker,
     "sync": cmd_sync,
     "runs": cmd_runs,
     "audit": cmd_audit,

@@ -1,12 +1,16 @@
-"""The facade as a process: the app of `csapi-bridge serve` with its forwarders and background services.
+"""The processes of a deployment: the facade (`csapi-bridge serve`), the worker (`csapi-bridge worker`), and
+both in one (`serve --sync`).
 
 `bridge.api` knows nothing of legacy protocols or schedulers; this is where they meet it: the command
-forwarders of the configured SPS/STA sources, the status poller of forwarded commands, and (`--sync`)
-the scheduled harvests of the configuration file.
+forwarders of the configured SPS/STA sources (a facade submits the commands it receives), the status poller
+and crash reconciliation of forwarded commands, and the scheduled harvests of the configuration file — the
+worker's jobs, each run by one process at a time under its lease in the store (`bridge.store.sql.leases`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,26 +19,16 @@ from bridge.api.app import Service, ServiceFactory, create_app
 from bridge.commands.pipeline import CommandPipeline
 from bridge.commands.registry import build_forwarders
 from bridge.credentials import install_log_redaction
+from bridge.errors import ConfigError
 from bridge.jobs.poller import build_poller
-from bridge.jobs.scheduler import build_scheduler
+from bridge.jobs.worker import HarvestWorker
 from bridge.replay.demo import Demo, DemoHarvest, LoopbackOnly, with_demo_sources
 from bridge.settings import Settings
 from bridge.store.base import Store
+from bridge.store.factory import open_store
+from bridge.store.sql.store import SqlStore
 
-
-class _Scheduled:
-    """The scheduled harvests of the configuration as an app service."""
-
-    def __init__(self, settings: Settings, store: Store) -> None:
-        self.scheduler = build_scheduler(settings, store)
-
-    async def start(self) -> None:
-        """Start the scheduler (its jobs run on the app's event loop)."""
-        self.scheduler.start()
-
-    async def stop(self) -> None:
-        """Stop scheduling; a run in progress is abandoned (its next run resumes from the stored cursors)."""
-        self.scheduler.shutdown(wait=False)
+log = logging.getLogger("bridge.worker")
 
 
 def poller_service(settings: Settings) -> ServiceFactory:
@@ -46,11 +40,13 @@ def poller_service(settings: Settings) -> ServiceFactory:
     return build
 
 
-def scheduler_service(settings: Settings) -> ServiceFactory:
-    """Runs the configuration's scheduled harvests beside the facade (`serve --sync`)."""
+def scheduler_service(settings: Settings, transport: Any = None) -> ServiceFactory:
+    """Runs the configuration's scheduled harvests beside the facade (`serve --sync`), under their leases."""
 
     def build(store: Store, pipeline: CommandPipeline) -> Service:
-        return _Scheduled(settings, store)
+        if not isinstance(store, SqlStore):
+            raise ConfigError("scheduled harvests need the SQL store (its leases)")
+        return HarvestWorker(settings, store, transport=transport)
 
     return build
 
@@ -85,9 +81,38 @@ def build_app(
         transport = transport or LoopbackOnly()
     services += [poller_service(settings)] if poll else []
     if sync:
-        services.append(scheduler_service(settings))
+        services.append(scheduler_service(settings, transport))
     forwarders = build_forwarders(settings, transport=transport)
     app = create_app(settings, demo_dir=demo_dir, forwarders=forwarders, services=services)
     if demo is not None:
         app.state.content_origins = demo.origins()
     return app
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None, transport: Any = None) -> None:
+    """`csapi-bridge worker`: scheduled harvests, command status polling and crash reconciliation, until `stop`.
+
+    Any number of workers share one PostgreSQL store: each job is run by the worker holding its lease.
+    """
+    install_log_redaction()
+    store = await open_store(settings)
+    forwarders = build_forwarders(settings, transport=transport)
+    pipeline = CommandPipeline(store, forwarders)
+    harvests = HarvestWorker(settings, store, transport=transport)
+    services: list[Service] = [build_poller(settings, store, pipeline), harvests]
+    started: list[Service] = []
+    try:
+        for service in services:
+            await service.start()
+            started.append(service)
+        log.info("worker %s: %d scheduled source(s), command polling every %ss", store.leases.holder,
+                 len(harvests.sources), settings.command_poll_interval)  # fmt: skip
+        await (stop or asyncio.Event()).wait()
+    finally:
+        for service in reversed(started):
+            await service.stop()
+        for forwarder in forwarders:
+            close = getattr(forwarder, "aclose", None)
+            if close is not None:
+                await close()
+        await store.close()

@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=Limits)
     command_poll_interval: float = Field(default=10.0, gt=0)
     command_poll_max_age: float = Field(default=7 * 86400, gt=0)
+    # fleet: a job's lease lasts this long without a heartbeat (a dead worker's jobs are taken over after it)
+    lease_ttl: float = Field(default=15.0, gt=0)
     # HTML pages: maps draw no base map unless a tile URL template is given (then tiles come from that server)
     html_basemap: str | None = None  # e.g. "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     html_basemap_attribution: str | None = None

@@ -12,6 +12,7 @@ from bridge.model.csapi import Command, CommandStatus, ControlStream, Datastream
 from bridge.model.query import IdList, StatusQuery, StreamQuery
 from bridge.model.time import utcnow
 from bridge.store.base import TaskingStore
+from bridge.store.sql.leases import LeaseLost, SqlLeases
 
 log = logging.getLogger("bridge.commands")
 
@@ -30,6 +31,11 @@ class _Reader:
         return [s for s in (await self.store.list_streams(query)).items if isinstance(s, Datastream)]
 
 
+def command_lease(command_id: str) -> str:
+    """The name of the lease under which a command is submitted, reconciled or polled (one process at a time)."""
+    return f"command:{command_id}"
+
+
 class CommandPipeline:
     """The single path from the HTTP facade to forwarders; without one, commands stay PENDING."""
 
@@ -41,6 +47,8 @@ class CommandPipeline:
             if bind is not None:
                 bind(_Reader(store))
         self._locks = [asyncio.Lock() for _ in range(64)]  # striped by command id
+        found = getattr(store, "leases", None)  # a SQL store: submissions and polls are leased (fleet)
+        self.leases: SqlLeases | None = found if isinstance(found, SqlLeases) else None
 
     def forwarder_for(self, stream: ControlStream) -> Forwarder | None:
         """The first forwarder that handles the control stream (by its provenance), None for a local stream."""
@@ -64,10 +72,33 @@ class CommandPipeline:
         if not created:
             return stored, False
         if forwarder is not None:
-            answer = await self._call(forwarder.submit(stream, stored), stored.id)
-            metrics.record_forwarded("submit", _outcome(answer))
-            await self._record(stored.id, answer)
+            await self._forward_new(forwarder, stream, stored)
         return await self.store.get_command(stored.id), True
+
+    async def _forward_new(self, forwarder: Forwarder, stream: ControlStream, stored: Command) -> None:
+        """Submit a new command under its lease (`command:<id>`), so that no worker reconciles it meanwhile.
+
+        A worker that already holds the lease (it found the command unrecorded) does the submission itself,
+        through reconciliation: the command is never sent twice.
+        """
+        leases = self.leases
+        if leases is None:
+            await self._record(stored.id, await self._submit(forwarder, stream, stored))
+            return
+        async with leases.hold(command_lease(stored.id)) as held:
+            if held is None:
+                return
+            answer = await self._submit(forwarder, stream, stored)
+            try:
+                await self._record(stored.id, answer)
+            except LeaseLost:  # this process stalled past its lease: the worker that took over reconciles it
+                log.warning("command %s: its submission was taken over by another process", stored.id)
+
+    async def _submit(self, forwarder: Forwarder, stream: ControlStream, stored: Command) -> Forwarded:
+        """Send the Submit (errors become a FAILED answer) and count its outcome."""
+        answer = await self._call(forwarder.submit(stream, stored), stored.id)
+        metrics.record_forwarded("submit", _outcome(answer))
+        return answer
 
     async def cancel(self, stream: ControlStream, command: Command, report: CommandStatus) -> CommandStatus | None:
         """A CANCELED report posted by a client: forwarded first, recorded if the service agrees.

@@ -11,7 +11,9 @@ grace period for this process's own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,13 +22,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bridge import metrics
-from bridge.commands.pipeline import CommandPipeline
+from bridge.commands.pipeline import CommandPipeline, command_lease
 from bridge.errors import BridgeError
 from bridge.model.csapi import Command, ControlStream, Kind, StatusCode
 from bridge.model.query import CommandQuery
-from bridge.model.time import utcnow
+from bridge.model.time import to_us, utcnow
 from bridge.settings import Settings
 from bridge.store.base import TaskingStore
+from bridge.store.sql.leases import LeaseLost
 
 log = logging.getLogger("bridge.poller")
 RECONCILE_GRACE = timedelta(seconds=30)  # younger unrecorded commands may still be in flight
@@ -52,6 +55,7 @@ class CommandPoller:
         interval: float = 10.0,
         max_age: float = 7 * 86400.0,
         max_commands: int = 1000,
+        lease_ttl: float = RECONCILE_GRACE.total_seconds(),
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -61,6 +65,9 @@ class CommandPoller:
         self.scheduler: AsyncIOScheduler | None = None
         self._round: asyncio.Task[Any] | None = None
         self.started = utcnow()
+        # leased submissions need the grace only for the moment between storing a command and leasing it
+        leased = pipeline.leases is not None
+        self.grace = min(RECONCILE_GRACE, timedelta(seconds=lease_ttl)) if leased else RECONCILE_GRACE
 
     async def _stream(self, streams: dict[str, ControlStream | None], cs_id: str) -> ControlStream | None:
         if cs_id not in streams:
@@ -71,7 +78,7 @@ class CommandPoller:
             streams[cs_id] = found if isinstance(found, ControlStream) else None
         return streams[cs_id]
 
-    async def _each(self, commands: list[Command], work: str, result: PollRound) -> None:
+    async def _each(self, commands: list[Command], work: str, result: PollRound, paced: bool = False) -> None:
         streams: dict[str, ControlStream | None] = {}
         gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -79,20 +86,48 @@ class CommandPoller:
             stream = await self._stream(streams, command.controlstream_id)
             if stream is None or self.pipeline.forwarder_for(stream) is None:
                 return
-            async with gate:
-                try:
-                    if work == "poll":
-                        await self.pipeline.poll(stream, command)
-                        result.polled += 1
-                    elif await self.pipeline.reconcile(stream, command):
-                        result.reconciled += 1
-                except BridgeError as exc:
-                    result.errors.append(f"command {command.id}: {exc.description}")
-                except Exception as exc:  # one bad command must not stop the round
-                    log.exception("%s of command %s failed", work, command.id)
-                    result.errors.append(f"command {command.id}: {exc!r}")
+            async with gate, self._leased(command, work, paced) as current:
+                if current is not None:
+                    await self._work(stream, current, work, result)
 
         await asyncio.gather(*(one(c) for c in commands))
+
+    async def _work(self, stream: ControlStream, command: Command, work: str, result: PollRound) -> None:
+        try:
+            if work == "poll":
+                await self.pipeline.poll(stream, command)
+                result.polled += 1
+            elif await self.pipeline.reconcile(stream, command):
+                result.reconciled += 1
+        except BridgeError as exc:
+            result.errors.append(f"command {command.id}: {exc.description}")
+        except LeaseLost as exc:  # another worker took the command over: it carries on
+            log.warning("%s of command %s stopped: %s", work, command.id, exc)
+        except Exception as exc:  # one bad command must not stop the round
+            log.exception("%s of command %s failed", work, command.id)
+            result.errors.append(f"command {command.id}: {exc!r}")
+
+    @contextlib.asynccontextmanager
+    async def _leased(self, command: Command, work: str, paced: bool) -> AsyncIterator[Command | None]:
+        """The command, as stored now, while this process holds its lease; None if another process works on it
+        (a facade submitting it, another worker polling it), or (`paced`) polled it less than an interval ago, or
+        it no longer needs `work`."""
+        leases = self.pipeline.leases
+        if leases is None:
+            yield command
+            return
+        async with leases.hold(command_lease(command.id), scheduled=paced) as held:
+            if held is None:
+                yield None
+                return
+            current = await self.store.get_command(command.id)  # read under the lease: it may have moved on
+            if work == "reconcile":
+                needed = current.provenance is None and current.current_status == StatusCode.PENDING
+            else:
+                needed = current.provenance is not None and not current.current_status.is_final
+            yield current if needed else None
+            if paced:  # the next worker to poll it waits for the interval (almost: rounds must not just miss it)
+                held.due = to_us(utcnow() + timedelta(seconds=self.interval * 0.9))
 
     async def unrecorded(self, cutoff: datetime | None = None) -> list[Command]:
         """PENDING commands (and feasibility requests) without a legacy task, issued at or before `cutoff`."""
@@ -113,12 +148,13 @@ class CommandPoller:
             log.info("reconciled %d command(s) whose submission was not recorded", result.reconciled)
         return result
 
-    async def poll(self) -> PollRound:
-        """One polling round over unfinished commands with a known legacy task."""
+    async def poll(self, paced: bool = False) -> PollRound:
+        """One polling round over unfinished commands with a known legacy task (`paced`: those not polled, by any
+        process, in the last interval)."""
         result = PollRound()
         cutoff = utcnow() - self.max_age
         commands = [c for c in await self.store.unfinished_commands() if (c.issue_time or cutoff) >= cutoff]
-        await self._each(commands[: self.max_commands], "poll", result)
+        await self._each(commands[: self.max_commands], "poll", result, paced)
         for error in result.errors:
             log.warning("status polling: %s", error)
         return result
@@ -132,8 +168,8 @@ class CommandPoller:
         """
         self._round = asyncio.current_task()
         try:
-            late = await self.reconcile(max(self.started, utcnow() - RECONCILE_GRACE))
-            done = await self.poll()
+            late = await self.reconcile(max(self.started, utcnow() - self.grace))
+            done = await self.poll(paced=True)  # several workers: each command about once an interval
         finally:
             self._round = None
         done.reconciled, done.errors = late.reconciled, late.errors + done.errors
@@ -167,4 +203,6 @@ class CommandPoller:
 
 def build_poller(settings: Settings, store: TaskingStore, pipeline: CommandPipeline) -> CommandPoller:
     """The poller with the deployment's interval and age limit."""
-    return CommandPoller(store, pipeline, settings.command_poll_interval, settings.command_poll_max_age)
+    return CommandPoller(
+        store, pipeline, settings.command_poll_interval, settings.command_poll_max_age, lease_ttl=settings.lease_ttl
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any
@@ -54,17 +53,3 @@ def build_scheduler(settings: Settings, store: HarvestSink) -> AsyncIOScheduler:
 async def _job(source: SourceConfig, store: HarvestSink) -> None:
     report = await run_harvest(source, store)
     log.info("sync %s: %s", source.name, report.to_json())
-
-
-async def sync_forever(settings: Settings, store: HarvestSink, run_first: bool = True) -> None:
-    """Run the scheduler until cancelled (Ctrl-C); with `run_first`, every source is synced once at start."""
-    scheduler = build_scheduler(settings, store)
-    if run_first:
-        for source in settings.sources:
-            if source.schedule:
-                await _job(source, store)
-    scheduler.start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        scheduler.shutdown(wait=False)

@@ -136,7 +136,7 @@ async def test_without_idempotent_submit_an_unknown_outcome_is_not_resent(
 
 def _serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "bridge.cli", "serve", "--config", str(config), "--port", str(port)]
+    command = [sys.executable, "-m", "bridge.cli", "serve", "--sync", "--config", str(config), "--port", str(port)]
     with log.open("ab") as out:
         return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -159,7 +159,7 @@ async def _up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 def _config(tmp_path: Path, db: Path, server: ServerState) -> Path:
     config = tmp_path / "bridge.toml"
     config.write_text(
-        f'store = "sqlite:///{db}"\ncommand_poll_interval = 0.2\n\n'
+        f'store = "sqlite:///{db}"\ncommand_poll_interval = 0.2\nlease_ttl = 2.0\n\n'
         # the explicit opt-in of a loopback test bridge: anonymous clients may submit commands
         '[auth]\nanonymous_roles = ["read", "command"]\n\n'
         f'[[sources]]\nname = "sps1"\ntype = "sps"\nurl = "{server.url}"\nretries = 1\ntimeout = 10.0\n',

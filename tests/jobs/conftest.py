@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.sos_server.fixtures import sos_server  # noqa: F401  (the SOS 2.0 test server, for the worker tests)
 from tests.sta_server.fixtures import running_sta_server
 
 

@@ -110,6 +110,19 @@ class SpsTestApp:
             raise ServerCrash("test server crashed after processing the request")
         await send({"type": "http.response.body", "body": content})
 
+    async def _held_status(self, request: Request) -> None:
+        """Hold a GetStatus for `status_delay` seconds, counting the GetStatus of the same task meanwhile."""
+        task = request.value("task", required=False) or ""
+        state = self.state
+        with state.lock:
+            state.status_inflight[task] += 1
+            state.status_overlap = max(state.status_overlap, state.status_inflight[task])
+        try:
+            await asyncio.sleep(state.status_delay)
+        finally:
+            with state.lock:
+                state.status_inflight[task] -= 1
+
     async def _answer(self, scope: Scope, body: bytes) -> tuple[int, bytes, str, bool]:
         request: Request | None = None
         try:
@@ -125,6 +138,8 @@ class SpsTestApp:
                 await asyncio.sleep(self.state.timeout_delay)
                 if generation != self.state.generation:  # the test that asked for the delay is over
                     return 503, b"", "text/plain", False
+            if request.operation == "GetStatus" and self.state.status_delay:
+                await self._held_status(request)
             _check_common(request, self.state)
             payload = OPERATIONS[request.operation](self.state, request)
             content, content_type = render(payload, request)

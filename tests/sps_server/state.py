@@ -112,6 +112,10 @@ class ServerState:
             self.post_encodings: tuple[str, ...] = ("SOAP", "XML")
             self.supported_encodings: tuple[str, ...] = ("http://www.opengis.net/swe/2.0/TextEncoding",)
             self.timeout_delay = 1.0
+            # GetStatus held this long (then answered normally), to see whether two clients poll one task at once
+            self.status_delay = 0.0
+            self.status_inflight: Counter[str] = Counter()  # GetStatus requests being answered, per task
+            self.status_overlap = 0  # the most GetStatus requests for one task answered at the same time
             self.auto_step: float | None = None
             self.auto_path: tuple[str, ...] = ()
             self._clock_offset = timedelta(0)

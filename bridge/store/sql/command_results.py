@@ -13,6 +13,7 @@ from bridge.errors import NotFound
 from bridge.model.csapi import CommandResult
 from bridge.model.query import Page
 from bridge.store.sql.features import new_id
+from bridge.store.sql.leases import check_fence
 from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.tables import command_results, commands
 
@@ -47,6 +48,7 @@ class ResultRepository:
         await self._require_command(result.command_id)
         result.id = result.id or new_id()
         async with self.engine.begin() as conn:
+            await check_fence(conn)
             await conn.execute(
                 insert(command_results).values(id=result.id, command_id=result.command_id, doc=result_doc(result))
             )

@@ -17,6 +17,7 @@ from bridge.model.query import CommandQuery, Page, StatusQuery
 from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.sql import filters
 from bridge.store.sql.features import new_id, storable
+from bridge.store.sql.leases import check_fence
 from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.streams import _period, _system_ids, _us
 from bridge.store.sql.tables import command_results, command_status, commands, controlstreams
@@ -226,6 +227,7 @@ class CommandRepository:
     async def add_status(self, status: CommandStatus, enforce: bool = True) -> CommandStatus:
         """Append a status report: the transition is checked and `currentStatus` follows the latest report."""
         async with self.engine.begin() as conn:
+            await check_fence(conn)  # a forwarder's report under a command lease that was taken over is refused
             row = (await conn.execute(select(commands).where(commands.c.id == status.command_id))).first()
             if row is None:
                 raise NotFound(f"no commands resource with id '{status.command_id}'")
@@ -367,6 +369,7 @@ class CommandRepository:
     async def set_provenance(self, cmd_id: str, prov: Provenance) -> None:
         """Record the legacy task behind a forwarded command."""
         async with self.engine.begin() as conn:
+            await check_fence(conn)
             await conn.execute(
                 update(commands)
                 .where(commands.c.id == cmd_id)

@@ -16,6 +16,7 @@ from bridge.model.observations import ObsRow
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql.command_results import result_doc
+from bridge.store.sql.leases import check_fence
 from bridge.store.sql.tables import (
     FEATURE_TABLES,
     command_results,
@@ -45,6 +46,7 @@ class SqlHarvestSink:
         run_id = uuid.uuid4().hex[:16]
         now = to_us(utcnow())
         async with self.engine.begin() as conn:
+            await check_fence(conn)  # only the holder of the source's lease (if any) marks the others interrupted
             await conn.execute(
                 update(runs).where(runs.c.source == source, runs.c.status == "running").values(status="interrupted")
             )
@@ -56,6 +58,7 @@ class SqlHarvestSink:
     async def finish_run(self, run_id: str, status: str, report: dict[str, Any]) -> None:
         """Close a run record: its end time, final status and report (as JSON)."""
         async with self.engine.begin() as conn:
+            await check_fence(conn)
             await conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
@@ -81,6 +84,7 @@ class SqlHarvestSink:
         """Store one mapped batch atomically."""
         stats = WriteStats()
         async with self.engine.begin() as conn:
+            await check_fence(conn)  # a worker that lost the source's lease commits nothing
             for resource in batch.resources:
                 entity = batch.entities.get(resource.id, type(resource).__name__)
                 stats.outcomes[(entity, (await self._upsert(conn, run_id, resource, batch)).value)] += 1
@@ -223,6 +227,7 @@ class SqlHarvestSink:
             return
         now = to_us(utcnow())
         async with self.engine.begin() as conn:
+            await check_fence(conn)
             row = (await conn.execute(select(table.c.valid_start).where(table.c.id == rid))).first()
             start = row.valid_start if row is not None and row.valid_start is not None else now
             await conn.execute(update(table).where(table.c.id == rid).values(valid_start=start, valid_end=now))

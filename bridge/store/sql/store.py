@@ -21,6 +21,7 @@ from bridge.store.sql.dynamic import DynamicStore
 from bridge.store.sql.engine import create_engine, init_schema, schema_state
 from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.harvest import SqlHarvestSink
+from bridge.store.sql.leases import SqlLeases
 from bridge.store.sql.source_health import source_health
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
@@ -40,6 +41,7 @@ class SqlStore(DynamicStore):
         self._init_dynamic()
         self.harvest = SqlHarvestSink(self)
         self.audit = SqlAuditLog(engine)
+        self.leases = SqlLeases(engine)  # jobs that must run once in a fleet (bridge/jobs/worker.py)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> SqlStore:

@@ -324,3 +324,17 @@ audit_log = Table(
     Column("role", String(20), nullable=False),
     Column("resource", Text),
 )
+
+# --------------------------------------------------------------------------------------------
+# Fleet: leases of the jobs that must run once (scheduled harvest of a source, a command's forwarding
+# and polling); see bridge/store/sql/leases.py
+# --------------------------------------------------------------------------------------------
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(300), primary_key=True),  # harvest:<source> | command:<id>
+    Column("holder", String(200)),  # the process holding it (host:pid:nonce); NULL once released
+    Column("token", BigInteger, nullable=False),  # fencing token: +1 at every acquisition
+    Column("expires", BigInteger, nullable=False),  # µs; free once past (a dead holder stops renewing)
+    Column("due", BigInteger),  # µs; a scheduled job's next run (NULL: at once)
+)
