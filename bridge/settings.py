@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bridge.auth_config import AuthSettings, CorsSettings
 from bridge.credentials import Secret, remember, remember_basic, reveal
 from bridge.errors import ConfigError
+from bridge.live.config import MqttSettings
 from bridge.model.kinds import PART1_KINDS
 
 
@@ -126,6 +127,7 @@ class Settings(BaseSettings):
     html_basemap_attribution: str | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)  # who may do what (bridge/api/auth)
     cors: CorsSettings = Field(default_factory=CorsSettings)  # cross-origin browser clients (off by default)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)  # live data and resource events over MQTT (bridge/live)
 
     @field_validator("base_url")
     @classmethod

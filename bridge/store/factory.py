@@ -11,6 +11,7 @@ from bridge.store.sql.store import SqlStore
 async def open_store(settings: Settings) -> SqlStore:
     """Connect to `settings.store` (SQLite or PostgreSQL) and create configured custom collections."""
     store = await SqlStore.open(settings.store)
+    store.outbox.enabled = settings.mqtt.enabled  # record what is committed for the MQTT publisher
     for coll in settings.collections:
         await store.ensure_collection(Collection(coll.id, Kind(coll.kind), coll.title, coll.description))
     return store

@@ -20,6 +20,7 @@ from bridge.store.sql.dynamic import DynamicStore
 from bridge.store.sql.engine import create_engine, init_schema
 from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.harvest import SqlHarvestSink
+from bridge.store.sql.outbox import Outbox
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
 # One built-in collection per resource kind (its descriptor's `collection`), aliasing the canonical endpoint.
@@ -34,7 +35,8 @@ class SqlStore(DynamicStore):
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.features = FeatureRepository(engine, hooks=self)
+        self.outbox = Outbox(engine)
+        self.features = FeatureRepository(engine, hooks=self, outbox=self.outbox)
         self._init_dynamic()
         self.harvest = SqlHarvestSink(self)
         self.audit = SqlAuditLog(engine)
