@@ -17,6 +17,7 @@ from bridge.commands.registry import build_forwarders
 from bridge.credentials import install_log_redaction
 from bridge.jobs.poller import build_poller
 from bridge.jobs.scheduler import build_scheduler
+from bridge.live.service import MqttService
 from bridge.replay.demo import Demo, DemoHarvest, LoopbackOnly, with_demo_sources
 from bridge.settings import Settings
 from bridge.store.base import Store
@@ -55,6 +56,15 @@ def scheduler_service(settings: Settings) -> ServiceFactory:
     return build
 
 
+def mqtt_service(settings: Settings) -> ServiceFactory:
+    """Publishes every committed change on MQTT and stores what clients publish there (`[mqtt] enabled`)."""
+
+    def build(store: Store, pipeline: CommandPipeline) -> Service:
+        return MqttService(settings, store, pipeline)
+
+    return build
+
+
 def demo_service(demo: Demo) -> ServiceFactory:
     """Serves the replayed legacy services of the demo and harvests them when the app starts."""
 
@@ -86,6 +96,8 @@ def build_app(
     services += [poller_service(settings)] if poll else []
     if sync:
         services.append(scheduler_service(settings))
+    if settings.mqtt.enabled:
+        services.append(mqtt_service(settings))
     forwarders = build_forwarders(settings, transport=transport)
     app = create_app(settings, demo_dir=demo_dir, forwarders=forwarders, services=services)
     if demo is not None:

@@ -319,6 +319,12 @@ class CommandRepository:
             page = await page_by_pk(conn, command_status, conds, q.limit, q.token)
         return Page([row_status(r._mapping) for r in page.rows], page.next_token, page.prev_token, page.matched)
 
+    async def status_by_id(self, status_id: str) -> CommandStatus | None:
+        """A status report by its id alone (the live publisher's lookup), None once deleted."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(command_status).where(command_status.c.id == status_id))).first()
+        return row_status(row._mapping) if row is not None else None
+
     async def get_status(self, cmd_id: str, status_id: str) -> CommandStatus:
         """One status report of a command; raises NotFound."""
         async with self.engine.connect() as conn:

@@ -340,4 +340,5 @@ outbox = Table(
     Column("hi", BigInteger),
     Column("doc", Text),  # event: {"action", "path", "parent"} (the resource may be gone when it is published)
     Column("created", BigInteger, nullable=False),
+    sqlite_autoincrement=True,  # keys never reused once published entries are pruned (the position stays valid)
 )
