@@ -1,14 +1,16 @@
-"""One MQTT 5 connection (paho-mqtt, its network thread) shared by the publisher and the ingestion.
+"""One MQTT 5 connection (paho-mqtt) shared by the publisher and the ingestion, driven by the event loop.
 
-paho-mqtt does the protocol: connection, reconnection with back-off, QoS 1 retransmission, TLS. This module
-adds what the bridge needs on top: a connected/disconnected state the event loop can wait on, rounds of QoS 1
-publications whose PUBACKs are awaited together (so thousands of messages are in flight at once), and the
-delivery of client publications to an asyncio queue.
+paho-mqtt does the protocol: packets, QoS 1 flows, keep-alive, TLS. It runs on the app's event loop through
+its external-loop interface (socket readiness callbacks, as aiomqtt drives it), so no network thread competes
+for the interpreter with the facade. This module adds what the bridge needs on top: reconnection in the
+background, a connected/disconnected state the publisher waits on, rounds of QoS 1 publications whose PUBACKs
+are awaited together (thousands of messages in flight at once), and client publications put on a queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import threading
@@ -18,15 +20,11 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from bridge.live.config import MqttSettings
 
 log = logging.getLogger("bridge.live")
-ORIGIN = ("origin", "csapi-bridge")  # MQTT 5 user property on every message the bridge publishes
-MAX_ROUND = 20_000  # messages of one round (QoS 1 packet ids are 16-bit: a round never wraps them)
 
 
 @dataclass(slots=True, frozen=True)
@@ -44,7 +42,6 @@ class Incoming:
 
     topic: str
     payload: bytes
-    from_bridge: bool  # carries the bridge's origin property (another bridge instance published it)
 
 
 class _Round:
@@ -78,8 +75,8 @@ class Broker:
         self._lock = threading.Lock()
         self._round: _Round | None = None
         self._turn = asyncio.Lock()  # one round at a time (the publisher's and the ingestion's error reports)
-        self._props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        self._props.UserProperty = [ORIGIN]
+        self._keeper: asyncio.Task[None] | None = None
+        self._connected_once = False
         self.client = self._client()
 
     def _client(self) -> mqtt.Client:
@@ -92,9 +89,13 @@ class Broker:
         if cfg.tls:
             client.tls_set(ca_certs=cfg.tls_ca, cert_reqs=ssl.CERT_NONE if cfg.tls_insecure else ssl.CERT_REQUIRED)
             client.tls_insecure_set(cfg.tls_insecure)
-        client.max_inflight_messages_set(cfg.inflight)
+        # paho's own in-flight window rescans its whole queue on every PUBACK: the window is the round instead
+        client.max_inflight_messages_set(0)
         client.max_queued_messages_set(0)
-        client.reconnect_delay_set(min_delay=1, max_delay=max(1, int(cfg.reconnect)))
+        client.on_socket_open = self._on_socket_open
+        client.on_socket_close = self._on_socket_close
+        client.on_socket_register_write = self._on_register_write
+        client.on_socket_unregister_write = self._on_unregister_write
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -103,15 +104,54 @@ class Broker:
 
     def start(self) -> None:
         """Connect in the background (the facade serves meanwhile) and keep reconnecting when the link drops."""
-        self.client.connect_async(self.cfg.host, self.cfg.port, keepalive=30)
-        self.client.loop_start()
+        self._keeper = asyncio.create_task(self._keep_connected(), name="mqtt-connection")
 
-    def stop(self) -> None:
-        """Disconnect and stop the network thread."""
+    async def stop(self) -> None:
+        """Disconnect and stop reconnecting."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
         self.client.disconnect()
-        self.client.loop_stop()
 
-    # paho callbacks (network thread) ----------------------------------------------------------------
+    async def _keep_connected(self) -> None:
+        """(Re)connect whenever there is no socket; run paho's keep-alive housekeeping every second."""
+        while True:
+            if self.client.socket() is None:
+                try:  # the TCP/TLS connect blocks: done off the event loop
+                    await self.loop.run_in_executor(None, self._connect)
+                except (OSError, ssl.SSLError) as exc:
+                    log.warning("MQTT broker %s:%s unreachable (%s); retrying", self.cfg.host, self.cfg.port, exc)
+                    await asyncio.sleep(self.cfg.reconnect)
+                    continue
+            self.client.loop_misc()
+            await asyncio.sleep(1.0)
+
+    def _connect(self) -> None:
+        if self._connected_once:
+            self.client.reconnect()
+        else:
+            self.client.connect(self.cfg.host, self.cfg.port, keepalive=30)
+            self._connected_once = True
+
+    # socket readiness (paho's external loop interface; open/register may come from the connecting thread) --
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self.loop.call_soon_threadsafe(self.loop.add_reader, sock, self._read)
+
+    def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self.loop.call_soon_threadsafe(self.loop.remove_reader, sock)
+        self.loop.call_soon_threadsafe(self.loop.remove_writer, sock)
+
+    def _on_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self.loop.call_soon_threadsafe(self.loop.add_writer, sock, client.loop_write)
+
+    def _on_unregister_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self.loop.call_soon_threadsafe(self.loop.remove_writer, sock)
+
+    def _read(self) -> None:
+        self.client.loop_read(max_packets=1000)
+
+    # paho callbacks ----------------------------------------------------------------------------------
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             log.warning("MQTT broker %s:%s refused the connection: %s", self.cfg.host, self.cfg.port, reason)
@@ -143,10 +183,7 @@ class Broker:
                 current.early.add(mid)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        props = getattr(message, "properties", None)
-        user = getattr(props, "UserProperty", None) or []
-        item = Incoming(message.topic, bytes(message.payload), ORIGIN in user)
-        self.loop.call_soon_threadsafe(self._deliver, item)
+        self.loop.call_soon_threadsafe(self._deliver, Incoming(message.topic, bytes(message.payload)))
 
     def _deliver(self, item: Incoming) -> None:
         try:
@@ -160,7 +197,7 @@ class Broker:
         batch: list[Message] = []
         for message in messages:
             batch.append(message)
-            if len(batch) >= MAX_ROUND:
+            if len(batch) >= self.cfg.inflight:
                 if not await self._round_trip(batch, timeout):
                     return False
                 batch = []
@@ -176,9 +213,9 @@ class Broker:
         current = _Round(self.loop)
         with self._lock:
             self._round = current
-        publish, props = self.client.publish, self._props
+        publish = self.client.publish
         for message in batch:
-            info = publish(message.topic, message.payload, qos=1, retain=message.retain, properties=props)
+            info = publish(message.topic, message.payload, qos=1, retain=message.retain)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 if info.rc != mqtt.MQTT_ERR_NO_CONN:
                     log.warning("MQTT publish on %s failed: %s", message.topic, mqtt.error_string(info.rc))

@@ -27,7 +27,8 @@ class MqttSettings(BaseModel):
     legacy_topics: bool = False  # also publish the older OSH form (`/{prefix}/datastreams/{id}/observations`)
     ingest: bool = True  # accept observations and commands published by clients on the data topics
     batch: int = Field(default=500, ge=1, le=100_000)  # outbox rows read per drain round
-    inflight: int = Field(default=1000, ge=1, le=65_535)  # QoS 1 messages awaiting their PUBACK at once
+    # QoS 1 messages awaiting their PUBACK at once (one round; packet ids are 16-bit, a round never wraps them)
+    inflight: int = Field(default=10_000, ge=1, le=30_000)
     reconnect: float = Field(default=2.0, gt=0)  # seconds between reconnection attempts while the broker is down
 
     @model_validator(mode="after")

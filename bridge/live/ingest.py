@@ -54,8 +54,6 @@ class Ingestion:
 
     async def handle(self, item: Incoming) -> None:
         """Store one publication, or report why it was refused."""
-        if item.from_bridge:
-            return  # published by a bridge (this one through another connection, or a replica): never re-ingested
         topic = self.topics.parse_data(item.topic)
         if topic is None:
             return

@@ -94,6 +94,7 @@ class Publisher:
     async def run(self) -> None:
         """Publish rounds forever; while the broker is unreachable wait for it, then resume from the position."""
         position = await self.store.outbox.position(self.name)
+        self.store.outbox.notify(self.wake.set)
         while True:
             await self.broker.connected.wait()
             try:
@@ -106,6 +107,7 @@ class Publisher:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.idle)
+                await asyncio.sleep(0.001)  # the commit hook runs just before the commit itself completes
                 continue
             if await self.publish_rows(rows):
                 position = rows[-1].pk

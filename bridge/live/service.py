@@ -59,4 +59,4 @@ class MqttService:
                 await task
         self._tasks.clear()
         if self.broker is not None:
-            self.broker.stop()
+            await self.broker.stop()

@@ -8,12 +8,13 @@ advisory lock on PostgreSQL: outbox keys are then handed out in commit order, an
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.model.time import to_us, utcnow
@@ -57,6 +58,16 @@ class Outbox:
         self.engine = engine
         self.enabled = False  # set from `[mqtt] enabled` when the store is opened
         self.postgres = engine.dialect.name == "postgresql"
+
+    def notify(self, wake: Callable[[], None]) -> None:
+        """Call `wake` at every commit through this engine (in this process) while live publishing is on; the
+        publisher then reads at once instead of at its next idle poll (commits of other processes wait for it)."""
+
+        def committed(conn: Any) -> None:
+            if self.enabled:
+                wake()
+
+        sa_event.listen(self.engine.sync_engine, "commit", committed)
 
     async def observation_floor(self, conn: AsyncConnection) -> int:
         """The largest observation key before a batch is inserted (the batch's rows lie above it)."""
