@@ -25,6 +25,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from bridge.live.config import MqttSettings
 
 log = logging.getLogger("bridge.live")
+YIELD_EVERY = 200  # publications handed to paho between two returns to the event loop
 
 
 @dataclass(slots=True, frozen=True)
@@ -214,7 +215,9 @@ class Broker:
         with self._lock:
             self._round = current
         publish = self.client.publish
-        for message in batch:
+        for n, message in enumerate(batch, 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let HTTP requests and PUBACKs in between
             info = publish(message.topic, message.payload, qos=1, retain=message.retain)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 if info.rc != mqtt.MQTT_ERR_NO_CONN:

@@ -33,7 +33,7 @@ from bridge.store.sql.outbox import OutboxRow
 from bridge.store.sql.store import SqlStore
 
 log = logging.getLogger("bridge.live")
-CHUNK = 5000  # observations read per query while publishing one outbox entry
+CHUNK = 1000  # observations read, encoded and published per step (the event loop runs between steps)
 EVENT_TYPES = {action: f"org.ogc.api.connected-systems.resource.{action}d" for action in ("create", "update", "delete")}
 SPEC = "1.0"
 
