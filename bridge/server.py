@@ -18,9 +18,11 @@ from bridge.credentials import install_log_redaction
 from bridge.jobs.poller import build_poller
 from bridge.jobs.scheduler import build_scheduler
 from bridge.live.service import MqttService
+from bridge.live.sta_front import StaLiveFront
 from bridge.replay.demo import Demo, DemoHarvest, LoopbackOnly, with_demo_sources
-from bridge.settings import Settings
+from bridge.settings import Settings, SourceConfig
 from bridge.store.base import Store
+from bridge.store.sql.store import SqlStore
 
 
 class _Scheduled:
@@ -65,6 +67,17 @@ def mqtt_service(settings: Settings) -> ServiceFactory:
     return build
 
 
+def live_front_service(source: SourceConfig, transport: Any = None) -> ServiceFactory:
+    """Follows an STA source in real time through its MQTT extension (`live = true` on the source)."""
+
+    def build(store: Store, pipeline: CommandPipeline) -> Service:
+        if not isinstance(store, SqlStore):
+            raise TypeError("the live front needs the SQL store")
+        return StaLiveFront(source, store, transport)
+
+    return build
+
+
 def demo_service(demo: Demo) -> ServiceFactory:
     """Serves the replayed legacy services of the demo and harvests them when the app starts."""
 
@@ -98,6 +111,7 @@ def build_app(
         services.append(scheduler_service(settings))
     if settings.mqtt.enabled:
         services.append(mqtt_service(settings))
+    services += [live_front_service(s, transport) for s in settings.sources if s.live]
     forwarders = build_forwarders(settings, transport=transport)
     app = create_app(settings, demo_dir=demo_dir, forwarders=forwarders, services=services)
     if demo is not None:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import ssl
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,7 @@ class Broker:
         self.subscriptions = subscriptions or []
         self.incoming: asyncio.Queue[Incoming] = asyncio.Queue(maxsize=10_000)
         self.loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self.connected = asyncio.Event()
         self._lock = threading.Lock()
         self._round: _Round | None = None
@@ -136,18 +137,26 @@ class Broker:
             self._connected_once = True
 
     # socket readiness (paho's external loop interface; open/register may come from the connecting thread) --
+    def _on_loop(self, call: Callable[..., Any], *args: Any) -> None:
+        """Run `call` now on the event loop's thread, or soon from another one (the connecting thread)."""
+        if threading.get_ident() == self._loop_thread:
+            call(*args)
+        else:
+            self.loop.call_soon_threadsafe(call, *args)
+
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        self.loop.call_soon_threadsafe(self.loop.add_reader, sock, self._read)
+        self._on_loop(self.loop.add_reader, sock.fileno(), self._read)
 
     def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        self.loop.call_soon_threadsafe(self.loop.remove_reader, sock)
-        self.loop.call_soon_threadsafe(self.loop.remove_writer, sock)
+        fd = sock.fileno()  # before paho closes it
+        self._on_loop(self.loop.remove_reader, fd)
+        self._on_loop(self.loop.remove_writer, fd)
 
     def _on_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        self.loop.call_soon_threadsafe(self.loop.add_writer, sock, client.loop_write)
+        self._on_loop(self.loop.add_writer, sock.fileno(), client.loop_write)
 
     def _on_unregister_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        self.loop.call_soon_threadsafe(self.loop.remove_writer, sock)
+        self._on_loop(self.loop.remove_writer, sock.fileno())
 
     def _read(self) -> None:
         self.client.loop_read(max_packets=1000)
