@@ -8,12 +8,16 @@ Rows:
   the per-observation latency from the start of its batch's POST.
 
 `websocket_rows()` is the hook for the WebSocket rows (the integrator adds them with the WebSocket endpoints).
-Usage: python -m bench.live [--batches N] [--rate OBS_PER_S] [--seconds S] [--batch N]
+- legacy STA MQTT message → CSAPI subscriber: the live front of an STA source (the test SensorThings server,
+  an STA-MQTT peer publishing on `v1.1/Datastreams({id})/Observations`), in-process.
+
+Usage: python -m bench.live [--batches N] [--rate OBS_PER_S] [--seconds S] [--batch N] [--pushes N] [--no-sta]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import socket
@@ -232,6 +236,48 @@ def sustained(http: httpx.Client, port: int, prefix: str, rate: int, seconds: fl
     ]
 
 
+async def _sta_push(port: int, workdir: Path, count: int) -> list[str]:
+    """A legacy STA MQTT message → the CSAPI subscriber, through the live front of an STA source (in-process)."""
+    from bridge.server import build_app
+    from bridge.settings import Settings
+    from tests.sta_server.seed import seed_small
+    from tests.sta_server.server import start_server
+
+    server = start_server()
+    try:
+        seeded = await seed_small(server.base_url, per_stream=(5, 5, 5))
+        prefix = f"sta{uuid.uuid4().hex[:6]}"
+        settings = Settings(
+            store=f"sqlite:///{workdir}/sta.db",
+            mqtt={"enabled": True, "url": f"mqtt://127.0.0.1:{port}", "prefix": prefix, "ingest": False},
+            sources=[{"name": "sta", "type": "sta", "url": server.base_url, "live": True,
+                      "live_url": f"mqtt://127.0.0.1:{port}"}],
+        )  # fmt: skip
+        sub = Subscriber(port, f"{prefix}/datastreams/+/observations:data")
+        app = build_app(settings, poll=False)
+        legacy = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        legacy.connect("127.0.0.1", port)
+        legacy.loop_start()
+        sent: dict[int, float] = {}
+        async with app.router.lifespan_context(app):
+            await asyncio.to_thread(_wait, lambda: sub.count() >= 15, 60)  # the first catch-up
+            topic = f"v1.1/Datastreams('{seeded.streams[0].id}')/Observations"
+            for i in range(count):
+                index = 100_000 + i
+                doc = {"@iot.id": f"push-{uuid.uuid4()}", "phenomenonTime": _iso(index), "result": index}
+                sent[index] = time.perf_counter()
+                legacy.publish(topic, orjson.dumps(doc), qos=1)
+                await asyncio.sleep(0.01)
+            await asyncio.to_thread(_wait, lambda: sub.count() >= 15 + count, 30)
+        legacy.disconnect()
+        legacy.loop_stop()
+        sub.stop()
+    finally:
+        server.stop()
+    ms = [(sub.arrivals[i] - t) * 1000 for i, t in sent.items() if i in sub.arrivals]
+    return [_row(f"legacy STA MQTT message → CSAPI subscriber ({count} at 100/s)", f"{len(ms)}/{count}", ms)]
+
+
 def websocket_rows(http: httpx.Client, url: str) -> list[str]:
     """Hook for the WebSocket rows (POST → WebSocket client latency, fan-out to 100 clients); none here yet."""
     return []
@@ -243,6 +289,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=20_000, help="sustained: offered observations per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="sustained: duration")
     parser.add_argument("--batch", type=int, default=1000, help="sustained: observations per POST")
+    parser.add_argument("--pushes", type=int, default=500, help="STA live front: legacy MQTT messages")
+    parser.add_argument("--no-sta", action="store_true", help="skip the STA live front row (needs the test STA server)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         broker = Broker(Path(tmp))
@@ -262,6 +310,8 @@ def main() -> None:
                 rows += sustained(http, broker.port, prefix, args.rate, args.seconds, args.batch)
                 rows += websocket_rows(http, server.url)
             rss, peak = server.rss_mb()
+            if not args.no_sta:
+                rows += asyncio.run(_sta_push(broker.port, Path(tmp), args.pushes))
         finally:
             server.stop()
             broker.stop()
