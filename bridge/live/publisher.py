@@ -109,10 +109,15 @@ class Publisher:
                     await asyncio.wait_for(self.wake.wait(), self.idle)
                 await asyncio.sleep(0.001)  # the commit hook runs just before the commit itself completes
                 continue
-            if await self.publish_rows(rows):
-                position = rows[-1].pk
-                await self.store.outbox.advance(self.name, position)
-            else:
+            try:
+                done = await self.publish_rows(rows)
+                if done:
+                    position = rows[-1].pk
+                    await self.store.outbox.advance(self.name, position)
+            except Exception:  # a store error while encoding or advancing: the round is retried, never skipped
+                log.exception("publishing outbox entries %s..%s failed; retrying", rows[0].pk, rows[-1].pk)
+                done = False
+            if not done:
                 await asyncio.sleep(0.2)  # the connection dropped: the round is republished once it is back
 
     async def publish_rows(self, rows: list[OutboxRow]) -> bool:

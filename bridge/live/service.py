@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from bridge.commands.pipeline import CommandPipeline
+from bridge.errors import ConfigError
 from bridge.live.broker import Broker
 from bridge.live.ingest import Ingestion
 from bridge.live.publisher import Publisher
@@ -40,6 +41,10 @@ class MqttService:
     async def start(self) -> None:
         """Record commits in the outbox, connect in the background, start publishing and listening."""
         cfg = self.settings.mqtt
+        url = self.store.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            # one shared connection: the publisher's transactions would interleave with the requests'
+            raise ConfigError("[mqtt] needs a store in a file or on PostgreSQL, not sqlite:///:memory:")
         self.store.outbox.enabled = True
         self.broker = Broker(cfg, self.topics.subscriptions() if cfg.ingest else [])
         self.broker.start()

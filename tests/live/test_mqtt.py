@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from bridge.errors import ConfigError
 from bridge.store.sql.store import SqlStore
 from tests.api.part2_support import (
     AIR_TEMP,
@@ -44,7 +45,8 @@ def obs(i: int) -> dict[str, Any]:
     return {"resultTime": f"2024-01-01T00:00:{i:02d}Z", "result": float(i)}
 
 
-async def test_observations_and_events_are_published_on_their_topics(mosquitto: Mosquitto, sqlite: SqlStore) -> None:
+async def test_observations_and_events_are_published_on_their_topics(mosquitto: Mosquitto, any_store: SqlStore) -> None:
+    sqlite = any_store  # SQLite file and PostgreSQL
     p = prefix()
     rec = Recorder(mosquitto.port, [f"{p}/#", f"/{p}/#"])
     settings = live_settings(mosquitto.url, p, formats=FORMATS, legacy_topics=True)
@@ -195,3 +197,11 @@ async def test_commands_published_by_clients_go_through_the_pipeline(mosquitto: 
     assert status["command@id"] == listed[0]["id"] and status["statusCode"] == "PENDING"
     assert rec.json_on(f"{p}/commands/{listed[0]['id']}/status:data") == [status]
     rec.close()
+
+
+async def test_an_in_memory_store_is_refused(mosquitto: Mosquitto) -> None:
+    store = await SqlStore.open("sqlite:///:memory:")
+    with pytest.raises(ConfigError, match="memory"):
+        async with live_app(store, live_settings(mosquitto.url, prefix())):
+            pass
+    await store.close()
