@@ -8,6 +8,7 @@ under CI=true where they fail.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -42,6 +43,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def run_as() -> str:
+    """Keep a root-started broker as root (it would switch to `mosquitto`, who cannot read the test's files)."""
+    return "user root\n" if os.geteuid() == 0 else ""
+
+
 class Mosquitto:
     """A broker on loopback; `stop()`/`start()` restart a private one on the same port (its state persisted)."""
 
@@ -60,7 +66,7 @@ class Mosquitto:
             return
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"{run_as()}listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {self.workdir}/\nmax_queued_messages 0\nmax_inflight_messages 0\n"
         )
         self.process = subprocess.Popen(
