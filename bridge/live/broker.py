@@ -14,6 +14,7 @@ import contextlib
 import logging
 import ssl
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +85,10 @@ class Broker:
     def _client(self) -> mqtt.Client:
         cfg = self.cfg
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=cfg.client_id, protocol=mqtt.MQTTv5, reconnect_on_failure=True
+            CallbackAPIVersion.VERSION2,
+            client_id=cfg.client_id or f"csapi-bridge-{uuid.uuid4().hex[:12]}",
+            protocol=mqtt.MQTTv5,
+            reconnect_on_failure=True,
         )
         if cfg.username is not None or cfg.password is not None:
             client.username_pw_set(cfg.username or "", cfg.secret())

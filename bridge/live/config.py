@@ -19,7 +19,7 @@ class MqttSettings(BaseModel):
     url: str = "mqtt://127.0.0.1:1883"  # mqtt:// or mqtts:// (TLS); user information moves to username/password
     username: str | None = None
     password: Secret | None = None  # a literal, {env = "NAME"} or {file = "PATH"}; never logged
-    client_id: str = "csapi-bridge"
+    client_id: str | None = None  # MQTT client id; default `csapi-bridge-` + random (two bridges never collide)
     tls_ca: str | None = None  # CA bundle to verify the broker with (mqtts:// uses the system CAs without it)
     tls_insecure: bool = False  # accept any broker certificate (tests only)
     prefix: str = "csapi"  # topics are `{prefix}/datastreams/{id}/observations:data`…; empty: no prefix

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import uuid
 from typing import Any
 
 import orjson
@@ -51,7 +52,7 @@ class StaLiveFront:
         self.cfg = MqttSettings(
             enabled=True,
             url=source.live_url or "mqtt://127.0.0.1:1883",
-            client_id=f"csapi-bridge-live-{source.name}",
+            client_id=f"csapi-bridge-live-{source.name}-{uuid.uuid4().hex[:8]}",
             username=source.username,
             password=source.password,
         )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from bridge.api.app import create_app
 from bridge.server import mqtt_service
@@ -39,3 +42,17 @@ async def live_app(store: SqlStore, settings: Settings) -> AsyncIterator[tuple[h
 
 
 Waiter = Callable[[Callable[[], bool]], None]
+STUCK_AFTER = 40.0  # seconds; no live test takes this long
+
+
+@pytest.fixture(autouse=True)
+async def _report_stuck_tasks() -> AsyncIterator[None]:
+    """A live test still running after STUCK_AFTER seconds prints where each of its tasks is waiting."""
+
+    def dump() -> None:
+        for task in asyncio.all_tasks():
+            task.print_stack(file=sys.__stderr__)
+
+    handle = asyncio.get_running_loop().call_later(STUCK_AFTER, dump)
+    yield
+    handle.cancel()

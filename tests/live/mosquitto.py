@@ -74,9 +74,11 @@ class Mosquitto:
         )
         deadline = time.monotonic() + 10
         while not _answers(self.port):
-            if time.monotonic() > deadline:
-                raise RuntimeError("mosquitto did not start")
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"mosquitto did not start on port {self.port}")
             time.sleep(0.05)
+        if self.process.poll() is not None:  # the port was taken meanwhile: another broker answered, not ours
+            raise RuntimeError(f"port {self.port} is taken")
 
     def stop(self) -> None:
         """Stop the private broker (SIGTERM: it saves its sessions)."""
@@ -100,7 +102,14 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
         if IN_CI:
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
-    broker.start()
+    for _ in range(5):  # a free port may be taken between choosing it and binding it
+        try:
+            broker.start()
+            break
+        except RuntimeError:
+            broker.port = _free_port()
+    else:
+        pytest.fail("could not start a private mosquitto")
     yield broker
     broker.stop()
 
