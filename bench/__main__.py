@@ -1,5 +1,5 @@
-"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth|replicas|fleet ...] [--flags]`
-(default: all).
+"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth|replicas|fleet|live ...]
+[--flags]` (default: all).
 
 Flags after the names go to every benchmark named, e.g. `python -m bench sta_harvest --observations 20000`.
 """
@@ -18,6 +18,7 @@ BENCHMARKS = {
     "auth": "bench.auth",
     "replicas": "bench.replicas",
     "fleet": "bench.fleet",
+    "live": "bench.live",
 }
 
 

@@ -20,10 +20,13 @@ from bridge.commands.pipeline import CommandPipeline
 from bridge.commands.registry import build_forwarders
 from bridge.credentials import install_log_redaction
 from bridge.errors import ConfigError
+from bridge.jobs.leased import LeasedService
 from bridge.jobs.poller import build_poller
 from bridge.jobs.worker import HarvestWorker
+from bridge.live.service import MqttService
+from bridge.live.sta_front import StaLiveFront
 from bridge.replay.demo import Demo, DemoHarvest, LoopbackOnly, with_demo_sources
-from bridge.settings import Settings
+from bridge.settings import Settings, SourceConfig
 from bridge.store.base import Store
 from bridge.store.factory import open_store
 from bridge.store.sql.store import SqlStore
@@ -49,6 +52,35 @@ def scheduler_service(settings: Settings, transport: Any = None) -> ServiceFacto
         return HarvestWorker(settings, store, transport=transport)
 
     return build
+
+
+def mqtt_service(settings: Settings) -> ServiceFactory:
+    """Publishes every committed change on MQTT and stores what clients publish there (`[mqtt] enabled`)."""
+
+    def build(store: Store, pipeline: CommandPipeline) -> Service:
+        if not isinstance(store, SqlStore):
+            raise ConfigError("the MQTT transport needs the SQL store (its outbox and leases)")
+        return LeasedService("live:mqtt", MqttService(settings, store, pipeline), store.leases)
+
+    return build
+
+
+def live_front_service(source: SourceConfig, transport: Any = None) -> ServiceFactory:
+    """Follows an STA source in real time through its MQTT extension (`live = true` on the source)."""
+
+    def build(store: Store, pipeline: CommandPipeline) -> Service:
+        if not isinstance(store, SqlStore):
+            raise ConfigError("the live front needs the SQL store (its leases)")
+        return LeasedService(f"live:{source.name}", StaLiveFront(source, store, transport), store.leases)
+
+    return build
+
+
+def live_services(settings: Settings, transport: Any = None) -> list[ServiceFactory]:
+    """The MQTT transport (`[mqtt] enabled`) and the STA live fronts (`live = true`), each run by one process of
+    a fleet at a time (the holder of its lease), whichever facades and workers are configured with them."""
+    services = [mqtt_service(settings)] if settings.mqtt.enabled else []
+    return services + [live_front_service(s, transport) for s in settings.sources if s.live]
 
 
 def demo_service(demo: Demo) -> ServiceFactory:
@@ -82,6 +114,7 @@ def build_app(
     services += [poller_service(settings)] if poll else []
     if sync:
         services.append(scheduler_service(settings, transport))
+    services += live_services(settings, transport)
     forwarders = build_forwarders(settings, transport=transport)
     app = create_app(settings, demo_dir=demo_dir, forwarders=forwarders, services=services)
     if demo is not None:
@@ -90,7 +123,7 @@ def build_app(
 
 
 async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None, transport: Any = None) -> None:
-    """`csapi-bridge worker`: scheduled harvests, command status polling and crash reconciliation, until `stop`.
+    """`csapi-bridge worker`: scheduled harvests, command polling, crash reconciliation, live services, until `stop`.
 
     Any number of workers share one PostgreSQL store: each job is run by the worker holding its lease.
     """
@@ -100,6 +133,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None, t
     pipeline = CommandPipeline(store, forwarders)
     harvests = HarvestWorker(settings, store, transport=transport)
     services: list[Service] = [build_poller(settings, store, pipeline), harvests]
+    services += [factory(store, pipeline) for factory in live_services(settings, transport)]
     started: list[Service] = []
     try:
         for service in services:

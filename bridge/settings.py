@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bridge.auth_config import AuthSettings, CorsSettings
 from bridge.credentials import Secret, remember, remember_basic, reveal
 from bridge.errors import ConfigError
+from bridge.live.config import MqttSettings
 from bridge.model.kinds import PART1_KINDS
 
 
@@ -71,6 +72,10 @@ class SourceConfig(BaseModel):
     password: Secret | None = None
     tasks: list[str] = Field(default_factory=list)  # SPS: ids of existing tasks to import (SPS 2.0 cannot list them)
     description: str | None = None  # what the source is, shown on `/sources/{name}` and the landing page
+    # STA: follow the service in real time through its MQTT extension (bridge/live/sta_front.py)
+    live: bool = False
+    live_url: str | None = None  # the service's MQTT endpoint (mqtt:// or mqtts://); default mqtt://{host}:1883
+    live_version: str = "v1.1"  # the topic prefix of the STA MQTT extension
 
     @model_validator(mode="after")
     def _credentials_apart(self) -> SourceConfig:
@@ -86,6 +91,10 @@ class SourceConfig(BaseModel):
         for value in [*self.headers.values(), self.password]:
             if isinstance(value, SecretStr):
                 remember(value.get_secret_value())
+        if self.live:
+            if self.type != "sta":
+                raise ValueError('live = true needs a SensorThings source (type = "sta") with the MQTT extension')
+            self.live_url = self.live_url or f"mqtt://{urlsplit(self.url).hostname or '127.0.0.1'}:1883"
         return self
 
     def request_headers(self) -> dict[str, str]:
@@ -134,6 +143,7 @@ class Settings(BaseSettings):
     html_basemap_attribution: str | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)  # who may do what (bridge/api/auth)
     cors: CorsSettings = Field(default_factory=CorsSettings)  # cross-origin browser clients (off by default)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)  # live data and resource events over MQTT (bridge/live)
 
     @field_validator("base_url")
     @classmethod

@@ -12,6 +12,7 @@ async def open_store(settings: Settings) -> SqlStore:
     """Connect to `settings.store` (SQLite or PostgreSQL) and create configured custom collections."""
     store = await SqlStore.open(settings.store, migrate=settings.migrate_on_start)
     store.leases.ttl = settings.lease_ttl
+    store.outbox.enabled = settings.mqtt.enabled  # record what is committed for the MQTT publisher
     for coll in settings.collections:
         await store.ensure_collection(Collection(coll.id, Kind(coll.kind), coll.title, coll.description))
     return store

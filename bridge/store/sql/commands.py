@@ -18,6 +18,7 @@ from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.sql import filters
 from bridge.store.sql.features import new_id, storable
 from bridge.store.sql.leases import check_fence
+from bridge.store.sql.outbox import Outbox, OutboxEntry
 from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.streams import _period, _system_ids, _us
 from bridge.store.sql.tables import command_results, command_status, commands, controlstreams
@@ -103,8 +104,9 @@ def row_status(row: Mapping[Any, Any]) -> CommandStatus:
 class CommandRepository:
     """Commands with an enforced status lifecycle and exactly-once creation by idempotency key."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, outbox: Outbox | None = None) -> None:
         self.engine = engine
+        self.outbox = outbox or Outbox(engine)
 
     async def create(
         self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None
@@ -145,10 +147,13 @@ class CommandRepository:
             row = storable(commands, {**command_row(cmd), "idempotency_key": idempotency_key})
             await conn.execute(insert(commands).values(**row))
             await self._widen(conn, cmd)
+            published = [OutboxEntry("command", cmd.id)]
             if first is not None:
                 first.command_id = cmd.id
                 first.id = first.id or new_id()
                 await conn.execute(insert(command_status).values(**storable(command_status, status_row(first))))
+                published.append(OutboxEntry("status", first.id))
+            await self.outbox.append(conn, published)
         return cmd, True
 
     async def upsert(self, conn: AsyncConnection, cmd: Command, history: list[CommandStatus]) -> str:
@@ -171,6 +176,9 @@ class CommandRepository:
             await conn.execute(insert(command_status), new)
             outcome = "updated" if outcome == "unchanged" else outcome
         await self._widen(conn, cmd)
+        if outcome == "created":  # a harvested command and its reports are published like a submitted one
+            await self.outbox.append(conn, [OutboxEntry("command", cmd.id)])
+        await self.outbox.append(conn, [OutboxEntry("status", str(s["id"])) for s in new])
         return outcome
 
     async def _widen(self, conn: AsyncConnection, cmd: Command) -> None:
@@ -243,6 +251,7 @@ class CommandRepository:
             await conn.execute(update(commands).where(commands.c.id == status.command_id).values(**values))
             cmd = row_command({**row._mapping, **values})
             await self._widen(conn, cmd)
+            await self.outbox.append(conn, [OutboxEntry("status", status.id)])
         return status
 
     async def _reports(self, conn: AsyncConnection, cmd_id: str) -> list[Any]:
@@ -311,6 +320,12 @@ class CommandRepository:
         async with self.engine.connect() as conn:
             page = await page_by_pk(conn, command_status, conds, q.limit, q.token)
         return Page([row_status(r._mapping) for r in page.rows], page.next_token, page.prev_token, page.matched)
+
+    async def status_by_id(self, status_id: str) -> CommandStatus | None:
+        """A status report by its id alone (the live publisher's lookup), None once deleted."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(command_status).where(command_status.c.id == status_id))).first()
+        return row_status(row._mapping) if row is not None else None
 
     async def get_status(self, cmd_id: str, status_id: str) -> CommandStatus:
         """One status report of a command; raises NotFound."""

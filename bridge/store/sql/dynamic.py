@@ -28,6 +28,7 @@ from bridge.store.sql.command_results import ResultRepository
 from bridge.store.sql.commands import CommandRepository
 from bridge.store.sql.events import EventRepository, HistoryRepository, Revision
 from bridge.store.sql.observations import ObservationRepository, ObservationSlice
+from bridge.store.sql.outbox import Outbox
 from bridge.store.sql.rows import REL_SAMPLE_OF, REL_SAMPLED
 from bridge.store.sql.streams import Stream, StreamRepository, _add_refs, row_to_stream
 from bridge.store.sql.tables import refs, sampling_features, stream_fois, systems
@@ -96,14 +97,15 @@ class DynamicStore:
     """Mixin of SqlStore for Part 2 resources (needs `self.engine`)."""
 
     engine: AsyncEngine
+    outbox: Outbox
 
     def _init_dynamic(self) -> None:
-        self.datastreams = StreamRepository(self.engine, Kind.DATASTREAM)
-        self.controlstreams = StreamRepository(self.engine, Kind.CONTROL_STREAM)
+        self.datastreams = StreamRepository(self.engine, Kind.DATASTREAM, self.outbox)
+        self.controlstreams = StreamRepository(self.engine, Kind.CONTROL_STREAM, self.outbox)
         self.observations = ObservationRepository(self.engine)
-        self.commands = CommandRepository(self.engine)
+        self.commands = CommandRepository(self.engine, self.outbox)
         self.results = ResultRepository(self.engine)
-        self.events = EventRepository(self.engine)
+        self.events = EventRepository(self.engine, self.outbox)
         self.history = HistoryRepository(self.engine)
 
     def _streams(self, kind: Kind) -> StreamRepository:
@@ -208,6 +210,7 @@ class DynamicStore:
                 if earlier is not None:
                     return earlier
             ids: list[str] | int
+            floor = await self.outbox.observation_floor(conn)
             if want_ids:
                 ids = []
                 for at in range(0, len(rows), SMALL_BATCH):
@@ -219,6 +222,7 @@ class DynamicStore:
                 await self._after_insert(conn, ds_id, ds_pk, rows)
             if idempotency_key is not None:
                 await self.observations.keep_answer(conn, ds_pk, idempotency_key, ids)
+            await self.outbox.observations(conn, ds_id, floor)
         return ids
 
     async def _after_insert(self, conn: AsyncConnection, ds_id: str, ds_pk: int, rows: Sequence[ObsRow]) -> None:

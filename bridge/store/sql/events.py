@@ -16,6 +16,8 @@ from bridge.model.query import EventQuery, Page, TimeFilter
 from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.sql import filters
 from bridge.store.sql.features import new_id, storable
+from bridge.store.sql.outbox import Outbox
+from bridge.store.sql.outbox import event as outbox_event
 from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.rows import row_to_feature, search_text
 from bridge.store.sql.streams import _system_ids
@@ -79,14 +81,16 @@ def _revision(row: Mapping[Any, Any]) -> Revision:
 class EventRepository:
     """System events (`/systemEvents`, `/systems/{id}/events`)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, outbox: Outbox | None = None) -> None:
         self.engine = engine
+        self.outbox = outbox or Outbox(engine)
 
     async def create(self, event: SystemEvent) -> SystemEvent:
         """Insert a system event (server-assigned id unless preset; no start time: now, no end time: the start)."""
         event.id = event.id or new_id()
         async with self.engine.begin() as conn:
             await conn.execute(insert(system_events).values(**storable(system_events, _event_row(event))))
+            await self.outbox.append(conn, [outbox_event("create", Kind.SYSTEM_EVENT.value, event.id, event.system_id)])
         return event
 
     async def list(self, q: EventQuery) -> Page[SystemEvent]:

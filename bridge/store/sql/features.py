@@ -20,6 +20,7 @@ from bridge.model.query import FeatureQuery, Page
 from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql import filters
+from bridge.store.sql.outbox import Outbox, event
 from bridge.store.sql.paging import deleted_or_404
 from bridge.store.sql.rows import DOCUMENT_RELS, REL_DEPLOYED, feature_refs, feature_to_row, row_to_feature
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections, refs
@@ -79,9 +80,10 @@ class FeatureHooks(Protocol):
 class FeatureRepository:
     """Queries and writes for the five Part 1 resource tables."""
 
-    def __init__(self, engine: AsyncEngine, hooks: FeatureHooks | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, hooks: FeatureHooks | None = None, outbox: Outbox | None = None) -> None:
         self.engine = engine
         self.hooks = hooks
+        self.outbox = outbox or Outbox(engine)
 
     async def _conditions(self, conn: AsyncConnection, table: Table, q: FeatureQuery) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
@@ -241,6 +243,7 @@ class FeatureRepository:
             await self._write_refs(conn, feature)
             if collection is not None:
                 await conn.execute(insert(collection_members).values(collection_id=collection, item_id=feature.id))
+            await self.outbox.append(conn, [event("create", feature.kind.value, feature.id)])
         return feature
 
     async def replace(self, feature: Feature) -> None:
@@ -261,6 +264,7 @@ class FeatureRepository:
                 .values(**storable(table, feature_to_row(feature, to_us(utcnow()))))
             )
             await self._write_refs(conn, feature)
+            await self.outbox.append(conn, [event("update", feature.kind.value, feature.id)])
 
     async def upsert(self, conn: AsyncConnection, feature: Feature) -> Outcome:
         """Insert or update by id inside the caller's transaction (harvesting); reports what happened."""
@@ -323,6 +327,7 @@ class FeatureRepository:
             await self._delete_tree(conn, kind, rid)
             # check and act in one statement: of concurrent DELETEs of one resource exactly one gets here
             await deleted_or_404(conn, delete(table).where(table.c.id == rid), f"{kind.value} resource with id '{rid}'")
+            await self.outbox.append(conn, [event("delete", kind.value, rid)])
 
     async def _delete_tree(self, conn: AsyncConnection, kind: Kind, rid: str) -> None:
         table = FEATURE_TABLES[kind]

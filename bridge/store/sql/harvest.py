@@ -17,6 +17,7 @@ from bridge.model.time import to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql.command_results import result_doc
 from bridge.store.sql.leases import check_fence
+from bridge.store.sql.outbox import OutboxEntry, event
 from bridge.store.sql.tables import (
     FEATURE_TABLES,
     command_results,
@@ -32,6 +33,15 @@ from bridge.store.sql.tables import (
 
 if TYPE_CHECKING:
     from bridge.store.sql.store import SqlStore
+
+
+def _resource_event(resource: Any, outcome: Outcome) -> OutboxEntry:
+    """The create/update event of a harvested resource (a stream's parent is its system)."""
+    action = "create" if outcome is Outcome.CREATED else "update"
+    if isinstance(resource, Feature):
+        return event(action, resource.kind.value, resource.id)
+    kind = Kind.DATASTREAM if isinstance(resource, Datastream) else Kind.CONTROL_STREAM
+    return event(action, kind.value, resource.id, resource.system_id)
 
 
 class SqlHarvestSink:
@@ -83,11 +93,17 @@ class SqlHarvestSink:
     async def write(self, source: str, run_id: str, batch: MappedBatch) -> WriteStats:
         """Store one mapped batch atomically."""
         stats = WriteStats()
+        live = self.store.outbox
         async with self.engine.begin() as conn:
             await check_fence(conn)  # a worker that lost the source's lease commits nothing
+            floor = await live.observation_floor(conn)
+            published: list[OutboxEntry] = []
             for resource in batch.resources:
                 entity = batch.entities.get(resource.id, type(resource).__name__)
-                stats.outcomes[(entity, (await self._upsert(conn, run_id, resource, batch)).value)] += 1
+                done = await self._upsert(conn, run_id, resource, batch)
+                stats.outcomes[(entity, done.value)] += 1
+                if done in (Outcome.CREATED, Outcome.UPDATED):
+                    published.append(_resource_event(resource, done))
             for command, history in batch.commands:
                 if command.provenance:
                     command.provenance.run_id = run_id
@@ -100,11 +116,14 @@ class SqlHarvestSink:
             for stream in batch.observations:
                 inserted = await self._observations(conn, source, stream.datastream_id, stream.rows)
                 stats.observations += inserted
+                if inserted:
+                    published.append(OutboxEntry("observations", stream.datastream_id, floor))
                 stats.duplicates += len(stream.rows) - inserted
                 if stream.cursor is not None:
                     await self._advance(conn, source, stream.cursor_key, stream.cursor)
             for key, value in batch.learned.items():
                 await self._set(conn, source, key, value)
+            await live.append(conn, await live.close_ranges(conn, published))
         return stats
 
     @staticmethod

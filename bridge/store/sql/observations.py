@@ -183,6 +183,16 @@ class ObservationRepository:
         result = await conn.execute(statement, values)
         return [int(pk) for pk in result.scalars()]
 
+    async def key_range(self, ds_id: str, lo: int, hi: int, limit: int) -> list[StoredObservation]:
+        """Up to `limit` observations of a datastream with lo < key <= hi, by key (what an outbox entry covers)."""
+        o = observations.c
+        async with self.engine.connect() as conn:
+            ds_pk = (await conn.execute(select(datastreams.c.pk).where(datastreams.c.id == ds_id))).scalar()
+            if ds_pk is None:
+                return []
+            query = select(*READ_COLUMNS).where(o.ds == ds_pk, o.pk > lo, o.pk <= hi).order_by(o.pk).limit(limit)
+            return [StoredObservation(*r) for r in await conn.execute(query)]
+
     async def after_insert(self, conn: AsyncConnection, ds_pk: int, ds_id: str, rows: Sequence[ObsRow]) -> list[str]:
         """Widen the datastream's time extents and record new sampling features; returns new FOI ids."""
         p_lo, p_hi = min(r.phenomenon_time for r in rows), max(r.phenomenon_time for r in rows)

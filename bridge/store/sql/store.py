@@ -22,6 +22,7 @@ from bridge.store.sql.engine import create_engine, init_schema, schema_state
 from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.harvest import SqlHarvestSink
 from bridge.store.sql.leases import SqlLeases
+from bridge.store.sql.outbox import Outbox
 from bridge.store.sql.source_health import source_health
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
@@ -37,7 +38,8 @@ class SqlStore(DynamicStore):
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.features = FeatureRepository(engine, hooks=self)
+        self.outbox = Outbox(engine)
+        self.features = FeatureRepository(engine, hooks=self, outbox=self.outbox)
         self._init_dynamic()
         self.harvest = SqlHarvestSink(self)
         self.audit = SqlAuditLog(engine)

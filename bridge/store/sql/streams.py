@@ -16,6 +16,7 @@ from bridge.model.time import from_us, to_us, utcnow
 from bridge.store.base import Outcome
 from bridge.store.sql import filters
 from bridge.store.sql.features import new_id, storable
+from bridge.store.sql.outbox import Outbox, event
 from bridge.store.sql.paging import deleted_or_404, page_by_pk
 from bridge.store.sql.rows import search_text
 from bridge.store.sql.tables import FEATURE_TABLES, controlstreams, datastreams, refs, stream_fois, systems
@@ -121,9 +122,10 @@ def _extent(table: Table, start: str, end: str, flt: TimeFilter) -> ColumnElemen
 class StreamRepository:
     """Queries and writes for `datastreams` or `controlstreams`."""
 
-    def __init__(self, engine: AsyncEngine, kind: Kind) -> None:
+    def __init__(self, engine: AsyncEngine, kind: Kind, outbox: Outbox | None = None) -> None:
         self.engine = engine
         self.kind = kind
+        self.outbox = outbox or Outbox(engine)
         self.table = datastreams if kind is Kind.DATASTREAM else controlstreams
 
     def _column_conditions(self, q: StreamQuery) -> list[ColumnElement[bool]]:
@@ -202,6 +204,7 @@ class StreamRepository:
         async with self.engine.begin() as conn:
             await conn.execute(insert(self.table).values(**storable(self.table, stream_to_row(stream, result_kind))))
             await self.write_refs(conn, stream)
+            await self.outbox.append(conn, [event("create", self.kind.value, stream.id, stream.system_id)])
         return stream
 
     async def upsert(self, conn: AsyncConnection, stream: Stream, result_kind: str | None = None) -> Outcome:
@@ -230,6 +233,7 @@ class StreamRepository:
                 .values(**storable(self.table, stream_to_row(stream, result_kind)))
             )
             await self.write_refs(conn, stream)
+            await self.outbox.append(conn, [event("update", self.kind.value, stream.id, stream.system_id)])
 
     async def write_refs(self, conn: AsyncConnection, stream: Stream) -> None:
         """Index the stream's properties (for `observedProperty`/`controlledProperty` filters) on it and its system."""
@@ -259,6 +263,7 @@ class StreamRepository:
             await conn.execute(
                 delete(stream_fois).where(stream_fois.c.stream_kind == self.kind.value, stream_fois.c.stream_id == sid)
             )
+            await self.outbox.append(conn, [event("delete", self.kind.value, sid, row["system_id"])])
             return row
 
     async def count_for_system(self, conn: AsyncConnection, system_ids: set[str]) -> int:

@@ -338,3 +338,21 @@ leases = Table(
     Column("expires", BigInteger, nullable=False),  # µs; free once past (a dead holder stops renewing)
     Column("due", BigInteger),  # µs; a scheduled job's next run (NULL: at once)
 )
+
+# --------------------------------------------------------------------------------------------
+# Live data: the outbox of what was committed, drained to MQTT (bridge/live/publisher.py)
+# --------------------------------------------------------------------------------------------
+# One row per committed observation batch (its datastream and primary-key range), command, command status and
+# resource event, written in the transaction that commits them; a publisher reads rows in pk order.
+outbox = Table(
+    "live_outbox",
+    metadata,
+    Column("pk", BigPk, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),  # observations | command | status | event
+    Column("ref", ID, nullable=False),  # datastream id, command id, status id, or resource id
+    Column("lo", BigInteger),  # observations: rows of `ref` with lo < pk <= hi
+    Column("hi", BigInteger),
+    Column("doc", Text),  # event: {"action", "path", "parent"} (the resource may be gone when it is published)
+    Column("created", BigInteger, nullable=False),
+    sqlite_autoincrement=True,  # keys never reused once published entries are pruned (the position stays valid)
+)
