@@ -24,13 +24,13 @@ from bench.observations import _csv, _ingest, _setup
 from bench.server import BridgeServer, percentile
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
-LINE = 30  # bytes of one `time,number` CSV line (about)
 
 
 def _post_csv(url: str, ds: str, megabytes: int, offset: int, done: multiprocessing.synchronize.Event) -> None:
     """The load: one POST of a SWE CSV body of `megabytes` MB (timestamps after the seeded ones)."""
     try:
-        body = _csv(START, offset, megabytes * 2**20 // LINE)
+        sample = _csv(START, offset, 4000)
+        body = _csv(START, offset, -(-megabytes * 2**20 * 4000 // len(sample)))  # lines of the sample's mean size
         with httpx.Client(base_url=url, timeout=3600) as client:
             started = time.perf_counter()
             r = client.post(

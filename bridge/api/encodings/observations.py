@@ -23,6 +23,9 @@ from bridge.model.time import iso_to_us, iso_us
 from bridge.settings import Limits
 from bridge.swe.text_scalars import number_text
 
+# rows per streamed chunk: about a millisecond of encoding each, so pages served together take short turns
+CSV_CHUNK = 1000
+JSON_CHUNK = 250
 EXACT_INTEGER = 2.0**53  # counts are kept in a double column: integers beyond this lose digits
 SPECIAL = {"NaN": math.nan, "+Infinity": math.inf, "-Infinity": -math.inf, "Infinity": math.inf}
 
@@ -200,7 +203,7 @@ class ObservationCodec:
             chunk: list[str] = []
             async for row in rows:
                 chunk.append(line(row))
-                if len(chunk) >= 2000:
+                if len(chunk) >= CSV_CHUNK:
                     yield "".join(chunk).encode()
                     chunk = []
             if chunk:
@@ -259,7 +262,7 @@ async def stream_json(
         if codec is None:
             codec = codecs[row.ds] = await codec_for(row.ds)
         batch.append(orjson.dumps(codec.to_json(row)))
-        if len(batch) >= 500:
+        if len(batch) >= JSON_CHUNK:
             yield (b"" if first else b",") + b",".join(batch)
             first, batch = False, []
     if batch:

@@ -6,10 +6,12 @@ Rows are written as `ObsRow`s of one datastream (its integer key is written besi
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select, true, tuple_, update
@@ -84,6 +86,30 @@ def nan_marked(rows: Sequence[ObsRow]) -> Sequence[ObsRow]:
     return [r if r.num == r.num else r._replace(num=None, txt=NAN_MARK) for r in rows]
 
 
+OFF_LOOP_ROWS = 20_000  # batches from this size have their per-row passes run in a worker thread
+T = TypeVar("T")
+
+
+async def off_loop(rows: Sequence[Any], work: Callable[[Sequence[Any]], T]) -> T:
+    """`work(rows)`, in a worker thread for large batches: a pass over a million rows takes the event loop
+    a tenth of a second, which every other request would wait for."""
+    if len(rows) >= OFF_LOOP_ROWS:
+        return await asyncio.to_thread(work, rows)
+    return work(rows)
+
+
+Extents = tuple[int, int, int, int, set[str]]
+
+
+def extents(rows: Sequence[ObsRow]) -> Extents:
+    """(phenomenon min, max, result min, max, sampling features) of a batch of rows."""
+    phenomenon, result = list(map(itemgetter(0), rows)), list(map(itemgetter(1), rows))
+    fois = set(map(itemgetter(2), rows))
+    fois.discard(None)
+    fois.discard("")
+    return min(phenomenon), max(phenomenon), min(result), max(result), fois
+
+
 COPY_CHUNK = 5000
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -126,7 +152,7 @@ class ObservationRepository:
         """
         if not rows:
             return 0
-        rows = nan_marked(rows)
+        rows = await off_loop(rows, nan_marked)
         if self.postgres:
             inserted = await self._copy(conn, ds_pk, rows, dedupe)
             await self._refresh_statistics(conn, inserted)
@@ -136,7 +162,9 @@ class ObservationRepository:
             f"VALUES ({int(ds_pk)}, {', '.join('?' * len(ObsRow._fields))})"
         )
         before = await self._changes(conn)
-        await conn.exec_driver_sql(sql, list(rows))
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection  # the driver's executemany: SQLAlchemy would copy each row first
+        await driver.executemany(sql, rows)
         return await self._changes(conn) - before
 
     async def _refresh_statistics(self, conn: AsyncConnection, inserted: int) -> None:
@@ -185,8 +213,7 @@ class ObservationRepository:
 
     async def after_insert(self, conn: AsyncConnection, ds_pk: int, ds_id: str, rows: Sequence[ObsRow]) -> list[str]:
         """Widen the datastream's time extents and record new sampling features; returns new FOI ids."""
-        p_lo, p_hi = min(r.phenomenon_time for r in rows), max(r.phenomenon_time for r in rows)
-        r_lo, r_hi = min(r.result_time for r in rows), max(r.result_time for r in rows)
+        p_lo, p_hi, r_lo, r_hi, fois = await off_loop(rows, extents)
         t = datastreams.c
         await conn.execute(
             update(datastreams)
@@ -198,7 +225,6 @@ class ObservationRepository:
                 result_end=_widen(t.result_end, r_hi, lower=False),
             )
         )
-        fois = {r.foi for r in rows if r.foi}
         if not fois:
             return []
         known = set(
