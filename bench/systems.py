@@ -97,7 +97,7 @@ def main() -> None:
         finally:
             server.stop()
             bare.stop()
-    print("| request | p99 / bare p99 | median / bare median | median ms | p99 ms | requests/s | bare median / p99 ms |")
+    print("| request | p99 / bare p99 | median / bare median | median ms | p99 ms | requests/s | bare median / p99 |")
     print("|---|---|---|---|---|---|---|")
     for name, (r, f, size) in rows.items():
         print(
