@@ -76,12 +76,23 @@ class ObservationCodec:
 
     def to_json(self, row: StoredObservation) -> dict[str, Any]:
         """One observation as `observation.json`."""
-        out: dict[str, Any] = {"id": str(row.pk), "datastream@id": self.ds_id}
-        if row.foi:
-            out["samplingFeature@id"] = row.foi
-        out["phenomenonTime"] = iso_us(row.phenomenon_time)
-        out["resultTime"] = iso_us(row.result_time)
-        extra = orjson.loads(row.extra) if row.extra else None
+        pk, _, phenomenon, result_time, foi, num, _, extra_text = row
+        phenomenon_text = iso_us(phenomenon)
+        result_text = phenomenon_text if result_time == phenomenon else iso_us(result_time)
+        if not foi and not extra_text and num.__class__ is float and num - num == 0.0 and self.kind == "num":
+            return {  # the common row: a finite number, no sampling feature, no extra members
+                "id": str(pk),
+                "datastream@id": self.ds_id,
+                "phenomenonTime": phenomenon_text,
+                "resultTime": result_text,
+                "result": num,
+            }
+        out: dict[str, Any] = {"id": str(pk), "datastream@id": self.ds_id}
+        if foi:
+            out["samplingFeature@id"] = foi
+        out["phenomenonTime"] = phenomenon_text
+        out["resultTime"] = result_text
+        extra = orjson.loads(extra_text) if extra_text else None
         if extra and "result@link" in extra:
             out["result@link"] = extra["result@link"]
         else:
@@ -188,11 +199,14 @@ class ObservationCodec:
             return None
         if self.kind not in ("num", "int"):
             return None
-        result, number = self.result, number_text
+        result, number, fast = self.result, number_text, self.kind == "num"
 
         def line(row: StoredObservation) -> str:
+            num = row[5]  # StoredObservation.num
+            if fast and num.__class__ is float and num - num == 0.0:  # a finite number: its shortest repr
+                return iso_us(row[2]) + "," + repr(num) + "\n"
             value = result(row)
-            return iso_us(row.phenomenon_time) + "," + ("" if value is None else number(value)) + "\n"
+            return iso_us(row[2]) + "," + ("" if value is None else number(value)) + "\n"
 
         return line
 
@@ -255,16 +269,16 @@ async def stream_json(
     """`{"items":[…],"links":[…]}` written as rows arrive; each row is encoded by its datastream's codec."""
     yield b'{"items":['
     first = True
-    batch: list[bytes] = []
+    batch: list[dict[str, Any]] = []
     codecs: dict[int, ObservationCodec] = {}
     async for row in rows:
         codec = codecs.get(row.ds)
         if codec is None:
             codec = codecs[row.ds] = await codec_for(row.ds)
-        batch.append(orjson.dumps(codec.to_json(row)))
+        batch.append(codec.to_json(row))
         if len(batch) >= JSON_CHUNK:
-            yield (b"" if first else b",") + b",".join(batch)
+            yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]  # the items, comma-separated
             first, batch = False, []
     if batch:
-        yield (b"" if first else b",") + b",".join(batch)
+        yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
     yield b'],"links":' + orjson.dumps(links) + b"}"
