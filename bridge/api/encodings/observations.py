@@ -8,7 +8,7 @@ datastream and request, and its per-row functions are the hot path of every obse
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -26,6 +26,7 @@ from bridge.swe.text_scalars import number_text
 # rows per streamed chunk: about a millisecond of encoding each, so pages served together take short turns
 CSV_CHUNK = 1000
 JSON_CHUNK = 250
+RowBatches = AsyncIterator[Sequence[StoredObservation]]
 EXACT_INTEGER = 2.0**53  # counts are kept in a double column: integers beyond this lose digits
 SPECIAL = {"NaN": math.nan, "+Infinity": math.inf, "-Infinity": -math.inf, "Infinity": math.inf}
 
@@ -210,18 +211,13 @@ class ObservationCodec:
 
         return line
 
-    async def stream_swe(self, rows: AsyncIterator[StoredObservation], media_type: str) -> AsyncIterator[bytes]:
+    async def stream_swe(self, rows: RowBatches, media_type: str) -> AsyncIterator[bytes]:
         """The SWE body of the rows, encoded by the schema's codec in chunks."""
         line = self._csv_line_writer(media_type)
         if line is not None:
-            chunk: list[str] = []
-            async for row in rows:
-                chunk.append(line(row))
-                if len(chunk) >= CSV_CHUNK:
-                    yield "".join(chunk).encode()
-                    chunk = []
-            if chunk:
-                yield "".join(chunk).encode()
+            async for batch in rows:
+                for start in range(0, len(batch), CSV_CHUNK):
+                    yield "".join(map(line, batch[start : start + CSV_CHUNK])).encode()
             return
         codec = self.schema.codec(media_type)
         if media_type == swe.SWE_JSON:
@@ -239,15 +235,10 @@ class ObservationCodec:
             for part in codec.encode(records):
                 yield part
 
-    async def _records(self, rows: AsyncIterator[StoredObservation]) -> AsyncIterator[list[dict[str, Any]]]:
-        chunk: list[dict[str, Any]] = []
-        async for row in rows:
-            chunk.append(self.to_record(row))
-            if len(chunk) >= 1000:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+    async def _records(self, rows: RowBatches) -> AsyncIterator[list[dict[str, Any]]]:
+        async for batch in rows:
+            if batch:
+                yield list(map(self.to_record, batch))
 
 
 def _time(value: Any, what: str, index: int) -> int:
@@ -263,22 +254,17 @@ def _time(value: Any, what: str, index: int) -> int:
 CodecLookup = Callable[[int], Awaitable[ObservationCodec]]
 
 
-async def stream_json(
-    rows: AsyncIterator[StoredObservation], links: list[dict[str, str]], codec_for: CodecLookup
-) -> AsyncIterator[bytes]:
+async def stream_json(rows: RowBatches, links: list[dict[str, str]], codec_for: CodecLookup) -> AsyncIterator[bytes]:
     """`{"items":[…],"links":[…]}` written as rows arrive; each row is encoded by its datastream's codec."""
     yield b'{"items":['
     first = True
-    batch: list[dict[str, Any]] = []
     codecs: dict[int, ObservationCodec] = {}
-    async for row in rows:
-        codec = codecs.get(row.ds)
-        if codec is None:
-            codec = codecs[row.ds] = await codec_for(row.ds)
-        batch.append(codec.to_json(row))
-        if len(batch) >= JSON_CHUNK:
-            yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]  # the items, comma-separated
-            first, batch = False, []
-    if batch:
-        yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
+    async for rows_batch in rows:
+        for row in rows_batch:
+            if row.ds not in codecs:
+                codecs[row.ds] = await codec_for(row.ds)
+        for start in range(0, len(rows_batch), JSON_CHUNK):
+            items = [codecs[row[1]].to_json(row) for row in rows_batch[start : start + JSON_CHUNK]]  # row[1]: ds
+            yield (b"" if first else b",") + orjson.dumps(items)[1:-1]  # the items, comma-separated
+            first = False
     yield b'],"links":' + orjson.dumps(links) + b"}"

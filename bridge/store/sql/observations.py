@@ -42,10 +42,10 @@ READ_COLUMNS = (
 
 @dataclass(slots=True)
 class ObservationSlice:
-    """A page of observations to stream: the rows come from `rows()` while the connection is open."""
+    """A page of observations to stream, in batches of rows."""
 
     next_token: str | None
-    stream: AsyncIterator[StoredObservation]
+    stream: AsyncIterator[list[StoredObservation]]
 
 
 def obs_pk(text: str) -> int | None:
@@ -70,10 +70,13 @@ def _time(column: Any, flt: TimeFilter) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
-async def _iterate(rows: list[Sequence[Any]]) -> AsyncIterator[StoredObservation]:
+READ_BATCH = 1000  # rows handed to the encoder at a time
+
+
+async def _batches(rows: list[Sequence[Any]]) -> AsyncIterator[list[StoredObservation]]:
     make = StoredObservation._make
-    for row in rows:
-        yield make(row)
+    for start in range(0, len(rows), READ_BATCH):
+        yield list(map(make, rows[start : start + READ_BATCH]))
 
 
 def nan_marked(rows: Sequence[ObsRow]) -> Sequence[ObsRow]:
@@ -351,7 +354,7 @@ class ObservationRepository:
             rows = rows[: q.limit]
             last = rows[-1]
             next_token = encode_token(t=last[2], k=last[0]) if single else encode_token(k=last[0])  # (pk, ds, time)
-        return ObservationSlice(next_token, _iterate(rows))
+        return ObservationSlice(next_token, _batches(rows))
 
     async def _fetch_raw(self, conn: AsyncConnection, query: Any) -> list[Sequence[Any]]:
         """Run a compiled SELECT on the driver connection: plain tuples, no Row objects (the read hot path;
