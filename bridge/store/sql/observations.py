@@ -128,7 +128,14 @@ def _copy_value(value: Any) -> str:
 def copy_text(ds_pk: int, rows: Sequence[ObsRow]) -> bytes:
     """Rows of one datastream in PostgreSQL COPY text format (tab-separated, \\N for NULL, backslash escapes)."""
     head = f"{int(ds_pk)}\t"
-    return "".join(head + "\t".join([_copy_value(v) for v in row]) + "\n" for row in rows).encode()
+    lines = []
+    for row in rows:
+        phenomenon, result, foi, num, txt, extra, key = row
+        if foi is None and txt is None and extra is None and key is None and num.__class__ is float:
+            lines.append(f"{head}{phenomenon}\t{result}\t\\N\t{num!r}\t\\N\t\\N\t\\N\n")  # the common row
+        else:
+            lines.append(head + "\t".join([_copy_value(v) for v in row]) + "\n")
+    return "".join(lines).encode()
 
 
 ANALYZE_AFTER = 5000  # rows inserted in one batch that trigger a statistics refresh (PostgreSQL)
