@@ -70,6 +70,7 @@ def _time(column: Any, flt: TimeFilter) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
+SMALL_PAGE = 1000  # pages up to this size are read through SQLAlchemy (cached statements), larger on the driver
 READ_BATCH = 1000  # rows handed to the encoder at a time
 
 
@@ -353,7 +354,10 @@ class ObservationRepository:
             where = and_(true(), *conds, *([boundary] if boundary is not None else []))
             order = self._order(single)
             query = select(*READ_COLUMNS).where(where).order_by(*order).limit(q.limit + 1)
-            rows = await self._fetch_raw(conn, query)
+            if q.limit <= SMALL_PAGE:  # SQLAlchemy's compiled-statement cache: compiling costs more than Row objects
+                rows: list[Sequence[Any]] = [tuple(row) for row in await conn.execute(query)]
+            else:
+                rows = await self._fetch_raw(conn, query)
         next_token = None
         if len(rows) > q.limit:
             rows = rows[: q.limit]
