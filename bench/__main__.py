@@ -1,5 +1,4 @@
-"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth|replicas|fleet|live ...]
-[--flags]` (default: all).
+"""Run benchmarks: `python -m bench [NAME ...] [--flags]` (default: all; the names are the keys of BENCHMARKS).
 
 Flags after the names go to every benchmark named, e.g. `python -m bench sta_harvest --observations 20000`.
 """
@@ -19,6 +18,7 @@ BENCHMARKS = {
     "replicas": "bench.replicas",
     "fleet": "bench.fleet",
     "live": "bench.live",
+    "latency": "bench.latency",
 }
 
 

@@ -21,16 +21,15 @@ def free_port() -> int:
 class BridgeServer:
     """`csapi-bridge serve` in a subprocess (uvicorn, one worker)."""
 
-    def __init__(self, store: str, log: Path | None = None) -> None:
+    def __init__(self, store: str, log: Path | None = None, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "bridge.cli", "serve", "--store", store, "--port", str(self.port)]
         self._log = open(log or os.devnull, "wb")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, "BRIDGE_LOG_LEVEL": "warning"}
+        environment = {**os.environ, "BRIDGE_LOG_LEVEL": "warning", **(env or {})}
         # a loopback benchmark bridge: anonymous clients may write (the explicit opt-in; see bench.auth for the
         # cost of credentials)
-        env.setdefault("BRIDGE_AUTH__ANONYMOUS_ROLES", '["read", "write", "delete", "command", "admin"]')
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        environment.setdefault("BRIDGE_AUTH__ANONYMOUS_ROLES", '["read", "write", "delete", "command", "admin"]')
+        self.proc = subprocess.Popen(self.command(store), stdout=self._log, stderr=subprocess.STDOUT, env=environment)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -40,6 +39,10 @@ class BridgeServer:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError("the bridge did not start")
+
+    def command(self, store: str) -> list[str]:
+        """The command line of the server process."""
+        return [sys.executable, "-m", "bridge.cli", "serve", "--store", store, "--port", str(self.port)]
 
     def rss_mb(self) -> tuple[float, float]:
         """(current RSS, peak RSS) of the server process in MB, from /proc."""
@@ -56,6 +59,18 @@ class BridgeServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self._log.close()
+
+
+class BareServer(BridgeServer):
+    """`bench.bare_app` (the floor of HTTP latencies) in a subprocess, served the same way; `database` as its
+    `BENCH_BARE_DB`."""
+
+    def __init__(self, database: str = "") -> None:
+        super().__init__("", env={"BENCH_BARE_DB": database})
+
+    def command(self, store: str) -> list[str]:
+        """The command line of the bare server."""
+        return [sys.executable, "-m", "bench.bare_app", str(self.port)]
 
 
 def percentile(values: list[float], p: float) -> float:

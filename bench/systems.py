@@ -1,7 +1,8 @@
 """Part 1 benchmark: 10,000 systems in the SQLite store, served by a real HTTP server on loopback.
 
 Measures `GET /systems?limit=100` (first page and 100th page) and `GET /systems/{id}`: median and
-p99 latency and requests/s (sequential requests, one client).
+p99 latency and requests/s (sequential requests, one client), each beside its floor timed in the same run: the same
+bytes answered by a bare ASGI app on uvicorn (`bench.bare_app`), the ratio of p99s first.
 Usage: python -m bench.systems [--systems N] [--requests N] [--store URL]
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.server import BridgeServer, percentile
+from bench.server import BareServer, BridgeServer, percentile
 from bridge.model.csapi import System
 from bridge.store.sql.store import SqlStore
 
@@ -40,20 +41,25 @@ async def _fill(url: str, count: int) -> None:
         await store.close()
 
 
-def _time(client: httpx.Client, url: str, n: int) -> dict[str, float]:
-    client.get(url).raise_for_status()  # warm-up
-    times = []
-    clock = time.perf_counter()
-    for _ in range(n):
-        start = time.perf_counter()
-        client.get(url).raise_for_status()
-        times.append((time.perf_counter() - start) * 1000)
-    total = time.perf_counter() - clock
+def _stats(times: list[float]) -> dict[str, float]:
     return {
         "median_ms": round(statistics.median(times), 2),
         "p99_ms": round(percentile(times, 99), 2),
-        "req_s": round(n / total),
+        "req_s": round(1000 * len(times) / sum(times)),
     }
+
+
+def _time(client: httpx.Client, url: str, floor: httpx.Client, n: int) -> tuple[dict[str, float], dict[str, float]]:
+    """(bridge, bare) latencies of `url` and of the bare app's `/blob`, requests interleaved (same conditions)."""
+    client.get(url).raise_for_status()  # warm-up
+    floor.get("/blob").raise_for_status()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(n):
+        for target, path, out in ((client, url, times[0]), (floor, "/blob", times[1])):
+            start = time.perf_counter()
+            target.get(path).raise_for_status()
+            out.append((time.perf_counter() - start) * 1000)
+    return _stats(times[0]), _stats(times[1])
 
 
 def _page_url(client: httpx.Client, number: int) -> str:
@@ -73,21 +79,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or f"sqlite:///{Path(tmp) / 'systems.db'}"
         asyncio.run(_fill(store, args.systems))
-        server = BridgeServer(store)
+        server, bare = BridgeServer(store), BareServer()
         try:
-            with httpx.Client(base_url=server.url, timeout=60) as client:
+            with httpx.Client(base_url=server.url, timeout=60) as client, httpx.Client(base_url=bare.url) as floor:
                 page100 = _page_url(client, 100)
                 one = client.get("/systems?limit=1").json()["features"][0]["id"]
-                rows = {
-                    "GET /systems?limit=100 (page 1)": _time(client, "/systems?limit=100", args.requests),
-                    "GET /systems?limit=100 (page 100)": _time(client, page100, args.requests),
-                    "GET /systems/{id}": _time(client, f"/systems/{one}", args.requests),
+                urls = {
+                    "GET /systems?limit=100 (page 1)": "/systems?limit=100",
+                    "GET /systems?limit=100 (page 100)": page100,
+                    "GET /systems/{id}": f"/systems/{one}",
                 }
+                rows = {}
+                for name, url in urls.items():
+                    body = client.get(url).content
+                    floor.put("/blob", content=body).raise_for_status()  # the bare app answers these bytes
+                    rows[name] = (*_time(client, url, floor, args.requests), len(body))
         finally:
             server.stop()
-    print("| request | median ms | p99 ms | requests/s |\n|---|---|---|---|")
-    for name, r in rows.items():
-        print(f"| {name} | {r['median_ms']} | {r['p99_ms']} | {r['req_s']} |")
+            bare.stop()
+    print("| request | p99 / bare p99 | median / bare median | median ms | p99 ms | requests/s | bare median / p99 |")
+    print("|---|---|---|---|---|---|---|")
+    for name, (r, f, size) in rows.items():
+        print(
+            f"| {name} ({size:,} bytes) | {r['p99_ms'] / f['p99_ms']:.2f} | {r['median_ms'] / f['median_ms']:.2f} "
+            f"| {r['median_ms']} | {r['p99_ms']} | {r['req_s']} | {f['median_ms']} / {f['p99_ms']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -20,21 +20,21 @@ from bridge.store.base import (
 )
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The store the app was created with (`app.state.store`), as the full `Store`; routes ask for their slice."""
     store: Store = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with (`app.state.settings`): limits, base URL, collections, sources."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def link_context(request: Request) -> LinkContext:
+async def link_context(request: Request) -> LinkContext:
     """Public API root (settings.base_url, else from the request) and the request's path/query."""
-    settings = get_settings(request)
+    settings: Settings = request.app.state.settings
     root_path = request.scope.get("root_path", "")
     root = settings.base_url or (str(request.base_url).rstrip("/"))
     path = request.url.path
@@ -43,7 +43,7 @@ def link_context(request: Request) -> LinkContext:
     return LinkContext(root=root, path=path, query=tuple(request.query_params.multi_items()))
 
 
-def get_pipeline(request: Request) -> Any:
+async def get_pipeline(request: Request) -> Any:
     """The command pipeline (forwarders) built at startup."""
     return request.app.state.pipeline
 

@@ -68,7 +68,7 @@ def _strings(name: str, raw: str | None) -> tuple[str, ...]:
     return items
 
 
-def datastream_query(
+async def datastream_query(
     settings: SettingsDep,
     limit: LimitParam = None,
     cursor: CursorParam = None,
@@ -97,7 +97,7 @@ def datastream_query(
     )
 
 
-def controlstream_query(
+async def controlstream_query(
     settings: SettingsDep,
     limit: LimitParam = None,
     cursor: CursorParam = None,
@@ -126,7 +126,7 @@ def controlstream_query(
     )
 
 
-def observation_query(
+async def observation_query(
     settings: SettingsDep,
     limit: LimitParam = None,
     cursor: CursorParam = None,
@@ -152,7 +152,7 @@ def observation_query(
     )
 
 
-def command_query(
+async def command_query(
     settings: SettingsDep,
     limit: LimitParam = None,
     cursor: CursorParam = None,
@@ -182,7 +182,7 @@ def command_query(
     )
 
 
-def status_query(
+async def status_query(
     settings: SettingsDep,
     limit: LimitParam = None,
     cursor: CursorParam = None,
@@ -200,7 +200,7 @@ def status_query(
     )
 
 
-def event_query(
+async def event_query(
     settings: SettingsDep,
     limit: LimitParam = None,
     cursor: CursorParam = None,

@@ -23,7 +23,7 @@ from bridge.settings import Limits
 MAX_KEYWORD = 50
 
 
-def reject_unknown(request: Request) -> None:
+async def reject_unknown(request: Request) -> None:
     """Router dependency: a query parameter the endpoint does not declare is a 400 (Feat-1 query-param-unknown).
 
     A NUL character, which no identifier or keyword contains and PostgreSQL text cannot hold, is

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -80,11 +80,14 @@ def build_query(kind: Kind, settings: Settings, values: dict[str, Any]) -> Featu
     return query
 
 
+QueryDependency = Callable[..., Coroutine[Any, Any, FeatureQuery]]
+
+
 def _parameter(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def query_dependency(desc: ResourceKind, *, recursive: bool | None = None) -> Callable[..., FeatureQuery]:
+def query_dependency(desc: ResourceKind, *, recursive: bool | None = None) -> QueryDependency:
     """The FastAPI dependency reading the parameters of a Part 1 resources endpoint of `desc`'s kind.
 
     Its signature is built from the descriptor (so `/api` documents exactly the accepted parameters):
@@ -103,7 +106,7 @@ def query_dependency(desc: ResourceKind, *, recursive: bool | None = None) -> Ca
         params.append(_parameter("recursive", RecursiveParam, False))
     public = {FILTER_PARAMS[name][0]: name for name in desc.filters}
 
-    def dependency(settings: Settings, **values: Any) -> FeatureQuery:
+    async def dependency(settings: Settings, **values: Any) -> FeatureQuery:
         return build_query(desc.kind, settings, {public.get(k, k): v for k, v in values.items()})
 
     dependency.__signature__ = inspect.Signature(params, return_annotation=FeatureQuery)  # type: ignore[attr-defined]
@@ -112,4 +115,4 @@ def query_dependency(desc: ResourceKind, *, recursive: bool | None = None) -> Ca
     return dependency
 
 
-QUERY_DEPENDENCIES: dict[Kind, Callable[..., FeatureQuery]] = {d.kind: query_dependency(d) for d in PART1_KINDS}
+QUERY_DEPENDENCIES: dict[Kind, QueryDependency] = {d.kind: query_dependency(d) for d in PART1_KINDS}

@@ -80,25 +80,36 @@ def clamp_us(value: int) -> int:
 
 
 _DAY_CACHE: dict[int, str] = {}
+_MINUTE_CACHE: dict[int, str] = {}
 _TWO = [f"{i:02d}" for i in range(100)]
+_SECOND_Z = [f"{i:02d}Z" for i in range(60)]
+_CACHED = 100_000  # entries of each cache (a minute cache of 69 days, a day cache of 273 years)
+
+
+def _minute_text(minute: int) -> str:
+    """`YYYY-MM-DDThh:mm:` of a minute since the epoch."""
+    days, rem = divmod(minute, 1440)
+    day = _DAY_CACHE.get(days)
+    if day is None:
+        date = EPOCH + timedelta(days=days)
+        day = f"{date.year:04d}-{date.month:02d}-{date.day:02d}T"
+        if len(_DAY_CACHE) < _CACHED:
+            _DAY_CACHE[days] = day
+    hours, minutes = divmod(rem, 60)
+    text = day + _TWO[hours] + ":" + _TWO[minutes] + ":"
+    if len(_MINUTE_CACHE) < _CACHED:
+        _MINUTE_CACHE[minute] = text
+    return text
 
 
 def iso_us(value: int) -> str:
     """Fast RFC 3339 text of a stored microsecond time (hot path of observation encoding)."""
     secs, frac = divmod(value, 1_000_000)
-    days, rem = divmod(secs, 86_400)
-    day = _DAY_CACHE.get(days)
-    if day is None:
-        date = EPOCH + timedelta(days=days)
-        day = f"{date.year:04d}-{date.month:02d}-{date.day:02d}T"
-        if len(_DAY_CACHE) < 100_000:
-            _DAY_CACHE[days] = day
-    hours, rem = divmod(rem, 3600)
-    minutes, seconds = divmod(rem, 60)
-    text = day + _TWO[hours] + ":" + _TWO[minutes] + ":" + _TWO[seconds]
+    minute, second = divmod(secs, 60)
+    head = _MINUTE_CACHE.get(minute) or _minute_text(minute)
     if frac:
-        return text + ("." + str(1_000_000 + frac)[1:]).rstrip("0") + "Z"
-    return text + "Z"
+        return head + _TWO[second] + ("." + str(1_000_000 + frac)[1:]).rstrip("0") + "Z"
+    return head + _SECOND_Z[second]
 
 
 def zoned_iso(text: str) -> datetime | None:

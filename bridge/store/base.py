@@ -38,10 +38,10 @@ Stream = Datastream | ControlStream
 
 
 class ObservationPage(Protocol):
-    """A page of observations streamed from the store while the response is written."""
+    """A page of observations streamed from the store while the response is written, in batches of rows."""
 
     next_token: str | None
-    stream: AsyncIterator[StoredObservation]
+    stream: AsyncIterator[Sequence[StoredObservation]]
 
 
 class Revision(Protocol):

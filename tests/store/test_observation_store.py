@@ -52,7 +52,7 @@ async def _all(store: SqlStore, query: ObservationQuery) -> list[Sequence[Any]]:
     rows: list[Sequence[Any]] = []
     while True:
         page = await store.open_observations(query)
-        rows += [row async for row in page.stream]
+        rows += [row async for batch in page.stream for row in batch]
         if page.next_token is None:
             return rows
         query.token = page.next_token
@@ -167,5 +167,5 @@ async def test_bulk_text_results_survive_every_character(any_store: SqlStore) ->
     from bridge.model.query import ObservationQuery
 
     page = await any_store.open_observations(ObservationQuery(limit=1500, datastream_id=ds.id))
-    texts = [row.txt async for row in page.stream]
+    texts = [row.txt async for batch in page.stream for row in batch]
     assert texts == [tricky[i % len(tricky)] for i in range(1500)]

@@ -8,7 +8,7 @@ datastream and request, and its per-row functions are the hot path of every obse
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -23,6 +23,10 @@ from bridge.model.time import iso_to_us, iso_us
 from bridge.settings import Limits
 from bridge.swe.text_scalars import number_text
 
+# rows per streamed chunk: about a millisecond of encoding each, so pages served together take short turns
+CSV_CHUNK = 1000
+JSON_CHUNK = 250
+RowBatches = AsyncIterator[Sequence[StoredObservation]]
 EXACT_INTEGER = 2.0**53  # counts are kept in a double column: integers beyond this lose digits
 SPECIAL = {"NaN": math.nan, "+Infinity": math.inf, "-Infinity": -math.inf, "Infinity": math.inf}
 
@@ -73,12 +77,23 @@ class ObservationCodec:
 
     def to_json(self, row: StoredObservation) -> dict[str, Any]:
         """One observation as `observation.json`."""
-        out: dict[str, Any] = {"id": str(row.pk), "datastream@id": self.ds_id}
-        if row.foi:
-            out["samplingFeature@id"] = row.foi
-        out["phenomenonTime"] = iso_us(row.phenomenon_time)
-        out["resultTime"] = iso_us(row.result_time)
-        extra = orjson.loads(row.extra) if row.extra else None
+        pk, _, phenomenon, result_time, foi, num, _, extra_text = row
+        phenomenon_text = iso_us(phenomenon)
+        result_text = phenomenon_text if result_time == phenomenon else iso_us(result_time)
+        if not foi and not extra_text and num.__class__ is float and num - num == 0.0 and self.kind == "num":
+            return {  # the common row: a finite number, no sampling feature, no extra members
+                "id": str(pk),
+                "datastream@id": self.ds_id,
+                "phenomenonTime": phenomenon_text,
+                "resultTime": result_text,
+                "result": num,
+            }
+        out: dict[str, Any] = {"id": str(pk), "datastream@id": self.ds_id}
+        if foi:
+            out["samplingFeature@id"] = foi
+        out["phenomenonTime"] = phenomenon_text
+        out["resultTime"] = result_text
+        extra = orjson.loads(extra_text) if extra_text else None
         if extra and "result@link" in extra:
             out["result@link"] = extra["result@link"]
         else:
@@ -185,26 +200,24 @@ class ObservationCodec:
             return None
         if self.kind not in ("num", "int"):
             return None
-        result, number = self.result, number_text
+        result, number, fast = self.result, number_text, self.kind == "num"
 
         def line(row: StoredObservation) -> str:
+            num = row[5]  # StoredObservation.num
+            if fast and num.__class__ is float and num - num == 0.0:  # a finite number: its shortest repr
+                return iso_us(row[2]) + "," + repr(num) + "\n"
             value = result(row)
-            return iso_us(row.phenomenon_time) + "," + ("" if value is None else number(value)) + "\n"
+            return iso_us(row[2]) + "," + ("" if value is None else number(value)) + "\n"
 
         return line
 
-    async def stream_swe(self, rows: AsyncIterator[StoredObservation], media_type: str) -> AsyncIterator[bytes]:
+    async def stream_swe(self, rows: RowBatches, media_type: str) -> AsyncIterator[bytes]:
         """The SWE body of the rows, encoded by the schema's codec in chunks."""
         line = self._csv_line_writer(media_type)
         if line is not None:
-            chunk: list[str] = []
-            async for row in rows:
-                chunk.append(line(row))
-                if len(chunk) >= 2000:
-                    yield "".join(chunk).encode()
-                    chunk = []
-            if chunk:
-                yield "".join(chunk).encode()
+            async for batch in rows:
+                for start in range(0, len(batch), CSV_CHUNK):
+                    yield "".join(map(line, batch[start : start + CSV_CHUNK])).encode()
             return
         codec = self.schema.codec(media_type)
         if media_type == swe.SWE_JSON:
@@ -222,15 +235,10 @@ class ObservationCodec:
             for part in codec.encode(records):
                 yield part
 
-    async def _records(self, rows: AsyncIterator[StoredObservation]) -> AsyncIterator[list[dict[str, Any]]]:
-        chunk: list[dict[str, Any]] = []
-        async for row in rows:
-            chunk.append(self.to_record(row))
-            if len(chunk) >= 1000:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+    async def _records(self, rows: RowBatches) -> AsyncIterator[list[dict[str, Any]]]:
+        async for batch in rows:
+            if batch:
+                yield list(map(self.to_record, batch))
 
 
 def _time(value: Any, what: str, index: int) -> int:
@@ -246,22 +254,17 @@ def _time(value: Any, what: str, index: int) -> int:
 CodecLookup = Callable[[int], Awaitable[ObservationCodec]]
 
 
-async def stream_json(
-    rows: AsyncIterator[StoredObservation], links: list[dict[str, str]], codec_for: CodecLookup
-) -> AsyncIterator[bytes]:
+async def stream_json(rows: RowBatches, links: list[dict[str, str]], codec_for: CodecLookup) -> AsyncIterator[bytes]:
     """`{"items":[…],"links":[…]}` written as rows arrive; each row is encoded by its datastream's codec."""
     yield b'{"items":['
     first = True
-    batch: list[bytes] = []
     codecs: dict[int, ObservationCodec] = {}
-    async for row in rows:
-        codec = codecs.get(row.ds)
-        if codec is None:
-            codec = codecs[row.ds] = await codec_for(row.ds)
-        batch.append(orjson.dumps(codec.to_json(row)))
-        if len(batch) >= 500:
-            yield (b"" if first else b",") + b",".join(batch)
-            first, batch = False, []
-    if batch:
-        yield (b"" if first else b",") + b",".join(batch)
+    async for rows_batch in rows:
+        for row in rows_batch:
+            if row.ds not in codecs:
+                codecs[row.ds] = await codec_for(row.ds)
+        for start in range(0, len(rows_batch), JSON_CHUNK):
+            items = [codecs[row[1]].to_json(row) for row in rows_batch[start : start + JSON_CHUNK]]  # row[1]: ds
+            yield (b"" if first else b",") + orjson.dumps(items)[1:-1]  # the items, comma-separated
+            first = False
     yield b'],"links":' + orjson.dumps(links) + b"}"

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from bridge import swe
-from bridge.api.bodies import IdempotencyKey, decode, json_body, limits_of, read_body
+from bridge.api.bodies import IdempotencyKey, bulk_rows, decode, json_body, limits_of, read_body
 from bridge.api.deps import LinksDep, StreamFeatureDep, patch_body
 from bridge.api.dynamic_queries import observation_query
 from bridge.api.encodings.observations import ObservationCodec, stream_json
@@ -16,6 +16,7 @@ from bridge.api.media import JSON, canonical, negotiate
 from bridge.api.params import FParam
 from bridge.api.responses import json_response, openapi_content
 from bridge.api.routes.features import merge_patch
+from bridge.api.turns import in_turn, taking_turns
 from bridge.errors import InvalidBody, NotFound, UnsupportedMediaType
 from bridge.model.csapi import Datastream, Kind
 from bridge.model.observations import ObsRow
@@ -59,7 +60,7 @@ async def _respond(
             if m in codec.schema.formats or (m == swe.SWE_TEXT and len(codec.schema.formats) > 1)
         ]
     media_type = negotiate(request, offered, f)
-    page = await store.open_observations(query)
+    page = await in_turn(store.open_observations(query))
     links = [link(ctx.with_params(), "self", media_type, "this page")]
     headers: dict[str, str] = {}
     if page.next_token:
@@ -71,9 +72,11 @@ async def _respond(
         async def lookup(key: int) -> ObservationCodec:
             return codec if codec is not None else _codec_for(await store.datastream_by_key(key))
 
-        return StreamingResponse(stream_json(page.stream, links, lookup), media_type=JSON, headers=headers)
+        body = taking_turns(stream_json(page.stream, links, lookup))
+        return StreamingResponse(body, media_type=JSON, headers=headers)
     assert codec is not None
-    return StreamingResponse(codec.stream_swe(page.stream, media_type), media_type=media_type, headers=headers)
+    body = taking_turns(codec.stream_swe(page.stream, media_type))
+    return StreamingResponse(body, media_type=media_type, headers=headers)
 
 
 @router.get(
@@ -134,12 +137,15 @@ async def post_observations(
     body = await read_body(request, media_type)
     if not body.strip():
         raise InvalidBody("the request body is empty")
-    rows = await decode(request, len(body), codec.decode_body, media_type, body, limits_of(request))
-    await _check_sampling_features(store, rows)
     single = media_type == JSON and body.lstrip()[:1] == b"{"
-    # a JSON body (one observation or an array) is answered with the new resources, as the OpenAPI says; a SWE
-    # body is a bulk load (tens of thousands of rows): its answer is the count, the rows are at the Location
-    result = await store.insert_observations(ds_id, rows, want_ids=media_type == JSON, idempotency_key=idempotency_key)
+    with bulk_rows(len(body) > limits_of(request).offload_bytes):
+        rows = await decode(request, len(body), codec.decode_body, media_type, body, limits_of(request))
+        await _check_sampling_features(store, await decode(request, len(body), _fois, rows))
+        # a JSON body (one observation or an array) is answered with the new resources, as the OpenAPI says; a SWE
+        # body is a bulk load (tens of thousands of rows): its answer is the count, the rows are at the Location
+        want_ids = media_type == JSON
+        result = await store.insert_observations(ds_id, rows, want_ids=want_ids, idempotency_key=idempotency_key)
+        await decode(request, len(body), _release, rows)
     return _inserted(ctx, ds_id, result, single)
 
 
@@ -153,9 +159,20 @@ def _inserted(ctx: LinkContext, ds_id: str, result: list[str] | int, single: boo
     return json_response({"count": result}, JSON, 201, headers)
 
 
-async def _check_sampling_features(store: StreamFeatureStore, rows: list[ObsRow]) -> None:
+def _release(rows: list[ObsRow]) -> None:
+    """Free the rows a slice at a time (in a worker thread for a large body): two million tuples freed at once
+    when the handler returns would hold the event loop for half a second."""
+    while rows:
+        del rows[-10_000:]
+
+
+def _fois(rows: list[ObsRow]) -> list[str]:
+    """The sampling features the rows name, sorted."""
+    return sorted({r.foi for r in rows if r.foi})
+
+
+async def _check_sampling_features(store: StreamFeatureStore, fois: list[str]) -> None:
     """`samplingFeature@id` (or the SWE FOI field) must name a sampling feature of this server (400 otherwise)."""
-    fois = sorted({r.foi for r in rows if r.foi})
     if not fois:
         return
     page = await store.list_features(
@@ -197,7 +214,7 @@ async def _replace(store: StreamFeatureStore, obs_id: str, ds_id: str | None, bo
     if isinstance(body, list):
         raise InvalidBody("PUT takes exactly one observation")
     row = codec.from_json(body, 0)
-    await _check_sampling_features(store, [row])
+    await _check_sampling_features(store, _fois([row]))
     await store.replace_observation(obs_id, row)
     return Response(status_code=204)
 

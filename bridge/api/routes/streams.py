@@ -1,6 +1,6 @@
 """Router factory for `/datastreams` and `/controlstreams` (Part 2 §4.3, §5.1, CRD §10)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -94,7 +94,7 @@ def _editable(stream: Datastream | ControlStream, ctx: LinkContext) -> dict[str,
     return doc
 
 
-def stream_router(kind: Kind, query_dep: Callable[..., StreamQuery], title: str) -> APIRouter:
+def stream_router(kind: Kind, query_dep: Callable[..., Awaitable[StreamQuery]], title: str) -> APIRouter:
     """Canonical, nested, schema and write endpoints of one stream family."""
     router = APIRouter(tags=[title])
     base = f"/{kind.value}"

@@ -6,10 +6,12 @@ Rows are written as `ObsRow`s of one datastream (its integer key is written besi
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select, true, tuple_, update
@@ -40,10 +42,10 @@ READ_COLUMNS = (
 
 @dataclass(slots=True)
 class ObservationSlice:
-    """A page of observations to stream: the rows come from `rows()` while the connection is open."""
+    """A page of observations to stream, in batches of rows."""
 
     next_token: str | None
-    stream: AsyncIterator[StoredObservation]
+    stream: AsyncIterator[list[StoredObservation]]
 
 
 def obs_pk(text: str) -> int | None:
@@ -68,10 +70,14 @@ def _time(column: Any, flt: TimeFilter) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
-async def _iterate(rows: list[Sequence[Any]]) -> AsyncIterator[StoredObservation]:
+SMALL_PAGE = 1000  # pages up to this size are read through SQLAlchemy (cached statements), larger on the driver
+READ_BATCH = 1000  # rows handed to the encoder at a time
+
+
+async def _batches(rows: list[Sequence[Any]]) -> AsyncIterator[list[StoredObservation]]:
     make = StoredObservation._make
-    for row in rows:
-        yield make(row)
+    for start in range(0, len(rows), READ_BATCH):
+        yield list(map(make, rows[start : start + READ_BATCH]))
 
 
 def nan_marked(rows: Sequence[ObsRow]) -> Sequence[ObsRow]:
@@ -82,6 +88,30 @@ def nan_marked(rows: Sequence[ObsRow]) -> Sequence[ObsRow]:
     if all(r.num == r.num for r in rows):  # NaN is the only value unequal to itself
         return rows
     return [r if r.num == r.num else r._replace(num=None, txt=NAN_MARK) for r in rows]
+
+
+OFF_LOOP_ROWS = 20_000  # batches from this size have their per-row passes run in a worker thread
+T = TypeVar("T")
+
+
+async def off_loop(rows: Sequence[Any], work: Callable[[Sequence[Any]], T]) -> T:
+    """`work(rows)`, in a worker thread for large batches: a pass over a million rows takes the event loop
+    a tenth of a second, which every other request would wait for."""
+    if len(rows) >= OFF_LOOP_ROWS:
+        return await asyncio.to_thread(work, rows)
+    return work(rows)
+
+
+Extents = tuple[int, int, int, int, set[str]]
+
+
+def extents(rows: Sequence[ObsRow]) -> Extents:
+    """(phenomenon min, max, result min, max, sampling features) of a batch of rows."""
+    phenomenon, result = list(map(itemgetter(0), rows)), list(map(itemgetter(1), rows))
+    fois = set(map(itemgetter(2), rows))
+    fois.discard(None)
+    fois.discard("")
+    return min(phenomenon), max(phenomenon), min(result), max(result), fois
 
 
 COPY_CHUNK = 5000
@@ -99,7 +129,14 @@ def _copy_value(value: Any) -> str:
 def copy_text(ds_pk: int, rows: Sequence[ObsRow]) -> bytes:
     """Rows of one datastream in PostgreSQL COPY text format (tab-separated, \\N for NULL, backslash escapes)."""
     head = f"{int(ds_pk)}\t"
-    return "".join(head + "\t".join([_copy_value(v) for v in row]) + "\n" for row in rows).encode()
+    lines = []
+    for row in rows:
+        phenomenon, result, foi, num, txt, extra, key = row
+        if foi is None and txt is None and extra is None and key is None and num.__class__ is float:
+            lines.append(f"{head}{phenomenon}\t{result}\t\\N\t{num!r}\t\\N\t\\N\t\\N\n")  # the common row
+        else:
+            lines.append(head + "\t".join([_copy_value(v) for v in row]) + "\n")
+    return "".join(lines).encode()
 
 
 ANALYZE_AFTER = 5000  # rows inserted in one batch that trigger a statistics refresh (PostgreSQL)
@@ -126,7 +163,7 @@ class ObservationRepository:
         """
         if not rows:
             return 0
-        rows = nan_marked(rows)
+        rows = await off_loop(rows, nan_marked)
         if self.postgres:
             inserted = await self._copy(conn, ds_pk, rows, dedupe)
             await self._refresh_statistics(conn, inserted)
@@ -136,7 +173,9 @@ class ObservationRepository:
             f"VALUES ({int(ds_pk)}, {', '.join('?' * len(ObsRow._fields))})"
         )
         before = await self._changes(conn)
-        await conn.exec_driver_sql(sql, list(rows))
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection  # the driver's executemany: SQLAlchemy would copy each row first
+        await driver.executemany(sql, rows)
         return await self._changes(conn) - before
 
     async def _refresh_statistics(self, conn: AsyncConnection, inserted: int) -> None:
@@ -195,8 +234,7 @@ class ObservationRepository:
 
     async def after_insert(self, conn: AsyncConnection, ds_pk: int, ds_id: str, rows: Sequence[ObsRow]) -> list[str]:
         """Widen the datastream's time extents and record new sampling features; returns new FOI ids."""
-        p_lo, p_hi = min(r.phenomenon_time for r in rows), max(r.phenomenon_time for r in rows)
-        r_lo, r_hi = min(r.result_time for r in rows), max(r.result_time for r in rows)
+        p_lo, p_hi, r_lo, r_hi, fois = await off_loop(rows, extents)
         t = datastreams.c
         await conn.execute(
             update(datastreams)
@@ -208,7 +246,6 @@ class ObservationRepository:
                 result_end=_widen(t.result_end, r_hi, lower=False),
             )
         )
-        fois = {r.foi for r in rows if r.foi}
         if not fois:
             return []
         known = set(
@@ -278,18 +315,16 @@ class ObservationRepository:
         o = observations.c
         if not flt.latest:
             return _time(o.result_time, flt)
-        newest: list[tuple[int, int]] = []
-        if ds_pks is None:
-            rows = await conn.execute(select(o.ds, func.max(o.result_time)).group_by(o.ds))
-            newest = [(int(pk), int(value)) for pk, value in rows]
-        else:
-            for pk in ds_pks:
-                value = (await conn.execute(select(func.max(o.result_time)).where(o.ds == pk))).scalar()
-                if value is not None:
-                    newest.append((pk, value))
-        if not newest:
+        if ds_pks is not None:  # the max in the page's own query: one round trip less (latest is a hot path)
+            if not ds_pks:
+                return false()
+            newest = (select(func.max(o.result_time)).where(o.ds == pk).scalar_subquery() for pk in ds_pks)
+            return or_(*(and_(o.ds == pk, o.result_time == value) for pk, value in zip(ds_pks, newest, strict=True)))
+        rows = await conn.execute(select(o.ds, func.max(o.result_time)).group_by(o.ds))
+        found = [(int(pk), int(value)) for pk, value in rows]
+        if not found:
             return false()
-        return or_(*(and_(o.ds == pk, o.result_time == value) for pk, value in newest))
+        return or_(*(and_(o.ds == pk, o.result_time == value) for pk, value in found))
 
     async def _streams_for(self, conn: AsyncConnection, q: ObservationQuery, ds_pks: list[int] | None) -> list[int]:
         query = select(datastreams.c.pk)
@@ -329,13 +364,16 @@ class ObservationRepository:
             where = and_(true(), *conds, *([boundary] if boundary is not None else []))
             order = self._order(single)
             query = select(*READ_COLUMNS).where(where).order_by(*order).limit(q.limit + 1)
-            rows = await self._fetch_raw(conn, query)
+            if q.limit <= SMALL_PAGE:  # SQLAlchemy's compiled-statement cache: compiling costs more than Row objects
+                rows: list[Sequence[Any]] = [tuple(row) for row in await conn.execute(query)]
+            else:
+                rows = await self._fetch_raw(conn, query)
         next_token = None
         if len(rows) > q.limit:
             rows = rows[: q.limit]
             last = rows[-1]
             next_token = encode_token(t=last[2], k=last[0]) if single else encode_token(k=last[0])  # (pk, ds, time)
-        return ObservationSlice(next_token, _iterate(rows))
+        return ObservationSlice(next_token, _batches(rows))
 
     async def _fetch_raw(self, conn: AsyncConnection, query: Any) -> list[Sequence[Any]]:
         """Run a compiled SELECT on the driver connection: plain tuples, no Row objects (the read hot path;
