@@ -33,10 +33,10 @@ class MqttService:
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
             # one shared connection: the publisher's transactions would interleave with the requests'
             raise ConfigError("[mqtt] needs a store in a file or on PostgreSQL, not sqlite:///:memory:")
-        self.settings = settings
-        self.store = store
-        self.pipeline = pipeline
-        self.topics = Topics(settings.mqtt.prefix)
+        self.settings: Settings = settings
+        self.store: SqlStore = store
+        self.pipeline: CommandPipeline = pipeline
+        self.topics: Topics = Topics(settings.mqtt.prefix)
         self.broker: Broker | None = None
         self.publisher: Publisher | None = None
         self.ingestion: Ingestion | None = None

@@ -45,7 +45,7 @@ class ObservationSlice:
     """A page of observations to stream, in batches of rows."""
 
     next_token: str | None
-    stream: AsyncIterator[list[StoredObservation]]
+    stream: AsyncIterator[Sequence[StoredObservation]]
 
 
 def obs_pk(text: str) -> int | None:
