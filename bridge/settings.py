@@ -48,6 +48,14 @@ class Limits(BaseModel):
     offload_bytes: int = Field(default=256 * 1024, ge=0)  # bodies above this are decoded off the event loop
 
 
+class WebSocketSettings(BaseModel):
+    """The live WebSocket streams of the facade (`[websocket]`)."""
+
+    buffer: int = Field(default=10_000, ge=1)  # observations waiting for one slow client before it is closed (1013)
+    poll_interval: float = Field(default=0.5, gt=0)  # seconds between reads for writes of other processes
+    gap_ttl: float = Field(default=30.0, gt=0)  # seconds a key skipped by an open transaction is waited for
+
+
 class SourceConfig(BaseModel):
     """One legacy service to harvest (`[[sources]]` in the config file)."""
 
@@ -126,6 +134,7 @@ class Settings(BaseSettings):
     html_basemap_attribution: str | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)  # who may do what (bridge/api/auth)
     cors: CorsSettings = Field(default_factory=CorsSettings)  # cross-origin browser clients (off by default)
+    websocket: WebSocketSettings = Field(default_factory=WebSocketSettings)  # live streams (bridge/api/live)
 
     @field_validator("base_url")
     @classmethod

@@ -3,7 +3,7 @@ slices they use, and a backend (`bridge.store.sql.SqlStore`) implements them all
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -167,6 +167,26 @@ class StreamStore(Protocol):
 
     async def open_observations(self, query: ObservationQuery) -> ObservationPage:
         """`GET …/observations`: one keyset page, streamed row by row while the response is written."""
+        ...
+
+    async def datastream_key(self, ds_id: str) -> int:
+        """The integer key observation rows carry for datastream `ds_id` (live streams follow it); NotFound."""
+        ...
+
+    async def tail_observations(
+        self, after: int, gaps: Sequence[tuple[int, int]], limit: int
+    ) -> list[StoredObservation]:
+        """Live tail (WebSocket streams): committed observations of every datastream whose key is above `after`
+        or inside one of the `gaps` (inclusive key ranges seen missing earlier), in key order, at most `limit`."""
+        ...
+
+    async def recent_observation_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` observations, ascending (where a live tail starts, gaps included)."""
+        ...
+
+    def on_commit(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after every transaction this process commits (it must not block); returns the
+        function that removes it. Live streams are woken by it instead of waiting for their next poll."""
         ...
 
     async def get_observation(self, obs_id: str) -> tuple[StoredObservation, str]:

@@ -244,6 +244,21 @@ class DynamicStore:
         """`GET …/observations`: one keyset page, its rows fetched in a single query and streamed to the encoder."""
         return await self.observations.open_slice(query)
 
+    async def datastream_key(self, ds_id: str) -> int:
+        """The integer key observation rows carry for datastream `ds_id`; raises NotFound."""
+        async with self.engine.connect() as conn:
+            return await self.observations.ds_pk(conn, ds_id)
+
+    async def tail_observations(
+        self, after: int, gaps: Sequence[tuple[int, int]], limit: int
+    ) -> list[StoredObservation]:
+        """Live tail: committed observations of every datastream keyed above `after` or inside `gaps`, key order."""
+        return await self.observations.tail(after, gaps, limit)
+
+    async def recent_observation_keys(self, window: int) -> list[int]:
+        """Live tail start: the keys of the newest `window` observations, ascending."""
+        return await self.observations.recent_keys(window)
+
     async def get_observation(self, obs_id: str) -> tuple[StoredObservation, str]:
         """`GET /observations/{id}`: the observation row and its datastream id (404 for an id that is not a key)."""
         return await self.observations.get(obs_id)

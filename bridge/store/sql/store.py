@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -49,6 +50,16 @@ class SqlStore(DynamicStore):
     async def close(self) -> None:
         """Dispose of the engine's connection pool (end of the app or CLI run)."""
         await self.engine.dispose()
+
+    def on_commit(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after every commit of this engine (any writer of this process: API, harvests, the
+        command poller); returns the function that removes it."""
+
+        def committed(_conn: Any) -> None:
+            callback()
+
+        event.listen(self.engine.sync_engine, "commit", committed)
+        return lambda: event.remove(self.engine.sync_engine, "commit", committed)
 
     # Harvest sink ------------------------------------------------------------------------------------
     async def harvest_cursors(self, source: str) -> dict[str, int]:

@@ -1,0 +1,265 @@
+"""`LiveTail`: one reader of the newly committed observations of the store, fanned out to WebSocket subscribers.
+
+The tail reads by the monotonically increasing observation key (keyset: `pk > last`), so it sees what every writer
+committed — HTTP POSTs, harvest runs, WebSocket ingestion, other processes on the same store. It is woken at once
+when this process commits (`Store.on_commit`) and polls every `poll_interval` seconds for the other processes.
+
+PostgreSQL hands out keys when rows are inserted, not when they commit: a transaction holding key 7 may commit after
+the one holding key 8 was read. Keys missing below the newest one read are kept as *gaps* (inclusive ranges) and
+read again on every step until they show up or `gap_ttl` seconds pass (a rolled-back insert, a duplicate dropped by
+`ON CONFLICT` or a deleted row never shows up). A row is delivered once: it is either above `last` or in a gap, and
+leaves both when it is delivered.
+
+Reading, advancing and dispatching happen under one lock, so a new subscriber's snapshot (`last`, gaps) splits the
+archive exactly: rows at or below `last` outside the gaps were delivered before it subscribed (a replay reads them
+from the store), every other row reaches it live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridge.model.observations import StoredObservation
+
+log = logging.getLogger("bridge.api.live")
+
+START_WINDOW = 1000  # newest keys examined for gaps when the tail starts
+MAX_GAPS = 256  # gap ranges kept at most (the oldest are given up first)
+
+
+class TailSource(Protocol):
+    """The store slice the tail reads (implemented by `bridge.store.sql.SqlStore`)."""
+
+    async def tail_observations(
+        self, after: int, gaps: Sequence[tuple[int, int]], limit: int
+    ) -> list[StoredObservation]:
+        """Committed observations keyed above `after` or inside `gaps`, in key order."""
+        ...
+
+    async def recent_observation_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` observations, ascending."""
+        ...
+
+    def on_commit(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after each commit of this process; returns its remover."""
+        ...
+
+
+class SlowConsumer(Exception):
+    """A subscriber's buffer overflowed: it is dropped (its socket is closed with 1013)."""
+
+
+class Batch:
+    """Observations of one datastream delivered together; frames encoded once, shared by every socket that
+    asked for the same format (a fan-out to many clients encodes each observation once per format)."""
+
+    __slots__ = ("_frames", "rows")
+
+    def __init__(self, rows: list[StoredObservation]) -> None:
+        self.rows = rows
+        self._frames: dict[str, list[Any]] = {}
+
+    def frames(self, key: str, encode: Callable[[list[StoredObservation]], list[Any]]) -> list[Any]:
+        """The frames of these rows in format `key`, encoded by `encode` the first time they are asked for."""
+        found = self._frames.get(key)
+        if found is None:
+            found = self._frames[key] = encode(self.rows)
+        return found
+
+
+@dataclass(eq=False)
+class Subscription:
+    """What one socket receives from the tail: batches of its datastream, at most `capacity` observations held.
+
+    `last` and `gaps` are the tail's position when it subscribed: rows keyed at or below `last` and outside the
+    gaps are not delivered live (a replay reads them from the archive).
+    """
+
+    ds: int
+    capacity: int
+    last: int
+    gaps: tuple[tuple[int, int], ...]
+    pending: deque[Batch] = field(default_factory=deque)
+    held: int = 0
+    overflowed: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)  # set on overflow, even while a send is stuck
+
+    def offer(self, batch: Batch) -> None:
+        """Queue a batch without waiting; past `capacity` held observations the subscriber is marked slow."""
+        if self.overflowed:
+            return
+        if self.held + len(batch.rows) > self.capacity:
+            self.overflowed = True
+            self.pending.clear()
+            self.held = 0
+            self.dropped.set()
+        else:
+            self.pending.append(batch)
+            self.held += len(batch.rows)
+        self.wake.set()
+
+    async def next(self) -> Batch:
+        """The next batch (waits for one); raises SlowConsumer once the buffer has overflowed."""
+        while not self.pending and not self.overflowed:
+            self.wake.clear()
+            await self.wake.wait()
+        if self.overflowed:
+            raise SlowConsumer(f"more than {self.capacity} observations waited for this client")
+        batch = self.pending.popleft()
+        self.held -= len(batch.rows)
+        return batch
+
+    async def overflow(self) -> None:
+        """Return nothing, raise SlowConsumer once the buffer overflows (a watch beside a sender stuck in a send)."""
+        await self.dropped.wait()
+        raise SlowConsumer(f"more than {self.capacity} observations waited for this client")
+
+    def replayed(self, pk: int) -> bool:
+        """Whether a row belongs to the replay (at or below the subscription point, outside its gaps)."""
+        return pk <= self.last and not any(lo <= pk <= hi for lo, hi in self.gaps)
+
+
+@dataclass(slots=True)
+class Gap:
+    """Keys missing below the newest one read (an insert not yet committed, or one that never will be)."""
+
+    lo: int
+    hi: int
+    since: float
+
+
+class LiveTail:
+    """The observation tail of one app: started with the first subscriber, idle while none is left."""
+
+    def __init__(self, store: TailSource, poll_interval: float, gap_ttl: float = 30.0, batch: int = 5000) -> None:
+        self.store = store
+        self.poll_interval = poll_interval
+        self.gap_ttl = gap_ttl
+        self.batch = batch
+        self.last = 0
+        self.gaps: list[Gap] = []
+        self.positioned = False
+        self.subscribers: dict[int, set[Subscription]] = defaultdict(set)
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._remove_hook: Callable[[], None] | None = None
+
+    async def subscribe(self, ds: int, capacity: int) -> Subscription:
+        """Follow datastream `ds` (its integer key) from now on; see `Subscription` for the split with the archive."""
+        async with self._lock:
+            if not self.positioned:
+                await self._position()
+            if self._task is None:
+                self._start()
+            snapshot = tuple((g.lo, g.hi) for g in self.gaps)
+            sub = Subscription(ds, capacity, self.last, snapshot)
+            self.subscribers[ds].add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Stop delivering to `sub` (its socket is gone)."""
+        subs = self.subscribers.get(sub.ds)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self.subscribers[sub.ds]
+
+    def wake(self) -> None:
+        """Read now rather than at the next poll (something was committed)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop reading (app shutdown)."""
+        if self._remove_hook is not None:
+            self._remove_hook()
+            self._remove_hook = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def committed() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening any more
+                loop.call_soon_threadsafe(self._wake.set)
+
+        self._remove_hook = self.store.on_commit(committed)
+        self._task = asyncio.create_task(self._run(), name="live-tail")
+
+    async def _position(self) -> None:
+        """Start after the newest key; holes among the newest keys may still be filled by open transactions."""
+        keys = await self.store.recent_observation_keys(START_WINDOW)
+        now = time.monotonic()
+        self.gaps = [Gap(a + 1, b - 1, now) for a, b in itertools.pairwise(keys) if b > a + 1]
+        self.last = keys[-1] if keys else 0
+        self.positioned = True
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
+            try:
+                while await self._step():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store is unreachable for a moment: retry at the next poll
+                log.exception("live tail: reading new observations failed")
+
+    async def _step(self) -> bool:
+        """Read once and deliver; True when the read was full (more rows may wait)."""
+        async with self._lock:
+            if not self.subscribers:
+                self.positioned = False  # nobody follows: the next subscriber starts from the newest key again
+                return False
+            spans = [(g.lo, g.hi) for g in self.gaps]
+            rows = await self.store.tail_observations(self.last, spans, self.batch)
+            self._advance(rows)
+            self._dispatch(rows)
+            return len(rows) >= self.batch
+
+    def _advance(self, rows: list[StoredObservation]) -> None:
+        """Move `last` past the new rows, record the keys skipped as gaps and close the gaps rows filled."""
+        now = time.monotonic()
+        expected = self.last + 1
+        for row in rows:
+            pk = row.pk
+            if pk <= self.last:
+                self._fill(pk)
+                continue
+            if pk > expected:
+                self.gaps.append(Gap(expected, pk - 1, now))
+            expected = pk + 1
+        self.last = max(self.last, expected - 1)
+        self.gaps = [g for g in self.gaps if now - g.since < self.gap_ttl][-MAX_GAPS:]
+
+    def _fill(self, pk: int) -> None:
+        for i, gap in enumerate(self.gaps):
+            if gap.lo <= pk <= gap.hi:
+                parts = [Gap(lo, hi, gap.since) for lo, hi in ((gap.lo, pk - 1), (pk + 1, gap.hi)) if lo <= hi]
+                self.gaps[i : i + 1] = parts
+                return
+
+    def _dispatch(self, rows: list[StoredObservation]) -> None:
+        by_ds: dict[int, list[StoredObservation]] = defaultdict(list)
+        for row in rows:
+            if row.ds in self.subscribers:
+                by_ds[row.ds].append(row)
+        for ds, items in by_ds.items():
+            batch = Batch(items)
+            for sub in list(self.subscribers.get(ds, ())):
+                sub.offer(batch)
