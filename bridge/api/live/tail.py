@@ -77,7 +77,8 @@ class Batch:
 
 @dataclass(eq=False)
 class Subscription:
-    """What one socket receives from the tail: batches of its datastream, at most `capacity` observations held.
+    """What one socket receives from the tail: batches of its datastream, at most `capacity` observations held
+    (or one read of the tail, at most its `batch` rows, when that is larger).
 
     `last` and `gaps` are the tail's position when it subscribed: rows keyed at or below `last` and outside the
     gaps are not delivered live (a replay reads them from the archive).
@@ -97,7 +98,7 @@ class Subscription:
         """Queue a batch without waiting; past `capacity` held observations the subscriber is marked slow."""
         if self.overflowed:
             return
-        if self.held + len(batch.rows) > self.capacity:
+        if self.held and self.held + len(batch.rows) > self.capacity:  # one read always fits an empty buffer
             self.overflowed = True
             self.pending.clear()
             self.held = 0
@@ -200,9 +201,12 @@ class LiveTail:
         self._task = asyncio.create_task(self._run(), name="live-tail")
 
     async def _position(self) -> None:
-        """Start after the newest key; holes among the newest keys may still be filled by open transactions."""
+        """Start after the newest key; holes among the newest `START_WINDOW` keys (from key 1 when there are fewer
+        rows) may still be filled by transactions open now (a transaction open longer further back is missed)."""
         keys = await self.store.recent_observation_keys(START_WINDOW)
         now = time.monotonic()
+        if keys and len(keys) < START_WINDOW:  # the window holds every row: keys below the first one count too
+            keys = [0, *keys]
         self.gaps = [Gap(a + 1, b - 1, now) for a, b in itertools.pairwise(keys) if b > a + 1]
         self.last = keys[-1] if keys else 0
         self.positioned = True
@@ -263,3 +267,5 @@ class LiveTail:
             batch = Batch(items)
             for sub in list(self.subscribers.get(ds, ())):
                 sub.offer(batch)
+                if sub.overflowed:  # dropped now: its close may wait behind what its socket still holds
+                    self.unsubscribe(sub)
