@@ -23,6 +23,7 @@ from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.harvest import SqlHarvestSink
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
+_COMMITTED = "bridge.live.committed"  # connection info flag: a commit to announce when it is back in the pool
 # One built-in collection per resource kind (its descriptor's `collection`), aliasing the canonical endpoint.
 BUILTIN_COLLECTIONS = [
     Collection(desc.collection[0], desc.kind, desc.collection[1], desc.collection[2], builtin=True)
@@ -55,11 +56,24 @@ class SqlStore(DynamicStore):
         """Call `callback` after every commit of this engine (any writer of this process: API, harvests, the
         command poller); returns the function that removes it."""
 
-        def committed(_conn: Any) -> None:
-            callback()
+        # the `commit` event comes before the commit: it marks the connection, and the callback runs when the
+        # connection is back in the pool, once what it committed is visible to other connections
+        def committed(conn: Any) -> None:
+            conn.info[_COMMITTED] = True
 
-        event.listen(self.engine.sync_engine, "commit", committed)
-        return lambda: event.remove(self.engine.sync_engine, "commit", committed)
+        def checked_in(_dbapi_conn: Any, record: Any) -> None:
+            if record.info.pop(_COMMITTED, False):
+                callback()
+
+        engine = self.engine.sync_engine
+        event.listen(engine, "commit", committed)
+        event.listen(engine.pool, "checkin", checked_in)
+
+        def remove() -> None:
+            event.remove(engine, "commit", committed)
+            event.remove(engine.pool, "checkin", checked_in)
+
+        return remove
 
     # Harvest sink ------------------------------------------------------------------------------------
     async def harvest_cursors(self, source: str) -> dict[str, int]:

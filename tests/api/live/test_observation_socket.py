@@ -183,3 +183,15 @@ async def test_a_frame_over_the_size_limit_closes_1009(sqlite_url: str) -> None:
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
         assert "json_bytes" in closed.value.rcvd.reason
         assert await stored(live, ds) == []
+
+
+async def test_a_commit_of_this_process_wakes_the_tail_at_once(store_url: str) -> None:
+    """With a poll interval of a minute, only the commit hook can bring the frame: it comes once the commit is
+    visible (the hook fires when the connection is back in the pool, not at the `commit` event before it)."""
+    async with live_bridge(store_url, poll_interval=60) as live:
+        ds = await new_datastream(live.http)
+        async with live.socket(f"/datastreams/{ds}/observations") as ws:
+            await asyncio.sleep(0.2)  # the tail's first wait has begun
+            for i in range(5):
+                await post_observations(live.http, ds, observations(i, 1))
+                assert loads(await frames(ws, 1, timeout=5))[0]["result"] == float(i)
