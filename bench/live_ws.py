@@ -152,9 +152,11 @@ async def fan_out(
         while got < total:
             frame = await asyncio.wait_for(ws.recv(), 30)
             now = time.perf_counter()
-            for i in frame_indexes(frame):
-                latencies.append((now - posted[base + (i - base) // per_batch * per_batch]) * 1000)
-                got += 1
+            # a CSV frame holds whole batches: its first line names the (first) batch, its lines count them
+            i = frame_indexes(frame.split("\n", 1)[0])[0]
+            count = frame.count("\n") or 1
+            latencies.extend([(now - posted[base + (i - base) // per_batch * per_batch]) * 1000] * count)
+            got += count
 
     readers = [asyncio.create_task(reader(ws)) for ws in sockets]
     clock = time.perf_counter()
