@@ -195,3 +195,29 @@ async def test_a_commit_of_this_process_wakes_the_tail_at_once(store_url: str) -
             for i in range(5):
                 await post_observations(live.http, ds, observations(i, 1))
                 assert loads(await frames(ws, 1, timeout=5))[0]["result"] == float(i)
+
+
+async def test_live_frames_keep_to_the_replay_start(sqlite_url: str) -> None:
+    """With `phenomenonTime=<start>/..`, a live observation timed before `start` is not sent (it was asked out)."""
+    async with live_bridge(sqlite_url) as live:
+        ds = await new_datastream(live.http)
+        async with live.socket(f"/datastreams/{ds}/observations?phenomenonTime={iso(25)}/..") as ws:
+            await post_observations(live.http, ds, observations(5, 1) + observations(30, 1))
+            await post_observations(live.http, ds, observations(6, 1))
+            assert [o["result"] for o in loads(await quiet(ws, 1.0))] == [30.0]
+
+
+async def test_an_idle_tail_restarts_from_the_newest_observation(sqlite_url: str) -> None:
+    """Once no socket follows, the tail stops reading; the next socket gets what is written after it connects,
+    nothing of what was written in between."""
+    async with live_bridge(sqlite_url, poll_interval=0.05) as live:
+        ds = await new_datastream(live.http)
+        async with live.socket(f"/datastreams/{ds}/observations") as ws:
+            await post_observations(live.http, ds, observations(0, 1))
+            assert len(await frames(ws, 1)) == 1
+        await asyncio.sleep(0.3)
+        assert not live.app.state.live_tail.subscribers and not live.app.state.live_tail.positioned
+        await post_observations(live.http, ds, observations(1, 5))  # while nobody follows
+        async with live.socket(f"/datastreams/{ds}/observations") as ws:
+            await post_observations(live.http, ds, observations(10, 1))
+            assert [o["result"] for o in loads(await quiet(ws, 1.0))] == [10.0]
