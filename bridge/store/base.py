@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bridge.model.audit import AuditEntry, AuditQuery
+from bridge.model.commands import KeyedCommand
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -209,6 +210,15 @@ class CommandStore(Protocol):
         self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None
     ) -> tuple[Command, bool]:
         """Store a command and its first report; a reused idempotency key returns the stored one (created=False)."""
+        ...
+
+    async def tail_commands(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedCommand]:
+        """Live tail (WebSocket streams): committed commands and feasibility requests keyed above `after` or
+        inside one of the `gaps`, in key order, at most `limit`."""
+        ...
+
+    async def recent_command_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` commands, ascending (where a live tail starts)."""
         ...
 
     async def command_by_key(self, cs_id: str, idempotency_key: str) -> Command | None:

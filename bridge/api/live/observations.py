@@ -18,8 +18,18 @@ from bridge.api.bodies import size_limit
 from bridge.api.encodings.observations import ObservationCodec
 from bridge.api.encodings.streams import stream_schema
 from bridge.api.live.frames import encoder, frame_message
-from bridge.api.live.socket import SLOW_CONSUMER, Close, authorize, check_params, close_for, deny, receive_frames, run
-from bridge.api.live.tail import LiveTail, SlowConsumer, Subscription
+from bridge.api.live.socket import (
+    SLOW_CONSUMER,
+    Close,
+    authorize,
+    check_params,
+    close_for,
+    deny,
+    receive_frames,
+    run,
+    watch_overflow,
+)
+from bridge.api.live.tail import LiveTail, SlowConsumer, Subscription, observation_table
 from bridge.api.media import JSON, negotiate
 from bridge.api.params import parse_time
 from bridge.api.routes.observations import _check_sampling_features as check_sampling_features
@@ -51,20 +61,16 @@ class Plan:
         return encoder(self.codec, self.media_type)
 
 
-def live_tail(app: Any) -> LiveTail:
+ObsSubscription = Subscription[StoredObservation]
+
+
+def live_tail(app: Any) -> LiveTail[StoredObservation]:
     """The app's observation tail (made on first use; `stop_live` ends it)."""
-    tail: LiveTail | None = getattr(app.state, "live_tail", None)
+    tail: LiveTail[StoredObservation] | None = getattr(app.state, "live_tail", None)
     if tail is None:
         ws: Any = app.state.settings.websocket
-        tail = app.state.live_tail = LiveTail(app.state.store, ws.poll_interval, ws.gap_ttl)
+        tail = app.state.live_tail = LiveTail(observation_table(app.state.store), ws.poll_interval, ws.gap_ttl)
     return tail
-
-
-async def stop_live(app: Any) -> None:
-    """Stop the app's observation tail, if it was started (app shutdown)."""
-    tail: LiveTail | None = getattr(app.state, "live_tail", None)
-    if tail is not None:
-        await tail.stop()
 
 
 async def _plan(websocket: WebSocket, store: Store, ds_id: str) -> Plan:
@@ -104,19 +110,12 @@ async def observation_socket(websocket: WebSocket, dataStreamId: str) -> None:
     sub = await tail.subscribe(plan.ds_key, settings.websocket.buffer)
     try:
         await websocket.accept()
-        await run(websocket, _send(websocket, store, plan, sub), _receive(websocket, store, plan), _watch(sub))
+        await run(websocket, _send(websocket, store, plan, sub), _receive(websocket, store, plan), watch_overflow(sub))
     finally:
         tail.unsubscribe(sub)
 
 
-async def _watch(sub: Subscription) -> None:
-    try:
-        await sub.overflow()
-    except SlowConsumer as exc:
-        raise Close(SLOW_CONSUMER, str(exc)) from None
-
-
-async def _send(websocket: WebSocket, store: Store, plan: Plan, sub: Subscription) -> None:
+async def _send(websocket: WebSocket, store: Store, plan: Plan, sub: ObsSubscription) -> None:
     """The replay (rows the subscription will not deliver), then every batch the tail delivers."""
     encode = plan.encode()
     if plan.start is not None:
@@ -139,7 +138,7 @@ async def _replay(
     websocket: WebSocket,
     store: Store,
     plan: Plan,
-    sub: Subscription,
+    sub: ObsSubscription,
     encode: Callable[[list[StoredObservation]], list[Any]],
 ) -> None:
     """The archive from `plan.start`, page by page, without what the subscription delivers live."""

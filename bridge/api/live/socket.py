@@ -12,6 +12,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bridge.api.auth import Role, access_of, principal_of
+from bridge.api.live.tail import SlowConsumer, Subscription
 from bridge.api.responses import error_response
 from bridge.errors import BridgeError, InvalidParameter
 
@@ -73,6 +74,14 @@ async def authorize(websocket: WebSocket, role: Role) -> None:
         await access_of(websocket.app).authorize(principal, role)
     except BridgeError as exc:
         raise close_for(exc) from None
+
+
+async def watch_overflow(sub: Subscription[Any]) -> None:
+    """Close (1013) once the subscription's buffer overflows, even while the sender is stuck in a send."""
+    try:
+        await sub.overflow()
+    except SlowConsumer as exc:
+        raise Close(SLOW_CONSUMER, str(exc)) from None
 
 
 async def receive_frames(websocket: WebSocket, handle: Callable[[bytes, bool], Awaitable[None]]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import InvalidBody, NotFound
+from bridge.model.commands import KeyedCommand
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -279,6 +280,14 @@ class DynamicStore:
     ) -> tuple[Command, bool]:
         """`POST …/commands`, `…/feasibility`: command + first report; a reused idempotency key gets the stored one."""
         return await self.commands.create(cmd, first, idempotency_key)
+
+    async def tail_commands(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedCommand]:
+        """Live tail: committed commands (and feasibility requests) keyed above `after` or inside `gaps`."""
+        return await self.commands.tail(after, gaps, limit)
+
+    async def recent_command_keys(self, window: int) -> list[int]:
+        """Live tail start: the keys of the newest `window` commands, ascending."""
+        return await self.commands.recent_keys(window)
 
     async def command_by_key(self, cs_id: str, idempotency_key: str) -> Command | None:
         """The command already created on a control stream with this idempotency key (client retries), if any."""

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 
-from bridge.api.live.tail import LiveTail, Subscription
+from bridge.api.live.tail import LiveTail, Subscription, observation_table
+from bridge.model.observations import StoredObservation
 from bridge.store.sql.store import SqlStore
 from tests.api.live.conftest import pg_schema_url
 
@@ -43,19 +44,19 @@ async def _insert(url: str, value: float) -> tuple[psycopg.AsyncConnection[tuple
     return conn, int(row[0])
 
 
-async def _next_keys(sub: Subscription) -> list[int]:
+async def _next_keys(sub: Subscription[StoredObservation]) -> list[int]:
     batch = await asyncio.wait_for(sub.next(), 5)
     return [r.pk for r in batch.rows]
 
 
-async def _nothing_more(sub: Subscription) -> None:
+async def _nothing_more(sub: Subscription[StoredObservation]) -> None:
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(sub.next(), 0.5)
 
 
 async def test_a_row_committed_after_a_higher_key_is_delivered_once(pg_url: str) -> None:
     store = await SqlStore.open(pg_url)
-    tail = LiveTail(store, poll_interval=0.05, gap_ttl=30)
+    tail = LiveTail(observation_table(store), poll_interval=0.05, gap_ttl=30)
     try:
         early = await tail.subscribe(1, 100)
         slow_tx, low = await _insert(pg_url, 1.0)
@@ -80,7 +81,7 @@ async def test_a_row_committed_after_a_higher_key_is_delivered_once(pg_url: str)
 
 async def test_a_key_that_never_commits_is_given_up_after_the_gap_ttl(pg_url: str) -> None:
     store = await SqlStore.open(pg_url)
-    tail = LiveTail(store, poll_interval=0.05, gap_ttl=0.5)
+    tail = LiveTail(observation_table(store), poll_interval=0.05, gap_ttl=0.5)
     try:
         sub = await tail.subscribe(1, 100)
         lost_tx, lost = await _insert(pg_url, 1.0)
@@ -103,7 +104,7 @@ async def test_a_key_that_never_commits_is_given_up_after_the_gap_ttl(pg_url: st
 async def test_the_tail_starts_with_the_holes_among_the_newest_keys_as_gaps(pg_url: str) -> None:
     """A transaction open before the first subscriber arrives is still delivered when it commits."""
     store = await SqlStore.open(pg_url)
-    tail = LiveTail(store, poll_interval=0.05)
+    tail = LiveTail(observation_table(store), poll_interval=0.05)
     try:
         open_tx, early = await _insert(pg_url, 1.0)
         done_tx, later = await _insert(pg_url, 2.0)
