@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from bridge.errors import Conflict
-from bridge.model.csapi import FINAL_STATUSES, Command, StatusCode
+from bridge.model.csapi import FINAL_STATUSES, Command, CommandStatus, StatusCode
 
 S = StatusCode
 # The checklist's derived graph, with one documented widening: a command may be reported COMPLETED
@@ -44,3 +44,12 @@ class KeyedCommand(NamedTuple):
 
     pk: int
     command: Command
+
+
+class KeyedStatus(NamedTuple):
+    """A status report with its store key and the control stream of its command, as a live tail reads it."""
+
+    pk: int
+    controlstream_id: str
+    feasibility: bool
+    status: CommandStatus

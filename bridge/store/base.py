@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bridge.model.audit import AuditEntry, AuditQuery
-from bridge.model.commands import KeyedCommand
+from bridge.model.commands import KeyedCommand, KeyedStatus
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -219,6 +219,15 @@ class CommandStore(Protocol):
 
     async def recent_command_keys(self, window: int) -> list[int]:
         """The keys of the newest `window` commands, ascending (where a live tail starts)."""
+        ...
+
+    async def tail_status(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedStatus]:
+        """Live tail (WebSocket streams): committed status reports keyed above `after` or inside `gaps`, in key
+        order, each with the control stream of its command."""
+        ...
+
+    async def recent_status_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` status reports, ascending (where a live tail starts)."""
         ...
 
     async def command_by_key(self, cs_id: str, idempotency_key: str) -> Command | None:

@@ -6,17 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from bridge.api.live import commands, observations
+from bridge.api.live import commands, observations, status
 from bridge.api.live.observations import live_tail
 
 router = APIRouter()
 router.include_router(observations.router)
 router.include_router(commands.router)
+router.include_router(status.router)
 
 
 async def stop_live(app: Any) -> None:
     """Stop the app's live tails, if they were started (app shutdown)."""
-    for name in ("live_tail", "command_tail"):
+    for name in ("live_tail", "command_tail", "status_tail"):
         tail = getattr(app.state, name, None)
         if tail is not None:
             await tail.stop()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import InvalidBody, NotFound
-from bridge.model.commands import KeyedCommand
+from bridge.model.commands import KeyedCommand, KeyedStatus
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -288,6 +288,14 @@ class DynamicStore:
     async def recent_command_keys(self, window: int) -> list[int]:
         """Live tail start: the keys of the newest `window` commands, ascending."""
         return await self.commands.recent_keys(window)
+
+    async def tail_status(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedStatus]:
+        """Live tail: committed status reports keyed above `after` or inside `gaps`, with their command's stream."""
+        return await self.commands.tail_status(after, gaps, limit)
+
+    async def recent_status_keys(self, window: int) -> list[int]:
+        """Live tail start: the keys of the newest `window` status reports, ascending."""
+        return await self.commands.recent_status_keys(window)
 
     async def command_by_key(self, cs_id: str, idempotency_key: str) -> Command | None:
         """The command already created on a control stream with this idempotency key (client retries), if any."""
