@@ -51,7 +51,7 @@ class Limits(BaseModel):
 class WebSocketSettings(BaseModel):
     """The live WebSocket streams of the facade (`[websocket]`)."""
 
-    buffer: int = Field(default=10_000, ge=1)  # observations waiting for one slow client before it is closed (1013)
+    buffer: int = Field(default=10_000, ge=1)  # items waiting for one slow client before it is closed (1013)
     poll_interval: float = Field(default=0.5, gt=0)  # seconds between reads for writes of other processes
     gap_ttl: float = Field(default=30.0, gt=0)  # seconds a key skipped by an open transaction is waited for
 
