@@ -1,5 +1,5 @@
-"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth|live-ws ...] [--flags]`
-(default: all).
+"""Run benchmarks: `python -m bench [systems|observations|sta_harvest|sos_parse|html|auth|replicas|live-ws ...]
+[--flags]` (default: all).
 
 Flags after the names go to every benchmark named, e.g. `python -m bench sta_harvest --observations 20000`.
 """
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "sos_parse": "bench.sos_parse",
     "html": "bench.html",
     "auth": "bench.auth",
+    "replicas": "bench.replicas",
     "live-ws": "bench.live_ws",
 }
 

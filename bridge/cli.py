@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from bridge import cli_auth
 from bridge.credentials import install_log_redaction, redact
 from bridge.errors import BridgeError, ConfigError
+from bridge.logs import configure_logging
 from bridge.resources import data_path
 from bridge.settings import Settings, SourceConfig, load_settings
 
@@ -71,18 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--source", help="only runs of this source")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true", help="print as JSON")
+    migrate = sub.add_parser("migrate-store", help="create the store's schema or upgrade it to this version's")
+    _common(migrate)
     cli_auth.add_parsers(sub, _common)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(
+    settings = load_settings(
         args.config,
         store=args.store,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         base_url=getattr(args, "base_url", None),
     )
+    configure_logging(settings.log_json)
+    return settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -100,7 +105,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = build_app(settings, demo_dir=args.demo, sync=args.sync, demo=demo)
     if key is not None:
         cli_auth.print_demo_credential(key, settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    logging_config: Any = {} if not settings.log_json else {"log_config": None}  # JSON: uvicorn logs via the root
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, **logging_config)
     return 0
 
 
@@ -109,7 +115,9 @@ def _source(args: argparse.Namespace, settings: Settings) -> SourceConfig:
     spec = args.source
     kind, _, url = spec.partition(":")
     if kind in ("sta", "sos", "sps") and url.startswith(("http://", "https://")):
-        name = args.name or re.sub(r"[^A-Za-z0-9_.-]+", "-", urlsplit(url).netloc).strip("-") or kind
+        parts = urlsplit(url)  # the host and port name the source: never the URL's user or password
+        host = f"{parts.hostname or ''}-{parts.port}" if parts.port else parts.hostname or ""
+        name = args.name or re.sub(r"[^A-Za-z0-9_.-]+", "-", host).strip("-") or kind
         return SourceConfig(name=name, type=kind, url=url)
     for source in settings.sources:
         if source.name == spec:
@@ -148,9 +156,11 @@ def cmd_harvest(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     """Scheduled harvests until interrupted."""
     from bridge.jobs.scheduler import sync_forever
+    from bridge.metrics import serve_process_metrics
     from bridge.store.factory import open_store
 
     settings = _settings(args)
+    stop_metrics = serve_process_metrics(settings.metrics_port, settings.host) if settings.metrics_port else None
 
     async def go() -> None:
         store = await open_store(settings)
@@ -159,7 +169,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
         finally:
             await store.close()
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    finally:
+        if stop_metrics is not None:
+            stop_metrics()
     return 0
 
 
@@ -198,6 +212,29 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    """Create or upgrade the store's schema (Alembic revisions), printing the revisions applied."""
+    from bridge.store.sql.engine import create_engine, migrate_store
+
+    settings = _settings(args)
+
+    async def go() -> tuple[str | None, str, list[str]]:
+        engine = create_engine(settings.store)
+        try:
+            return await migrate_store(engine)
+        finally:
+            await engine.dispose()
+
+    before, head, applied = asyncio.run(go())
+    if before is None:
+        print(f"created a new store at schema revision {head}")
+    elif applied:
+        print(f"upgraded the store from schema revision {before} to {head} ({', '.join(applied)})")
+    else:
+        print(f"the store is at schema revision {head}: nothing to do")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     """The newest entries of the audit log (from the store, or `--remote` from a running facade)."""
     return cli_auth.cmd_audit(args, _settings(args))
@@ -209,6 +246,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "runs": cmd_runs,
     "audit": cmd_audit,
+    "migrate-store": cmd_migrate_store,
     "auth": cli_auth.cmd_auth,
 }
 
@@ -216,9 +254,10 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `csapi-bridge` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(json_lines=False)
     install_log_redaction()  # source credentials never reach a log line
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the bridge logs the revisions it applies
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # one line per job run is noise
     try:
         return COMMANDS[args.command](args)

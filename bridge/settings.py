@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BRIDGE_", env_nested_delimiter="__", extra="ignore")
 
     store: str = "sqlite:///./csapi-bridge.db"
+    migrate_on_start: bool = True  # upgrade an older store's schema when opening it (else: `migrate-store`)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     base_url: str | None = None
@@ -124,6 +125,11 @@ class Settings(BaseSettings):
     max_limit: int = Field(default=10_000, ge=1)
     demo: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_json: bool = False  # one JSON object per log line, with the request id / harvest run id
+    # who may read /metrics: clients on loopback without credential (others need `admin`), anyone, or `admin` only
+    metrics: Literal["loopback", "public", "admin"] = "loopback"
+    # a process without the facade (`sync`, a worker) serves its own metrics on host:metrics_port (None: not at all)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     collections: list[CollectionConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from bridge import metrics
 from bridge.api.auth.access import Access
 from bridge.api.auth.cors import install_cors
 from bridge.api.auth.exposure import check_exposure
@@ -26,6 +27,8 @@ from bridge.api.live import router as live_router
 from bridge.api.live import stop_live
 from bridge.api.media import JSON, OPENAPI
 from bridge.api.openapi import complete
+from bridge.api.operations import Observe
+from bridge.api.operations import router as operations_router
 from bridge.api.params import reject_unknown
 from bridge.api.responses import error_response, json_response
 from bridge.api.routes import (
@@ -70,6 +73,7 @@ ROUTERS = [
     events.router,
     sources.router,
     audit.router,
+    operations_router,  # /health, /ready, /metrics
 ]
 
 
@@ -136,6 +140,7 @@ def create_app(
                 await app.state.store.close()
 
     check_exposure(settings)
+    metrics.configure_sources(source.name for source in settings.sources)
     app = FastAPI(
         title=settings.title,
         description=settings.description,
@@ -160,6 +165,7 @@ def create_app(
     app.add_middleware(HeadAsGet)
     app.add_middleware(Guard, url_length=settings.limits.url_length)
     install_cors(app, settings)
+    app.add_middleware(Observe)  # outermost: the request id and the latency of everything, refusals included
     app.state.access = Access(settings, route_table(app.routes))
     return app
 

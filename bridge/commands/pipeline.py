@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bridge import metrics
 from bridge.commands.base import Forwarded, Forwarder
 from bridge.errors import BridgeError
 from bridge.model.csapi import Command, CommandStatus, ControlStream, Datastream, Kind, StatusCode
@@ -63,7 +64,9 @@ class CommandPipeline:
         if not created:
             return stored, False
         if forwarder is not None:
-            await self._record(stored.id, await self._call(forwarder.submit(stream, stored), stored.id))
+            answer = await self._call(forwarder.submit(stream, stored), stored.id)
+            metrics.record_forwarded("submit", _outcome(answer))
+            await self._record(stored.id, answer)
         return await self.store.get_command(stored.id), True
 
     async def cancel(self, stream: ControlStream, command: Command, report: CommandStatus) -> CommandStatus | None:
@@ -75,6 +78,7 @@ class CommandPipeline:
         if forwarder is None:
             return await self.store.add_status(report)
         answer = await forwarder.cancel(stream, command)
+        metrics.record_forwarded("cancel", _outcome(answer))
         await self._record(command.id, answer)
         return answer.statuses[-1] if answer.statuses else None
 
@@ -82,7 +86,9 @@ class CommandPipeline:
         """Forward a command's new parameters (SPS Update) and record the answer; called before they are stored."""
         forwarder = self.forwarder_for(stream)
         if forwarder is not None:
-            await self._record(command.id, await forwarder.update(stream, command))
+            answer = await forwarder.update(stream, command)
+            metrics.record_forwarded("update", _outcome(answer))
+            await self._record(command.id, answer)
 
     async def poll(self, stream: ControlStream, command: Command) -> None:
         """Ask the legacy service for new status reports and results (SPS GetStatus) and record them."""
@@ -96,6 +102,7 @@ class CommandPipeline:
         answer = await forwarder.reconcile(stream, command) if forwarder is not None else None
         if answer is None:
             return False
+        metrics.record_forwarded("reconcile", _outcome(answer))
         await self._record(command.id, answer)
         return True
 
@@ -140,3 +147,8 @@ class CommandPipeline:
                 continue
             status.command_id = command_id
             await self.store.add_status(status, enforce=False)
+
+
+def _outcome(answer: Forwarded) -> str | None:
+    """The status the legacy service answered (the last report), for the forwarding counter."""
+    return str(answer.statuses[-1].status_code) if answer.statuses else None

@@ -19,6 +19,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bridge import metrics
 from bridge.commands.pipeline import CommandPipeline
 from bridge.errors import BridgeError
 from bridge.model.csapi import Command, ControlStream, Kind, StatusCode
@@ -136,6 +137,7 @@ class CommandPoller:
         finally:
             self._round = None
         done.reconciled, done.errors = late.reconciled, late.errors + done.errors
+        metrics.record_poll_round(done.polled, len(done.errors))
         return done
 
     async def start(self) -> None:

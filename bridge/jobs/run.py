@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bridge import logs, metrics
 from bridge.credentials import redact_json
 from bridge.errors import BridgeError, ConfigError
 from bridge.jobs.results import link_datastreams
@@ -132,6 +133,7 @@ async def run_harvest(
         lag_us=_duration_us(source.lag),
     )
     run_id = await store.start_run(source.name)
+    token = logs.run_id.set(run_id)  # on every log line of the run (JSON logs)
     report = RunReport(run_id=run_id, source=source.name, started=utcnow())
     clock = time.monotonic()
     harvester, mapping, client = build_source(source, transport)
@@ -163,6 +165,9 @@ async def run_harvest(
         report.reading = harvester.reading()
         await client.aclose()
         await store.finish_run(run_id, report.status, report.to_json())
+        metrics.record_run(source.name, report.status, report.observations, report.requests, len(report.errors),
+                           report.duration)  # fmt: skip
+        logs.run_id.reset(token)
     log.info("run %s of %s: %s, %d observations in %.1fs", run_id, source.name, report.status,
              report.observations, report.duration)  # fmt: skip
     return report

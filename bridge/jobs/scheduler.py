@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bridge import metrics
 from bridge.errors import ConfigError
 from bridge.jobs.run import run_harvest
 from bridge.settings import Settings, SourceConfig
@@ -38,6 +39,7 @@ def trigger_for(source: SourceConfig) -> Any:
 def build_scheduler(settings: Settings, store: HarvestSink) -> AsyncIOScheduler:
     """One job per scheduled source; a run never overlaps the previous run of the same source."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    metrics.configure_sources(source.name for source in settings.sources)
     scheduled = [s for s in settings.sources if s.schedule]
     if not scheduled:
         raise ConfigError("no source has a `schedule`; nothing to sync (see config/bridge.example.toml)")

@@ -114,3 +114,12 @@ class RunRecord:
     ended: int | None
     status: str
     report: dict[str, Any]
+
+
+@dataclass(slots=True)
+class SourceHealth:
+    """How far a source's stored data reaches, and its last finished run (`/metrics`; times in µs)."""
+
+    source: str
+    newest_phenomenon: int | None  # the latest phenomenon time stored for the source's datastreams
+    last_run: RunRecord | None

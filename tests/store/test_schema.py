@@ -13,7 +13,11 @@ from bridge.store.sql.tables import metadata
 def _schema(path: Path) -> list[tuple[str, str, str, str]]:
     with sqlite3.connect(path) as con:
         rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name != 'sqlite_sequence'")
-        return sorted((kind, name, table, " ".join((sql or "").split())) for kind, name, table, sql in rows)
+        # the script's statements say IF NOT EXISTS (a process may have created the store first)
+        return sorted(
+            (kind, name, table, " ".join((sql or "").replace(" IF NOT EXISTS", "").split()))
+            for kind, name, table, sql in rows
+        )
 
 
 async def test_fresh_store_script_equals_create_all(tmp_path: Path) -> None:
@@ -24,6 +28,9 @@ async def test_fresh_store_script_equals_create_all(tmp_path: Path) -> None:
         await conn.run_sync(metadata.create_all)
     await engine.dispose()
     scripted = _schema(tmp_path / "script.db")
+    stamp = [r for r in scripted if r[2] == "alembic_version"]  # the script also stamps the newest revision
+    assert [r[0] for r in stamp] == ["index", "table"]
+    scripted = [r for r in scripted if r[2] != "alembic_version"]
     assert scripted == _schema(tmp_path / "create_all.db")
     assert len([r for r in scripted if r[0] == "table"]) == len(metadata.tables)
 
@@ -38,3 +45,18 @@ async def test_reopening_an_existing_store_keeps_its_data(tmp_path: Path) -> Non
         assert [r.source for r in await store.list_runs()] == ["src"]
     finally:
         await store.close()
+
+
+async def test_processes_creating_the_same_fresh_store_together_all_succeed(tmp_path: Path) -> None:
+    import asyncio
+
+    url = f"sqlite:///{tmp_path / 'together.db'}"
+    stores = await asyncio.gather(*(SqlStore.open(url) for _ in range(4)))
+    try:
+        assert [await s.readiness() for s in stores] == [None] * 4
+    finally:
+        for store in stores:
+            await store.close()
+    with sqlite3.connect(tmp_path / "together.db") as con:
+        assert con.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+        assert con.execute("SELECT value FROM bridge_meta WHERE key = 'schema_version'").fetchall() == [("1",)]

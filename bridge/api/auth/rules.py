@@ -4,10 +4,12 @@ Every route falls in a family by its path, and the family and the method give th
 
 | family | paths | GET / HEAD | POST, PUT, PATCH | DELETE |
 |---|---|---|---|---|
-| public | `/`, `/conformance`, `/api`, `/api.html`, static files | none | — | — |
+| public | `/`, `/conformance`, `/api`, `/api.html`, static files, `/health`, `/ready`, `/metrics`* | none | — | — |
 | resources | Part 1 and Part 2 resources, collections | read | write | delete |
 | tasking | `/commands…`, `/feasibility…`, `/controlstreams/{id}/commands…` (`feasibility`) | read | command | command |
 | admin | `/sources…`, `/audit` | admin | admin | admin |
+
+*`/metrics` applies its own rule (`settings.metrics`: loopback clients, anyone, or the `admin` role).
 
 A route whose path is in no family, or whose method has no rule, makes `route_table` fail (at app creation and
 in the tests), so no route can be added without deciding who may use it. WebSocket routes need `read` to
@@ -27,7 +29,7 @@ from starlette.routing import BaseRoute, Mount, compile_path
 from bridge.auth_config import Role
 from bridge.errors import ConfigError
 
-PUBLIC_PATHS = frozenset({"/", "/conformance", "/api", "/api.html"})
+PUBLIC_PATHS = frozenset({"/", "/conformance", "/api", "/api.html", "/health", "/ready", "/metrics"})
 ADMIN_ROOTS = frozenset({"sources", "audit"})
 TASKING_ROOTS = frozenset({"commands", "feasibility"})
 RESOURCE_ROOTS = frozenset(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import Connection, event, insert, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -13,7 +14,10 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from bridge.errors import ConfigError
+from bridge.store.sql import migrations
 from bridge.store.sql.tables import SCHEMA_VERSION, meta, metadata
+
+log = logging.getLogger("bridge.store")
 
 
 def async_url(url: str) -> str:
@@ -65,12 +69,22 @@ def create_engine(url: str) -> AsyncEngine:
 
 @cache
 def _sqlite_ddl() -> str:
-    """The whole schema as one SQLite script (what `create_all` would send, statement by statement)."""
+    """The whole schema as one SQLite script (what `create_all` would send, statement by statement), stamped at the
+    newest revision, in one write transaction; every statement tolerates a process that created the store first."""
     dialect = sqlite.dialect()
-    statements = []
+    statements = ["BEGIN IMMEDIATE"]
     for table in metadata.sorted_tables:
-        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
-        statements += [str(CreateIndex(index).compile(dialect=dialect)).strip() for index in table.indexes]
+        statements.append(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)).strip())
+        statements += [
+            str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)).strip() for index in table.indexes
+        ]
+    statements.append(  # what `migrations.stamp_head` writes
+        "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, "
+        "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+    )
+    statements.append(f"INSERT OR IGNORE INTO alembic_version (version_num) VALUES ('{migrations.head()}')")
+    statements.append(f"INSERT OR IGNORE INTO bridge_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')")
+    statements.append("COMMIT")
     return ";\n".join(statements) + ";"
 
 
@@ -87,11 +101,21 @@ async def _create_fresh_sqlite(conn: AsyncConnection) -> bool:
     return True
 
 
-async def init_schema(engine: AsyncEngine) -> None:
-    """Create missing tables and check the stored schema version."""
+# Taken (per transaction) while a PostgreSQL store is created or migrated: replicas starting together wait
+# for the first one instead of racing it.
+SCHEMA_LOCK = 0x63_73_61_70_69  # "csapi"
+
+
+async def init_schema(engine: AsyncEngine, *, migrate: bool = True) -> None:
+    """Create a fresh store at the newest schema, or bring an existing one up to it.
+
+    `migrate=False` refuses (ConfigError) a store whose schema is behind instead of upgrading it: the operator
+    runs `csapi-bridge migrate-store` once, e.g. before rolling out new replicas.
+    """
     async with engine.begin() as conn:
+        await _lock_schema(conn)
         if not (is_sqlite(engine) and await _create_fresh_sqlite(conn)):
-            await conn.run_sync(metadata.create_all)
+            await conn.run_sync(_create_or_upgrade, migrate)
         stored = (await conn.execute(select(meta.c.value).where(meta.c.key == "schema_version"))).scalar()
         if stored is None:
             await conn.execute(insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
@@ -99,3 +123,44 @@ async def init_schema(engine: AsyncEngine) -> None:
             raise ConfigError(
                 f"store schema version {stored} is newer than this csapi-bridge ({SCHEMA_VERSION}); upgrade the bridge"
             )
+
+
+async def _lock_schema(conn: AsyncConnection) -> None:
+    """Serialise schema set-up between processes: PostgreSQL's advisory lock, or SQLite's write lock taken before
+    the schema is even read (a fresh SQLite store's script commits this and takes the lock again itself)."""
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+
+
+def _create_or_upgrade(conn: Connection, migrate: bool) -> None:
+    state = migrations.schema_state(conn)
+    migrations.check_known(state)
+    if state.empty:
+        metadata.create_all(conn)
+        migrations.stamp_head(conn)
+    elif not state.up_to_date:
+        if not migrate:
+            raise ConfigError(
+                f"store schema is at revision {state.current}, this csapi-bridge needs {state.head}: "
+                "run `csapi-bridge migrate-store` (or set migrate_on_start = true)"
+            )
+        applied = migrations.upgrade(conn)
+        log.info("store schema upgraded: %s", " → ".join([str(state.current), *applied]))
+
+
+async def migrate_store(engine: AsyncEngine) -> tuple[str | None, str, list[str]]:
+    """`csapi-bridge migrate-store`: create or upgrade the schema; (revision before, revision after, applied)."""
+    async with engine.begin() as conn:
+        await _lock_schema(conn)
+        before = await conn.run_sync(migrations.schema_state)
+        applied = [] if before.empty else await conn.run_sync(migrations.upgrade)
+    await init_schema(engine)  # an empty store is created; the version row is written
+    return before.current, before.head, applied
+
+
+async def schema_state(engine: AsyncEngine) -> migrations.SchemaState:
+    """The store's revision beside the newest known (`/ready`: reachable and migrated)."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(migrations.schema_state)

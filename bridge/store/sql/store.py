@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, event, insert, select
@@ -12,15 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.errors import Conflict, InvalidBody, NotFound
 from bridge.model.audit import AuditEntry, AuditQuery
 from bridge.model.csapi import DeployedSystem, Feature, Kind
-from bridge.model.harvest import MappedBatch, RunRecord, WriteStats
+from bridge.model.harvest import MappedBatch, RunRecord, SourceHealth, WriteStats
 from bridge.model.kinds import KINDS
 from bridge.model.query import FeatureQuery, Page
 from bridge.store.base import Collection
 from bridge.store.sql.audit import SqlAuditLog
 from bridge.store.sql.dynamic import DynamicStore
-from bridge.store.sql.engine import create_engine, init_schema
+from bridge.store.sql.engine import create_engine, init_schema, schema_state
 from bridge.store.sql.features import FeatureRepository
 from bridge.store.sql.harvest import SqlHarvestSink
+from bridge.store.sql.source_health import source_health
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
 _COMMITTED = "bridge.live.committed"  # connection info flag: a commit to announce when it is back in the pool
@@ -42,11 +43,25 @@ class SqlStore(DynamicStore):
         self.audit = SqlAuditLog(engine)
 
     @classmethod
-    async def open(cls, url: str) -> SqlStore:
-        """Connect and create/check the schema."""
+    async def open(cls, url: str, *, migrate: bool = True) -> SqlStore:
+        """Connect and create the schema, or upgrade it (`migrate=False`: refuse a store that is behind)."""
         engine = create_engine(url)
-        await init_schema(engine)
+        try:
+            await init_schema(engine, migrate=migrate)
+        except BaseException:
+            await engine.dispose()
+            raise
         return cls(engine)
+
+    async def readiness(self) -> str | None:
+        """None when the store answers and runs the newest schema, else what is wrong (`/ready`)."""
+        try:
+            state = await schema_state(self.engine)
+        except Exception as exc:  # any driver failure: the store is not reachable
+            return f"store not reachable ({type(exc).__name__})"
+        if not state.up_to_date:
+            return f"store schema at revision {state.current}, needs {state.head} (run csapi-bridge migrate-store)"
+        return None
 
     async def close(self) -> None:
         """Dispose of the engine's connection pool (end of the app or CLI run)."""
@@ -99,6 +114,10 @@ class SqlStore(DynamicStore):
     async def list_runs(self, source: str | None = None, limit: int = 20) -> list[RunRecord]:
         """HarvestSink: recorded runs, newest first, optionally of one source (`csapi-bridge runs`)."""
         return await self.harvest.list_runs(source, limit)
+
+    async def source_health(self, sources: Sequence[str]) -> list[SourceHealth]:
+        """The newest stored phenomenon time and the last finished run of each named source (`/metrics`)."""
+        return await source_health(self.engine, sources)
 
     # Audit log ----------------------------------------------------------------------------------------
     async def record_audit(self, entry: AuditEntry) -> None:
