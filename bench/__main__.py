@@ -19,6 +19,7 @@ BENCHMARKS = {
     "fleet": "bench.fleet",
     "live": "bench.live",
     "latency": "bench.latency",
+    "live-ws": "bench.live_ws",
 }
 
 

@@ -49,6 +49,14 @@ class Limits(BaseModel):
     offload_bytes: int = Field(default=256 * 1024, ge=0)  # bodies above this are decoded off the event loop
 
 
+class WebSocketSettings(BaseModel):
+    """The live WebSocket streams of the facade (`[websocket]`)."""
+
+    buffer: int = Field(default=10_000, ge=1)  # items waiting for one slow client before it is closed (1013)
+    poll_interval: float = Field(default=0.5, gt=0)  # seconds between reads for writes of other processes
+    gap_ttl: float = Field(default=30.0, gt=0)  # seconds a key skipped by an open transaction is waited for
+
+
 class SourceConfig(BaseModel):
     """One legacy service to harvest (`[[sources]]` in the config file)."""
 
@@ -144,6 +152,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)  # who may do what (bridge/api/auth)
     cors: CorsSettings = Field(default_factory=CorsSettings)  # cross-origin browser clients (off by default)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)  # live data and resource events over MQTT (bridge/live)
+    websocket: WebSocketSettings = Field(default_factory=WebSocketSettings)  # live streams (bridge/api/live)
 
     @field_validator("base_url")
     @classmethod

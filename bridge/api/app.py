@@ -23,6 +23,8 @@ from bridge.api.auth.rules import route_table
 from bridge.api.guard import Guard
 from bridge.api.head import HeadAsGet
 from bridge.api.html.install import html_in_openapi, install_html
+from bridge.api.live import router as live_router
+from bridge.api.live import stop_live
 from bridge.api.media import JSON, OPENAPI
 from bridge.api.openapi import complete
 from bridge.api.operations import Observe
@@ -127,6 +129,7 @@ def create_app(
                 running.append(service)
             yield
         finally:
+            await stop_live(app)
             for service in reversed(running):
                 await service.stop()
             for forwarder in forwarders:
@@ -154,6 +157,7 @@ def create_app(
         app.state.pipeline = CommandPipeline(store, list(forwarders))
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(reject_unknown)])
+    app.include_router(live_router)  # WebSocket upgrades: they check their own parameters
     _install_error_handlers(app)
     _install_openapi(app)
     app.add_middleware(AccessControl)  # innermost: a page's own reads through the app are checked too

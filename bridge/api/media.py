@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from bridge.errors import InvalidParameter, NotAcceptable
 
@@ -73,7 +73,7 @@ def _accept_ranges(header: str) -> list[tuple[str, float]]:
     return sorted(ranges, key=lambda r: -r[1])
 
 
-def negotiate(request: Request, offered: Sequence[str], f: str | None = None) -> str:
+def negotiate(request: HTTPConnection, offered: Sequence[str], f: str | None = None) -> str:
     """Pick the response media type among `offered` (first = default).
 
     `f` (a short name, `json`, or a media type) wins over `Accept`; an `f` naming a format the endpoint

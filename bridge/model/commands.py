@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from bridge.errors import Conflict
-from bridge.model.csapi import FINAL_STATUSES, StatusCode
+from bridge.model.csapi import FINAL_STATUSES, Command, CommandStatus, StatusCode
 
 S = StatusCode
 # The checklist's derived graph, with one documented widening: a command may be reported COMPLETED
@@ -35,3 +37,19 @@ def check_report(status: StatusCode, has_execution_time: bool) -> str | None:
             f"a {status.value} report must give the {'scheduled' if status is S.SCHEDULED else 'actual'} executionTime"
         )
     return None
+
+
+class KeyedCommand(NamedTuple):
+    """A command with its store key, as a live tail reads it (keys grow with every new command)."""
+
+    pk: int
+    command: Command
+
+
+class KeyedStatus(NamedTuple):
+    """A status report with its store key and the control stream of its command, as a live tail reads it."""
+
+    pk: int
+    controlstream_id: str
+    feasibility: bool
+    status: CommandStatus

@@ -3,12 +3,13 @@ slices they use, and a backend (`bridge.store.sql.SqlStore`) implements them all
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from bridge.model.audit import AuditEntry, AuditQuery
+from bridge.model.commands import KeyedCommand, KeyedStatus
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -169,6 +170,26 @@ class StreamStore(Protocol):
         """`GET …/observations`: one keyset page, streamed row by row while the response is written."""
         ...
 
+    async def datastream_key(self, ds_id: str) -> int:
+        """The integer key observation rows carry for datastream `ds_id` (live streams follow it); NotFound."""
+        ...
+
+    async def tail_observations(
+        self, after: int, gaps: Sequence[tuple[int, int]], limit: int
+    ) -> list[StoredObservation]:
+        """Live tail (WebSocket streams): committed observations of every datastream whose key is above `after`
+        or inside one of the `gaps` (inclusive key ranges seen missing earlier), in key order, at most `limit`."""
+        ...
+
+    async def recent_observation_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` observations, ascending (where a live tail starts, gaps included)."""
+        ...
+
+    def on_commit(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after every transaction this process commits (it must not block); returns the
+        function that removes it. Live streams are woken by it instead of waiting for their next poll."""
+        ...
+
     async def get_observation(self, obs_id: str) -> tuple[StoredObservation, str]:
         """`GET /observations/{id}`: the stored observation and the id of its datastream; raises NotFound."""
         ...
@@ -189,6 +210,24 @@ class CommandStore(Protocol):
         self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None
     ) -> tuple[Command, bool]:
         """Store a command and its first report; a reused idempotency key returns the stored one (created=False)."""
+        ...
+
+    async def tail_commands(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedCommand]:
+        """Live tail (WebSocket streams): committed commands and feasibility requests keyed above `after` or
+        inside one of the `gaps`, in key order, at most `limit`."""
+        ...
+
+    async def recent_command_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` commands, ascending (where a live tail starts)."""
+        ...
+
+    async def tail_status(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedStatus]:
+        """Live tail (WebSocket streams): committed status reports keyed above `after` or inside `gaps`, in key
+        order, each with the control stream of its command."""
+        ...
+
+    async def recent_status_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` status reports, ascending (where a live tail starts)."""
         ...
 
     async def command_by_key(self, cs_id: str, idempotency_key: str) -> Command | None:

@@ -171,6 +171,11 @@ def _fois(rows: list[ObsRow]) -> list[str]:
     return sorted({r.foi for r in rows if r.foi})
 
 
+async def check_row_features(store: StreamFeatureStore, rows: list[ObsRow]) -> None:
+    """The sampling features that decoded rows name must exist (400 otherwise): for bodies decoded elsewhere."""
+    await _check_sampling_features(store, _fois(rows))
+
+
 async def _check_sampling_features(store: StreamFeatureStore, fois: list[str]) -> None:
     """`samplingFeature@id` (or the SWE FOI field) must name a sampling feature of this server (400 otherwise)."""
     if not fois:

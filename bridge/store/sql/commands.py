@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import Conflict, NotFound
-from bridge.model.commands import check_transition
+from bridge.model.commands import KeyedCommand, KeyedStatus, check_transition
 from bridge.model.csapi import FINAL_STATUSES, Command, CommandStatus, Kind, Link, Provenance, StatusCode
 from bridge.model.query import CommandQuery, Page, StatusQuery
 from bridge.model.time import from_us, to_us, utcnow
@@ -107,6 +107,45 @@ class CommandRepository:
     def __init__(self, engine: AsyncEngine, outbox: Outbox | None = None) -> None:
         self.engine = engine
         self.outbox = outbox or Outbox(engine)
+
+    async def tail(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedCommand]:
+        """Commands and feasibility requests keyed above `after` or inside `gaps`, in key order."""
+        c = commands.c
+        cond = or_(c.pk > after, *(c.pk.between(lo, hi) for lo, hi in gaps))
+        query = select(commands).where(cond).order_by(c.pk).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [KeyedCommand(int(row["pk"]), row_command(row)) for row in rows]
+
+    async def recent_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` commands, ascending."""
+        async with self.engine.connect() as conn:
+            keys = (await conn.execute(select(commands.c.pk).order_by(commands.c.pk.desc()).limit(window))).scalars()
+            return sorted(int(k) for k in keys)
+
+    async def tail_status(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedStatus]:
+        """Status reports keyed above `after` or inside `gaps`, in key order, with their command's stream."""
+        s, c = command_status.c, commands.c
+        cond = or_(s.pk > after, *(s.pk.between(lo, hi) for lo, hi in gaps))
+        query = (
+            select(command_status, c.controlstream_id, c.feasibility)
+            .join(commands, c.id == s.command_id, isouter=True)
+            .where(cond)
+            .order_by(s.pk)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            KeyedStatus(int(r["pk"]), r["controlstream_id"] or "", bool(r["feasibility"]), row_status(r)) for r in rows
+        ]
+
+    async def recent_status_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` status reports, ascending."""
+        pk = command_status.c.pk
+        async with self.engine.connect() as conn:
+            keys = (await conn.execute(select(pk).order_by(pk.desc()).limit(window))).scalars()
+            return sorted(int(k) for k in keys)
 
     async def create(
         self, cmd: Command, first: CommandStatus | None, idempotency_key: str | None = None

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.errors import InvalidBody, NotFound
+from bridge.model.commands import KeyedCommand, KeyedStatus
 from bridge.model.csapi import (
     Command,
     CommandResult,
@@ -248,6 +249,21 @@ class DynamicStore:
         """`GET …/observations`: one keyset page, its rows fetched in a single query and streamed to the encoder."""
         return await self.observations.open_slice(query)
 
+    async def datastream_key(self, ds_id: str) -> int:
+        """The integer key observation rows carry for datastream `ds_id`; raises NotFound."""
+        async with self.engine.connect() as conn:
+            return await self.observations.ds_pk(conn, ds_id)
+
+    async def tail_observations(
+        self, after: int, gaps: Sequence[tuple[int, int]], limit: int
+    ) -> list[StoredObservation]:
+        """Live tail: committed observations of every datastream keyed above `after` or inside `gaps`, key order."""
+        return await self.observations.tail(after, gaps, limit)
+
+    async def recent_observation_keys(self, window: int) -> list[int]:
+        """Live tail start: the keys of the newest `window` observations, ascending."""
+        return await self.observations.recent_keys(window)
+
     async def get_observation(self, obs_id: str) -> tuple[StoredObservation, str]:
         """`GET /observations/{id}`: the observation row and its datastream id (404 for an id that is not a key)."""
         return await self.observations.get(obs_id)
@@ -268,6 +284,22 @@ class DynamicStore:
     ) -> tuple[Command, bool]:
         """`POST …/commands`, `…/feasibility`: command + first report; a reused idempotency key gets the stored one."""
         return await self.commands.create(cmd, first, idempotency_key)
+
+    async def tail_commands(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedCommand]:
+        """Live tail: committed commands (and feasibility requests) keyed above `after` or inside `gaps`."""
+        return await self.commands.tail(after, gaps, limit)
+
+    async def recent_command_keys(self, window: int) -> list[int]:
+        """Live tail start: the keys of the newest `window` commands, ascending."""
+        return await self.commands.recent_keys(window)
+
+    async def tail_status(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[KeyedStatus]:
+        """Live tail: committed status reports keyed above `after` or inside `gaps`, with their command's stream."""
+        return await self.commands.tail_status(after, gaps, limit)
+
+    async def recent_status_keys(self, window: int) -> list[int]:
+        """Live tail start: the keys of the newest `window` status reports, ascending."""
+        return await self.commands.recent_status_keys(window)
 
     async def command_by_key(self, cs_id: str, idempotency_key: str) -> Command | None:
         """The command already created on a control stream with this idempotency key (client retries), if any."""

@@ -392,6 +392,21 @@ class ObservationRepository:
         finally:
             await cursor.close()
 
+    async def tail(self, after: int, gaps: Sequence[tuple[int, int]], limit: int) -> list[StoredObservation]:
+        """Rows with a key above `after` or inside one of the `gaps` (inclusive key ranges), in key order."""
+        o = observations.c
+        cond = or_(o.pk > after, *(o.pk.between(lo, hi) for lo, hi in gaps))
+        async with self.engine.connect() as conn:
+            rows = await self._fetch_raw(conn, select(*READ_COLUMNS).where(cond).order_by(o.pk).limit(limit))
+        return [StoredObservation._make(row) for row in rows]
+
+    async def recent_keys(self, window: int) -> list[int]:
+        """The keys of the newest `window` rows, ascending (where a live tail starts)."""
+        o = observations.c
+        async with self.engine.connect() as conn:
+            keys = (await conn.execute(select(o.pk).order_by(o.pk.desc()).limit(window))).scalars()
+            return sorted(int(k) for k in keys)
+
     async def get(self, obs_id: str) -> tuple[StoredObservation, str]:
         """One observation row and its datastream id."""
         pk = obs_pk(obs_id)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -26,6 +26,7 @@ from bridge.store.sql.outbox import Outbox
 from bridge.store.sql.source_health import source_health
 from bridge.store.sql.tables import FEATURE_TABLES, collection_members, collections
 
+_COMMITTED = "bridge.live.committed"  # connection info flag: a commit to announce when it is back in the pool
 # One built-in collection per resource kind (its descriptor's `collection`), aliasing the canonical endpoint.
 BUILTIN_COLLECTIONS = [
     Collection(desc.collection[0], desc.kind, desc.collection[1], desc.collection[2], builtin=True)
@@ -69,6 +70,29 @@ class SqlStore(DynamicStore):
     async def close(self) -> None:
         """Dispose of the engine's connection pool (end of the app or CLI run)."""
         await self.engine.dispose()
+
+    def on_commit(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` after every commit of this engine (any writer of this process: API, harvests, the
+        command poller); returns the function that removes it."""
+
+        # the `commit` event comes before the commit: it marks the connection, and the callback runs when the
+        # connection is back in the pool, once what it committed is visible to other connections
+        def committed(conn: Any) -> None:
+            conn.info[_COMMITTED] = True
+
+        def checked_in(_dbapi_conn: Any, record: Any) -> None:
+            if record.info.pop(_COMMITTED, False):
+                callback()
+
+        engine = self.engine.sync_engine
+        event.listen(engine, "commit", committed)
+        event.listen(engine.pool, "checkin", checked_in)
+
+        def remove() -> None:
+            event.remove(engine, "commit", committed)
+            event.remove(engine.pool, "checkin", checked_in)
+
+        return remove
 
     # Harvest sink ------------------------------------------------------------------------------------
     async def harvest_cursors(self, source: str) -> dict[str, int]:
