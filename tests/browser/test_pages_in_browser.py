@@ -78,6 +78,30 @@ def test_from_the_landing_page_to_a_chart_zoom_pan_and_back(site: Site, browser:
     browser.collect()
 
 
+def test_a_chart_follows_its_datastream_live(site: Site, browser: Browser) -> None:
+    driver = browser.driver
+    driver.get(site.url + "/")
+    click_link(browser, "Datastreams with observations")
+    click_link(browser, "EXTREME MAXIMUM TEMPERATURE", "table#items")
+    wait(browser, lambda d: attr(browser, "#chart", "data-state") == "ready", "the chart")
+    points = int(attr(browser, "#chart", "data-points") or 0)
+    observations = driver.current_url.split("?")[0] + "/observations"
+    driver.find_element(By.ID, "chart-live").click()
+    wait(browser, lambda d: attr(browser, "#chart", "data-state") == "live", "the live socket")
+    body = {"phenomenonTime": "2000-02-01T00:00:00Z", "resultTime": "2000-02-01T00:00:00Z", "result": 31.5}
+    answer = httpx.post(observations, json=body, headers={"Authorization": f"Bearer {site.key}"})
+    assert answer.status_code == 201, answer.text
+    try:
+        wait(browser, lambda d: int(attr(browser, "#chart", "data-points") or 0) == points + 1, "the live point")
+        assert "following live" in driver.find_element(By.ID, "chart-status").text
+        browser.screenshot("03b-datastream-chart-live")
+    finally:
+        location = httpx.URL(observations).join(answer.headers["location"])
+        httpx.delete(location, headers={"Authorization": f"Bearer {site.key}"}).raise_for_status()
+    driver.find_element(By.ID, "chart-live").click()  # off: the socket is closed
+    browser.collect()
+
+
 def test_maps_are_drawn_without_a_tile_server(site: Site, browser: Browser) -> None:
     driver = browser.driver
     driver.get(site.url + "/samplingFeatures?limit=50")

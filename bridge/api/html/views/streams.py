@@ -12,7 +12,7 @@ from bridge.api.html.views.schema import plottable, schema_section
 
 COMMANDS_SHOWN = 20  # commands with their status history on a control stream page
 COMMANDS_READ = 100
-LIVE_NOTE = "This page does not update live (live streaming is not available yet): reload it for new observations."
+LIVE_NOTE = "Tick Live to add new observations to the chart as they are stored."
 ACCESS_NOTE = (
     "The form posts the command to the API like any other client (POST …/commands): the server validates it "
     "again and applies the API's access rules to it — submitting commands needs a credential with the "

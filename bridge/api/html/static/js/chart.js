@@ -1,6 +1,8 @@
 /* Observation chart of a datastream page (uPlot): reads the datastream's observations in JSON over the chosen
    phenomenon-time range (following `next` links up to MAX_POINTS), one series per numeric result member and
-   sampling feature. Drag across the chart to zoom in; the buttons move or widen the range. */
+   sampling feature. Drag across the chart to zoom in; the buttons move or widen the range. "Live" follows the
+   datastream over its WebSocket (`/datastreams/{id}/observations`, JSON frames of one observation each): the range
+   slides to keep the newest observation in view. */
 (function () {
   "use strict";
   var MAX_POINTS = 20000;
@@ -18,6 +20,10 @@
   var plot = null;
   var range = extent();
   var generation = 0;
+  var shown = [];  // the observations drawn (live ones appended)
+  var socket = null;
+  var redraw = null;
+  var liveBox = document.getElementById("chart-live");
 
   function extent() {
     var e = cfg.extent;
@@ -111,6 +117,7 @@
     say("Loading observations…", "loading");
     read(url.href, [], function (items, more) {
       if (mine !== generation) return;
+      shown = items;
       var cols = columns(items);
       el.dataset.points = String(cols.data[0].length);
       if (!cols.labels.length) {
@@ -150,6 +157,42 @@
     if (action === "out") show(range.start - width / 2, range.end + width / 2);
     if (action === "all" && extent()) { range = extent(); load(); }
   });
+  function plotShown() {
+    redraw = null;
+    startInput.value = toInput(range.start);
+    endInput.value = toInput(range.end);
+    var cols = columns(shown);
+    el.dataset.points = String(cols.data[0].length);
+    if (!cols.labels.length) return;
+    draw(cols);
+    say(shown.length + " observations, following live (newest " + new Date(range.end).toISOString() + ").", "live");
+  }
+  function arrived(o) {
+    var t = Date.parse(o.phenomenonTime);
+    if (isNaN(t)) return;
+    shown.push(o);
+    if (shown.length > MAX_POINTS) shown.splice(0, shown.length - MAX_POINTS);
+    if (!range) range = { start: t - 60000, end: t };
+    if (t > range.end) { var width = range.end - range.start; range = { start: t - width, end: t }; }
+    if (!redraw) redraw = setTimeout(plotShown, 250);  // at most four redraws a second
+  }
+  function follow(on) {
+    if (socket) { socket.onclose = null; socket.close(); socket = null; }
+    if (!on) return;
+    var url = new URL(cfg.observations, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.search = "?f=application/json";
+    socket = new WebSocket(url.href);
+    socket.onopen = function () { say("Following live: new observations are added as they are stored.", "live"); };
+    socket.onmessage = function (e) { try { arrived(JSON.parse(e.data)); } catch (err) { /* not one observation */ } };
+    socket.onclose = function (e) {
+      socket = null;
+      liveBox.checked = false;
+      say("Live updates stopped (" + (e.reason || "connection closed, code " + e.code) + ").", "error");
+    };
+  }
+  if (liveBox) liveBox.addEventListener("change", function () { follow(liveBox.checked); });
+
   window.addEventListener("resize", function () {
     if (plot) plot.setSize({ width: Math.max(320, el.clientWidth), height: 320 });
   });
