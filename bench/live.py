@@ -34,18 +34,8 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bench.server import BridgeServer, free_port, percentile
+from bench.server import TEMPERATURE_SCHEMA, BridgeServer, bench_system, free_port, percentile
 
-SCHEMA = {
-    "obsFormat": "application/json",
-    "resultSchema": {
-        "type": "Quantity",
-        "name": "v",
-        "label": "Value",
-        "definition": "http://example.org/def/value",
-        "uom": {"code": "1"},
-    },
-}
 T0 = 1_704_067_200  # 2024-01-01T00:00:00Z
 
 
@@ -142,14 +132,10 @@ class Poller(threading.Thread):
 
 
 def _setup(http: httpx.Client) -> str:
-    system = {
-        "type": "Feature",
-        "geometry": None,
-        "properties": {"uid": f"urn:x-bench:{uuid.uuid4()}", "name": "live bench", "featureType": "sosa:Sensor"},
-    }
+    system = bench_system("live bench")
     sid = http.post("/systems", json=system).headers["location"].rsplit("/", 1)[1]
     return (
-        http.post(f"/systems/{sid}/datastreams", json={"name": "v", "schema": SCHEMA})
+        http.post(f"/systems/{sid}/datastreams", json={"name": "v", "schema": TEMPERATURE_SCHEMA})
         .headers["location"]
         .rsplit("/", 1)[1]
     )

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,19 +24,9 @@ import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.server import BridgeServer, percentile
+from bench.server import TEMPERATURE_SCHEMA, BridgeServer, bench_system, percentile
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
-SCHEMA = {
-    "obsFormat": "application/json",
-    "resultSchema": {
-        "type": "Quantity",
-        "name": "temp",
-        "label": "Air temperature",
-        "definition": "http://mmisw.org/ont/cf/parameter/air_temperature",
-        "uom": {"code": "Cel"},
-    },
-}
 
 
 def stamp(i: int) -> str:
@@ -55,13 +44,9 @@ def batch_body(first: int, count: int) -> bytes:
 
 
 async def setup(http: httpx.AsyncClient) -> str:
-    system = {
-        "type": "Feature",
-        "geometry": None,
-        "properties": {"uid": f"urn:x-bench:{uuid.uuid4()}", "name": "live bench", "featureType": "sosa:Sensor"},
-    }
+    system = bench_system("live bench")
     sid = (await http.post("/systems", json=system)).headers["location"].rsplit("/", 1)[1]
-    body = {"name": "live temperature", "schema": SCHEMA}
+    body = {"name": "live temperature", "schema": TEMPERATURE_SCHEMA}
     r = await http.post(f"/systems/{sid}/datastreams", json=body)
     return str(r.headers["location"].rsplit("/", 1)[1])
 

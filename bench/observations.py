@@ -16,7 +16,6 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,20 +23,9 @@ from typing import Any
 import httpx
 
 from bench import floors
-from bench.server import BareServer, BridgeServer, percentile
+from bench.server import TEMPERATURE_SCHEMA, BareServer, BridgeServer, bench_system, percentile
 
 LATEST_REQUESTS = 300
-
-SCHEMA = {
-    "obsFormat": "application/json",
-    "resultSchema": {
-        "type": "Quantity",
-        "name": "temp",
-        "label": "Air temperature",
-        "definition": "http://mmisw.org/ont/cf/parameter/air_temperature",
-        "uom": {"code": "Cel"},
-    },
-}
 
 
 def _csv(start: datetime, offset: int, count: int) -> bytes:
@@ -49,13 +37,9 @@ def _csv(start: datetime, offset: int, count: int) -> bytes:
 
 
 def _setup(client: httpx.Client) -> str:
-    system = {
-        "type": "Feature",
-        "geometry": None,
-        "properties": {"uid": f"urn:x-bench:{uuid.uuid4()}", "name": "bench", "featureType": "sosa:Sensor"},
-    }
+    system = bench_system("bench")
     sid = client.post("/systems", json=system).headers["location"].rsplit("/", 1)[1]
-    body = {"name": "bench temperature", "schema": SCHEMA}
+    body = {"name": "bench temperature", "schema": TEMPERATURE_SCHEMA}
     return client.post(f"/systems/{sid}/datastreams", json=body).headers["location"].rsplit("/", 1)[1]
 
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -76,3 +77,22 @@ class BareServer(BridgeServer):
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# A temperature datastream and its system, as the Part 2 and live benchmarks create them.
+TEMPERATURE_SCHEMA = {
+    "obsFormat": "application/json",
+    "resultSchema": {
+        "type": "Quantity",
+        "name": "temp",
+        "label": "Air temperature",
+        "definition": "http://mmisw.org/ont/cf/parameter/air_temperature",
+        "uom": {"code": "Cel"},
+    },
+}
+
+
+def bench_system(name: str) -> dict[str, object]:
+    """A GeoJSON system with a fresh uid (POST /systems)."""
+    props = {"uid": f"urn:x-bench:{uuid.uuid4()}", "name": name, "featureType": "sosa:Sensor"}
+    return {"type": "Feature", "geometry": None, "properties": props}

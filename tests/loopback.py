@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar
+
+import httpx
 
 
 def free_port() -> tuple[socket.socket, int]:
@@ -86,3 +93,30 @@ async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
         body += message.get("body", b"")
         if not message.get("more_body"):
             return body
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def serve_bridge(config: Path, port: int, log: Path, *flags: str) -> subprocess.Popen[bytes]:
+    """`csapi-bridge serve [flags] --config … --port …` from this source tree in a subprocess, output to `log`."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "bridge.cli", "serve", *flags, "--config", str(config), "--port", str(port)]
+    with log.open("ab") as out:
+        return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def bridge_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until the bridge at `url` answers `/conformance` (30 s), failing with its log if it exits or never does."""
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient(timeout=2) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError("the bridge exited:\n" + log.read_text())
+            try:
+                if (await http.get(url + "/conformance")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the bridge did not come up:\n" + log.read_text())

@@ -253,3 +253,13 @@ class Broker:
         finally:
             with self._lock:
                 self._round = None
+
+
+async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel a service's background tasks and wait until each has ended; the list is emptied."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    tasks.clear()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from bridge.commands.pipeline import CommandPipeline
 from bridge.errors import ConfigError
-from bridge.live.broker import Broker
+from bridge.live.broker import Broker, cancel_all
 from bridge.live.ingest import Ingestion
 from bridge.live.publisher import Publisher
 from bridge.live.topics import Topics
@@ -57,11 +56,6 @@ class MqttService:
 
     async def stop(self) -> None:
         """Stop publishing and listening; what is not yet acknowledged is published by the next start."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await cancel_all(self._tasks)
         if self.broker is not None:
             await self.broker.stop()

@@ -10,7 +10,6 @@ which fills whatever the push missed while the link was down and finds new datas
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import uuid
@@ -20,7 +19,7 @@ import orjson
 from sqlalchemy import select
 
 from bridge.jobs.run import run_harvest
-from bridge.live.broker import Broker, Incoming
+from bridge.live.broker import Broker, Incoming, cancel_all
 from bridge.live.config import MqttSettings
 from bridge.mapping.sta import observation_mapper
 from bridge.model.harvest import MappedBatch, StreamRows
@@ -76,11 +75,7 @@ class StaLiveFront:
 
     async def stop(self) -> None:
         """Stop following."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         if self.broker is not None:
             await self.broker.stop()
 

@@ -5,11 +5,7 @@ through the SPS client reference — never submitted a second time."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +17,12 @@ from bridge.model.csapi import Command, CommandStatus, StatusCode
 from bridge.sources.http import HttpPolicy, PoliteClient
 from bridge.sources.sps2 import SpsClient
 from bridge.store.sql.store import SqlStore
-from tests.loopback import free_port
+from tests.loopback import bridge_up, free_port, serve_bridge
 from tests.sps_server.state import ServerState
 
 from .bridge_server import bridge_settings, eventually, start_bridge
 from .conftest import CAMERA, CAMERA_PARAMS, harvest_into, sps_source
 
-REPO = Path(__file__).resolve().parents[2]
 CAMERA_STREAM = stable_id(f"sps1/SpsTasking/{CAMERA}")
 
 
@@ -134,28 +129,6 @@ async def test_without_idempotent_submit_an_unknown_outcome_is_not_resent(
 # -------------------------------------------------------------------------------- a real process restart
 
 
-def _serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "bridge.cli", "serve", "--sync", "--config", str(config), "--port", str(port)]
-    with log.open("ab") as out:
-        return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-async def _up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(timeout=2) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError("the bridge exited:\n" + log.read_text())
-            try:
-                if (await http.get(url + "/conformance")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("the bridge did not come up:\n" + log.read_text())
-
-
 def _config(tmp_path: Path, db: Path, server: ServerState) -> Path:
     config = tmp_path / "bridge.toml"
     config.write_text(
@@ -178,9 +151,9 @@ async def test_process_killed_between_submit_and_recording(sps_server: ServerSta
     sock, port = free_port()
     sock.close()
     url = f"http://127.0.0.1:{port}"
-    first = _serve(config, port, log)
+    first = serve_bridge(config, port, log, "--sync")
     try:
-        await _up(url, first, log)
+        await bridge_up(url, first, log)
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
             post = asyncio.create_task(
                 http.post(f"/controlstreams/{CAMERA_STREAM}/commands", json={"parameters": CAMERA_PARAMS})
@@ -200,9 +173,9 @@ async def test_process_killed_between_submit_and_recording(sps_server: ServerSta
     finally:
         await store.close()
     assert command.current_status is StatusCode.PENDING and command.provenance is None  # never recorded
-    second = _serve(config, port, log)
+    second = serve_bridge(config, port, log, "--sync")
     try:
-        await _up(url, second, log)
+        await bridge_up(url, second, log)
         assert (await _settled(url, command.id))["currentStatus"] == "ACCEPTED"
         (task,) = sps_server.tasks_of(CAMERA)
         assert task.client_reference == command.id

@@ -4,11 +4,7 @@ Subscribers may see a message twice (QoS 1, republished rounds) and drop repeats
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +16,8 @@ from bridge.store.sql.store import SqlStore
 from tests.api.part2_support import AIR_TEMP, datastream_body, new_stream, new_system, post_observations, quantity
 from tests.live.conftest import live_app, live_settings
 from tests.live.mosquitto import Mosquitto, Recorder, _free_port, prefix
+from tests.loopback import bridge_up, serve_bridge
 
-REPO = Path(__file__).resolve().parents[2]
 TEMP = quantity("temp", AIR_TEMP)
 
 
@@ -75,37 +71,15 @@ def _config(tmp_path: Path, db: Path, broker: Mosquitto, p: str) -> Path:
     return config
 
 
-def _serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "bridge.cli", "serve", "--config", str(config), "--port", str(port)]
-    with log.open("ab") as out:
-        return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-async def _up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(timeout=2) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError("the bridge exited:\n" + log.read_text())
-            try:
-                if (await http.get(url + "/conformance")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("the bridge did not come up:\n" + log.read_text())
-
-
 @pytest.mark.slow
 async def test_bridge_killed_mid_stream_publishes_the_rest_after_restart(mosquitto: Mosquitto, tmp_path: Path) -> None:
     p = prefix()
     db, log, port = tmp_path / "bridge.db", tmp_path / "bridge.log", _free_port()
     config, url = _config(tmp_path, db, mosquitto, p), f"http://127.0.0.1:{port}"
     rec = Recorder(mosquitto.port, [f"{p}/datastreams/+/observations:data"])
-    process = _serve(config, port, log)
+    process = serve_bridge(config, port, log)
     try:
-        await _up(url, process, log)
+        await bridge_up(url, process, log)
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             sys_id = await new_system(http, "urn:x:kill")
             r = await http.post(f"/systems/{sys_id}/datastreams", json=datastream_body("t", TEMP))
@@ -124,8 +98,8 @@ async def test_bridge_killed_mid_stream_publishes_the_rest_after_restart(mosquit
             process.send_signal(signal.SIGKILL)  # mid-stream: part of the outbox is still unpublished
             process.wait(10)
             seen_at_kill = len(ids_on(rec, topic))
-            process = _serve(config, port, log)
-            await _up(url, process, log)
+            process = serve_bridge(config, port, log)
+            await bridge_up(url, process, log)
             await rec.until(lambda: len(ids_on(rec, topic)) == 40_000, timeout=60)
     finally:
         if process.poll() is None:
