@@ -37,8 +37,9 @@ class LeasedService:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Begin contending for the lease in the background (the app's start-up does not wait for it)."""
-        self._task = asyncio.create_task(self._run(), name=f"leased {self.name}")
+        """Take the lease and start the service if the lease is free, then keep contending in the background."""
+        fence = await self._contend(None)
+        self._task = asyncio.create_task(self._run(fence), name=f"leased {self.name}")
 
     async def stop(self) -> None:
         """Stop the service if it runs here and free the lease at once (a peer takes over without waiting)."""
@@ -48,12 +49,11 @@ class LeasedService:
                 await self._task
             self._task = None
 
-    async def _run(self) -> None:
-        fence: Fence | None = None
+    async def _run(self, fence: Fence | None) -> None:
         try:
             while True:
-                fence = await self._contend(fence)
                 await asyncio.sleep(self.ttl / 3)
+                fence = await self._contend(fence)
         finally:
             if fence is not None:
                 await asyncio.shield(self._step_down(fence, release=True))

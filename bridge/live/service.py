@@ -32,6 +32,7 @@ class MqttService:
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
             # one shared connection: the publisher's transactions would interleave with the requests'
             raise ConfigError("[mqtt] needs a store in a file or on PostgreSQL, not sqlite:///:memory:")
+        store.outbox.enabled = True  # every process of the store records its commits; the lease holder publishes
         self.settings: Settings = settings
         self.store: SqlStore = store
         self.pipeline: CommandPipeline = pipeline
@@ -42,9 +43,8 @@ class MqttService:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        """Record commits in the outbox, connect in the background, start publishing and listening."""
+        """Connect in the background, start publishing the outbox and listening to the data topics."""
         cfg = self.settings.mqtt
-        self.store.outbox.enabled = True
         self.broker = Broker(cfg, self.topics.subscriptions() if cfg.ingest else [])
         self.broker.start()
         base = self.settings.base_url or f"http://{self.settings.host}:{self.settings.port}"
