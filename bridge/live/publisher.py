@@ -105,8 +105,9 @@ class Publisher:
                 continue
             if not rows:
                 self.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self.idle)
+                with contextlib.suppress(TimeoutError):  # (not wait_for: on 3.11 it can swallow a cancel)
+                    async with asyncio.timeout(self.idle):
+                        await self.wake.wait()
                 await asyncio.sleep(0.001)  # the commit hook runs just before the commit itself completes
                 continue
             try:
