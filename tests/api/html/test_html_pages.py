@@ -142,7 +142,7 @@ async def test_datastream_page_has_the_chart_its_schema_and_units(
     ]
     assert chart["extent"] == ["2024-05-01T00:00:00Z", "2024-05-02T05:00:00Z"]
     assert chart["features"] == {ids["sf"]: "Roof point"}
-    assert "does not update live" in parsed.text
+    assert "Tick Live to add new observations" in parsed.text
     assert re.search(r"temp\s*Quantity\s*Cel", parsed.text) and re.search(r"humidity\s*Quantity\s*%", parsed.text)
     listed = await page(client, chart["observations"])
     assert listed.hrefs("on a chart") == [f"{ROOT}/datastreams/{ids['ds']}"] and listed.rows == 11  # 10 + header
