@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import cache
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import Connection, event, insert, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
@@ -18,6 +20,30 @@ from bridge.store.sql import migrations
 from bridge.store.sql.tables import SCHEMA_VERSION, meta, metadata
 
 log = logging.getLogger("bridge.store")
+
+
+def _guard_aiosqlite_stop() -> None:
+    """aiosqlite 0.22: a second `stop()` (a `close()` after the connection was stopped — by its finaliser, or by
+    SQLAlchemy terminating an invalidated connection whose graceful close was cancelled) queues a request behind
+    the first one, which ends the worker thread: its future is never set and whatever awaits it — the event
+    loop's shutdown cancelling that close — waits forever. A stop already requested has nothing more to wait for.
+    """
+    original = aiosqlite.Connection.stop
+    if getattr(original, "guarded", False):
+        return
+
+    def stop(self: aiosqlite.Connection) -> asyncio.Future[Any] | None:
+        if getattr(self, "_stop_requested", False) or (self._thread.ident and not self._thread.is_alive()):
+            self._running = False
+            return None
+        self._stop_requested = True  # type: ignore[attr-defined]
+        return original(self)
+
+    stop.guarded = True  # type: ignore[attr-defined]
+    aiosqlite.Connection.stop = stop  # type: ignore[method-assign]
+
+
+_guard_aiosqlite_stop()
 
 
 def async_url(url: str) -> str:
