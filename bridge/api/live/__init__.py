@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from bridge.api.live import commands, observations, status
 from bridge.api.live.observations import live_tail
+from bridge.api.live.tail import stop_tails
 
 router = APIRouter()
 router.include_router(observations.router)
@@ -17,10 +18,7 @@ router.include_router(status.router)
 
 async def stop_live(app: Any) -> None:
     """Stop the app's live tails, if they were started (app shutdown)."""
-    for name in ("live_tail", "command_tail", "status_tail"):
-        tail = getattr(app.state, name, None)
-        if tail is not None:
-            await tail.stop()
+    await stop_tails(app)
 
 
 __all__ = ["live_tail", "router", "stop_live"]

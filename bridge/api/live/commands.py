@@ -29,7 +29,7 @@ from bridge.api.live.socket import (
     run,
     watch_overflow,
 )
-from bridge.api.live.tail import LiveTail, Subscription, Table
+from bridge.api.live.tail import LiveTail, Subscription, Table, app_tail
 from bridge.api.media import JSON, negotiate
 from bridge.errors import BridgeError, InvalidBody, InvalidParameter, PayloadTooLarge
 from bridge.model.commands import KeyedCommand
@@ -54,11 +54,7 @@ def command_table(store: Store) -> Table[KeyedCommand]:
 
 def command_tail(app: Any) -> LiveTail[KeyedCommand]:
     """The app's command tail (made on first use; stopped with the app)."""
-    tail: LiveTail[KeyedCommand] | None = getattr(app.state, "command_tail", None)
-    if tail is None:
-        ws: Any = app.state.settings.websocket
-        tail = app.state.command_tail = LiveTail(command_table(app.state.store), ws.poll_interval, ws.gap_ttl)
-    return tail
+    return app_tail(app, "commands", command_table)
 
 
 @dataclass(slots=True)

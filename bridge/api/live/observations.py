@@ -29,7 +29,7 @@ from bridge.api.live.socket import (
     run,
     watch_overflow,
 )
-from bridge.api.live.tail import LiveTail, SlowConsumer, Subscription, observation_table
+from bridge.api.live.tail import LiveTail, SlowConsumer, Subscription, app_tail, observation_table
 from bridge.api.media import JSON, negotiate
 from bridge.api.params import parse_time
 from bridge.api.routes.observations import check_row_features
@@ -66,11 +66,7 @@ ObsSubscription = Subscription[StoredObservation]
 
 def live_tail(app: Any) -> LiveTail[StoredObservation]:
     """The app's observation tail (made on first use; `stop_live` ends it)."""
-    tail: LiveTail[StoredObservation] | None = getattr(app.state, "live_tail", None)
-    if tail is None:
-        ws: Any = app.state.settings.websocket
-        tail = app.state.live_tail = LiveTail(observation_table(app.state.store), ws.poll_interval, ws.gap_ttl)
-    return tail
+    return app_tail(app, "observations", observation_table)
 
 
 async def _plan(websocket: WebSocket, store: Store, ds_id: str) -> Plan:

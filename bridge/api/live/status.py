@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket
 from bridge.api.encodings.commands import encode_status
 from bridge.api.links import LinkContext
 from bridge.api.live.socket import Close, check_params, deny, receive_frames, run, watch_overflow
-from bridge.api.live.tail import LiveTail, Subscription, Table
+from bridge.api.live.tail import LiveTail, Subscription, Table, app_tail
 from bridge.api.media import JSON, negotiate
 from bridge.errors import BridgeError
 from bridge.model.commands import KeyedStatus
@@ -37,11 +37,7 @@ def status_table(store: Store) -> Table[KeyedStatus]:
 
 def status_tail(app: Any) -> LiveTail[KeyedStatus]:
     """The app's status report tail (made on first use; stopped with the app)."""
-    tail: LiveTail[KeyedStatus] | None = getattr(app.state, "status_tail", None)
-    if tail is None:
-        ws: Any = app.state.settings.websocket
-        tail = app.state.status_tail = LiveTail(status_table(app.state.store), ws.poll_interval, ws.gap_ttl)
-    return tail
+    return app_tail(app, "status", status_table)
 
 
 @router.websocket("/controlstreams/{controlStreamId}/status")

@@ -303,3 +303,19 @@ class LiveTail(Generic[R]):
                 sub.offer(batch)
                 if sub.overflowed:  # dropped now: its close may wait behind what its socket still holds
                     self.unsubscribe(sub)
+
+
+def app_tail(app: Any, name: str, table: Callable[[Any], Table[R]]) -> LiveTail[R]:
+    """The app's tail `name` over `table(store)`: made on first use, kept in `app.state.live_tails` (`stop_tails`)."""
+    tails: dict[str, Any] = app.state.__dict__.setdefault("live_tails", {})
+    tail: LiveTail[R] | None = tails.get(name)
+    if tail is None:
+        ws: Any = app.state.settings.websocket
+        tail = tails[name] = LiveTail(table(app.state.store), ws.poll_interval, ws.gap_ttl)
+    return tail
+
+
+async def stop_tails(app: Any) -> None:
+    """Stop the app's tails, if any was started (app shutdown)."""
+    for tail in getattr(app.state, "live_tails", {}).values():
+        await tail.stop()

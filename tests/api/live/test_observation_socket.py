@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from bridge.api.live import live_tail
 from bridge.model.observations import ObsRow
 from bridge.model.time import to_us
 from bridge.store.sql.store import SqlStore
@@ -216,7 +217,7 @@ async def test_an_idle_tail_restarts_from_the_newest_observation(sqlite_url: str
             await post_observations(live.http, ds, observations(0, 1))
             assert len(await frames(ws, 1)) == 1
         await asyncio.sleep(0.3)
-        assert not live.app.state.live_tail.subscribers and not live.app.state.live_tail.positioned
+        assert not live_tail(live.app).subscribers and not live_tail(live.app).positioned
         await post_observations(live.http, ds, observations(1, 5))  # while nobody follows
         async with live.socket(f"/datastreams/{ds}/observations") as ws:
             await post_observations(live.http, ds, observations(10, 1))

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import ConnectionClosed
 
 from bridge.api.app import create_app
+from bridge.api.live import live_tail
 from bridge.settings import Settings
 from tests.api.auth.support import BASE, auth_settings, bearer
 from tests.api.live.support import frames, live_bridge
@@ -48,7 +49,7 @@ async def test_a_slow_consumer_is_closed_1013_and_the_others_keep_up(sqlite_url:
         sock.connect(("127.0.0.1", port))
         slow_client = live.socket(path, sock=sock, max_queue=1, ping_interval=None, compression=None)
         async with slow_client as slow, live.socket(path, ping_interval=None) as fast:
-            tail = live.app.state.live_tail
+            tail = live_tail(live.app)
             total = received = 0
             deadline = time.monotonic() + 60
             while sum(len(s) for s in tail.subscribers.values()) > 1:  # until the slow one is dropped
